@@ -1,0 +1,76 @@
+"""The API function: API Gateway (REST) → Powertools resolver → the task domain."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from transcoder import repository, tasks
+from transcoder.api.envelope import ApiCode, ApiError, envelope
+from transcoder.api.requests import CreateTaskRequest, validation_error
+from transcoder.ids import is_task_id
+
+logger = Logger()
+app = APIGatewayRestResolver(enable_validation=True)
+
+
+def _request_id() -> str:
+    return str(app.current_event.request_context.request_id or "")
+
+
+@app.post("/api/create_task")
+def create_task(request: CreateTaskRequest) -> Response[Any]:
+    try:
+        task = tasks.create_task(
+            input_url=request.input,
+            output=request.output,
+            template_name=request.template_name,
+            template_id=request.template_id,
+            storage_id=request.storage_id,
+        )
+    except tasks.InvalidParameter as exc:
+        raise ApiError(ApiCode.BAD_PARAM, str(exc)) from exc
+    logger.info("task created", extra={"task_id": task.task_id, "template": task.template_name})
+    return envelope(ApiCode.SUCCESS, {"task_id": task.task_id}, request_id=_request_id())
+
+
+@app.get("/api/query_task")
+def query_task(task_id: Annotated[str, Query(min_length=1, max_length=64)]) -> Response[Any]:
+    if not is_task_id(task_id):
+        raise ApiError(ApiCode.BAD_PARAM, f"task_id: {task_id!r} is not a task id")
+    task = repository.get(task_id)
+    if task is None:
+        raise ApiError(ApiCode.EMPTY_RESULT, f"task {task_id} does not exist")
+    return envelope(ApiCode.SUCCESS, tasks.task_view(task), request_id=_request_id())
+
+
+@app.exception_handler(ApiError)
+def handle_api_error(exc: ApiError) -> Response[Any]:
+    return envelope(exc.code, detail=exc.detail, request_id=_request_id())
+
+
+@app.exception_handler(RequestValidationError)
+def handle_validation_error(exc: RequestValidationError) -> Response[Any]:
+    return handle_api_error(validation_error(exc.errors()))
+
+
+@app.not_found
+def handle_not_found(exc: NotFoundError) -> Response[Any]:
+    event = app.current_event
+    return envelope(ApiCode.EMPTY_RESULT, detail=f"no API at {event.http_method} {event.path}", request_id=_request_id())
+
+
+@app.exception_handler(Exception)
+def handle_unexpected(exc: Exception) -> Response[Any]:
+    logger.exception("unhandled error")
+    return envelope(ApiCode.INTERNAL_ERROR, detail=f"request {_request_id()} failed", request_id=_request_id())
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

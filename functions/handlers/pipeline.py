@@ -1,0 +1,34 @@
+"""Entry points of the pipeline's Lambda functions, one per state of the state machine."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from transcoder import pipeline
+
+logger = Logger()
+
+
+@logger.inject_lambda_context(correlation_id_path="task_id")
+def download(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return pipeline.download(event)
+
+
+@logger.inject_lambda_context(correlation_id_path="task_id")
+def transcode(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return pipeline.transcode(event, remaining_seconds=context.get_remaining_time_in_millis() / 1000)
+
+
+@logger.inject_lambda_context(correlation_id_path="task_id")
+def upload(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return pipeline.upload(event)
+
+
+@logger.inject_lambda_context(correlation_id_path="task_id")
+def record_failure(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # The raw error stays in the logs for operators; the task keeps only a safe message.
+    logger.warning("task failed", extra={"error": event.get("error")})
+    result = pipeline.record_failure(event)
+    logger.info("failure recorded", extra=result)
+    return result

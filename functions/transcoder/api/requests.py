@@ -1,0 +1,44 @@
+"""Request bodies and how validation errors become the contract's 1001/1002 messages."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+
+from transcoder.api.envelope import ApiCode, ApiError
+
+
+class CreateTaskRequest(BaseModel):
+    # Clients of the service we are compatible with may send fields we do not know yet.
+    model_config = ConfigDict(extra="ignore")
+
+    input: StrictStr = Field(min_length=1, max_length=2048, description="s3://bucket/key of the source")
+    output: StrictStr = Field(min_length=1, max_length=1024, description="output key, relative to the storage's prefix")
+    template_name: StrictStr | None = Field(default=None, max_length=128)
+    template_id: StrictStr | None = Field(default=None, max_length=128)
+    storage_id: StrictStr = Field(default="default", min_length=1, max_length=128)
+
+
+class CreateTaskData(BaseModel):
+    task_id: str
+
+
+def _field_name(location: Sequence[Any]) -> str:
+    parts = [str(part) for part in location if part not in ("body", "query", "path", "header")]
+    return ".".join(parts)
+
+
+def validation_error(errors: Sequence[Any]) -> ApiError:
+    """The first problem, as 1001 (missing) or 1002 (malformed), naming the field."""
+    missing = [e for e in errors if e.get("type") == "missing"]
+    first = missing[0] if missing else errors[0]
+    field = _field_name(first.get("loc", ()))
+    if first.get("type") == "json_invalid":
+        return ApiError(ApiCode.BAD_PARAM, "the request body is not valid JSON")
+    if not field:
+        if missing:
+            return ApiError(ApiCode.LACK_PARAM, "the request needs a JSON body")
+        return ApiError(ApiCode.BAD_PARAM, "the request body must be a JSON object")
+    if missing:
+        return ApiError(ApiCode.LACK_PARAM, field)
+    return ApiError(ApiCode.BAD_PARAM, f"{field}: {first.get('msg', 'invalid value')}")

@@ -1,0 +1,1 @@
+"""Probing and encoding media with the static ffmpeg/ffprobe binaries."""

@@ -1,0 +1,50 @@
+"""Run one ffmpeg encode, reporting progress and honouring a deadline."""
+
+import subprocess
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+from transcoder.errors import TranscodeFailed, TranscodeTimedOut
+from transcoder.media.binaries import ffmpeg_path
+from transcoder.media.encode_plan import EncodePlan
+
+ProgressCallback = Callable[[float], None]
+"""Called with the fraction (0–1) of the source encoded so far."""
+
+
+def run_encode(
+    plan: EncodePlan,
+    source: str,
+    destination: str,
+    *,
+    duration: float,
+    timeout_seconds: float,
+    on_progress: ProgressCallback | None = None,
+) -> None:
+    command = plan.command(ffmpeg_path(), source, destination)
+    # `-progress pipe:1` prints key=value lines; out_time_us tells how far the encode is.
+    command[1:1] = ["-progress", "pipe:1", "-nostats", "-loglevel", "error"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    stderr_tail: deque[str] = deque(maxlen=20)
+    drain = threading.Thread(target=lambda: stderr_tail.extend(process.stderr or []), daemon=True)
+    drain.start()
+    timer = threading.Timer(timeout_seconds, process.kill)
+    timer.start()
+    started = time.monotonic()
+    try:
+        for line in process.stdout or []:
+            if on_progress and duration > 0 and line.startswith("out_time_us="):
+                value = line.partition("=")[2].strip()
+                if value.isdigit():
+                    on_progress(min(1.0, int(value) / 1_000_000 / duration))
+        returncode = process.wait()
+    finally:
+        timer.cancel()
+        drain.join(timeout=5)
+    if returncode != 0:
+        if time.monotonic() - started >= timeout_seconds:
+            raise TranscodeTimedOut(f"transcoding did not finish within {timeout_seconds:.0f} s")
+        detail = " ".join(line.strip() for line in stderr_tail if line.strip())[-400:]
+        raise TranscodeFailed(f"ffmpeg exited with code {returncode}: {detail or 'no error output'}")

@@ -1,0 +1,89 @@
+"""Turn a template and the probed source into an ffmpeg argument list.
+
+Only validated template fields and probed numbers reach the arguments; nothing is
+passed through as raw text, and the list is executed without a shell.
+"""
+
+import math
+import re
+from dataclasses import dataclass
+
+from transcoder.media.info import MediaInfo, VideoStream
+from transcoder.templates import DEFAULT_AUDIO_BITRATE_KBPS, Template, VideoCodec
+
+_SHORT_SIDE = re.compile(r"^(\d{3,4})p$")
+_BOX = re.compile(r"^(\d{2,4})x(\d{2,4})$")
+_ORIGINAL = {"original", "0"}
+
+# CRF for quality 5 is each encoder's own default (x264 23, x265 28); each step is 2.
+_CRF_AT_QUALITY_5 = {VideoCodec.H264: 23, VideoCodec.H265: 28}
+_ENCODERS = {VideoCodec.H264: "libx264", VideoCodec.H265: "libx265"}
+PRESET = "veryfast"
+
+
+@dataclass(frozen=True)
+class EncodePlan:
+    width: int
+    height: int
+    fps: float
+    has_audio: bool
+    output_args: list[str]
+    """Everything after the input: stream selection, filters, codecs, container."""
+
+    def command(self, ffmpeg: str, source: str, destination: str) -> list[str]:
+        return [ffmpeg, "-hide_banner", "-nostdin", "-y", "-i", source, *self.output_args, destination]
+
+
+def _even(value: float) -> int:
+    return max(2, int(round(value / 2)) * 2)
+
+
+def output_size(video: VideoStream, resolution: str) -> tuple[int, int]:
+    """Keep the display aspect ratio, even dimensions, and never upscale a `Np` resolution."""
+    width, height = video.display_width, video.display_height
+    spec = resolution.strip().lower()
+    if spec in _ORIGINAL:
+        scale = 1.0
+    elif match := _SHORT_SIDE.match(spec):
+        scale = min(1.0, int(match.group(1)) / min(width, height))
+    elif match := _BOX.match(spec):
+        scale = min(int(match.group(1)) / width, int(match.group(2)) / height)
+    else:
+        raise ValueError(f"resolution {resolution!r} is not Np, WxH or original")
+    return _even(width * scale), _even(height * scale)
+
+
+def crf_for(template: Template) -> int:
+    return _CRF_AT_QUALITY_5[template.vcodec] - 2 * (template.quality - 5)
+
+
+def plan_encode(template: Template, media: MediaInfo) -> EncodePlan:
+    if media.video is None:
+        raise ValueError("a source without a video stream cannot be planned")
+    width, height = output_size(media.video, template.resolution)
+    fps = template.framerate or media.video.fps
+    video_filters = [f"scale={width}:{height}", "setsar=1"]
+    if template.framerate and not math.isclose(template.framerate, media.video.fps, rel_tol=1e-3):
+        video_filters.append(f"fps={template.framerate:g}")
+
+    args = ["-map", "0:V:0"]
+    if media.audio is not None:
+        args += ["-map", "0:a:0"]
+    args += ["-vf", ",".join(video_filters), "-c:v", _ENCODERS[template.vcodec], "-preset", PRESET]
+    if template.video_bitrate:
+        kbps = template.video_bitrate
+        args += ["-b:v", f"{kbps}k", "-maxrate", f"{int(kbps * 1.2)}k", "-bufsize", f"{kbps * 2}k"]
+    else:
+        args += ["-crf", str(crf_for(template))]
+    args += ["-pix_fmt", "yuv420p"]
+    if template.vcodec is VideoCodec.H265:
+        # hvc1 is the tag Apple players require for HEVC in MP4.
+        args += ["-tag:v", "hvc1", "-x265-params", "log-level=error"]
+    if media.audio is not None:
+        audio_kbps = template.audio_bitrate or DEFAULT_AUDIO_BITRATE_KBPS
+        args += ["-c:a", "aac", "-b:a", f"{audio_kbps}k"]
+        if media.audio.channels > 2:
+            args += ["-ac", "2"]
+    args += ["-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1"]
+    args += ["-movflags", "+faststart", "-f", template.format.value]
+    return EncodePlan(width=width, height=height, fps=fps, has_audio=media.audio is not None, output_args=args)

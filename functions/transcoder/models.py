@@ -1,0 +1,46 @@
+"""The task table (pynamodb). One item per task; the fields are query_task's (api.md)."""
+
+import os
+from typing import Any
+
+from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.models import Model
+
+
+class TaskModel(Model):
+    class Meta:
+        table_name = os.environ.get("TASK_TABLE", "transcoder-tasks")
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+
+    task_id = UnicodeAttribute(hash_key=True)
+    status = UnicodeAttribute()
+    progress = NumberAttribute(default=0)
+    create_time = NumberAttribute()
+    finish_time = NumberAttribute(default=0)
+    updated_time = NumberAttribute(default=0)
+
+    input = UnicodeAttribute()
+    output = UnicodeAttribute()
+    objkey = UnicodeAttribute()
+    storage_id = UnicodeAttribute(default="default")
+    bucket = UnicodeAttribute()
+    region = UnicodeAttribute()
+    region_type = UnicodeAttribute(default="s3")
+
+    template_id = UnicodeAttribute()
+    template_name = UnicodeAttribute()
+    template = MapAttribute[str, Any](default=dict)
+    """The template as it was when the task was created: later edits do not change a task."""
+
+    src_bitrate = NumberAttribute(default=0)
+    dst_bitrate = NumberAttribute(default=0)
+    duration = NumberAttribute(default=0)
+    src_width = NumberAttribute(default=0)
+    src_height = NumberAttribute(default=0)
+    dst_width = NumberAttribute(default=0)
+    dst_height = NumberAttribute(default=0)
+    src_size = NumberAttribute(default=0)
+    dst_size = NumberAttribute(default=0)
+
+    err_code = NumberAttribute(default=0)
+    err_message = UnicodeAttribute(default="")

@@ -1,0 +1,207 @@
+"""The pipeline's steps: Download → Transcode → Upload, and recording a failure.
+
+Each step first moves the task's status with a conditional write; if that write is
+refused (the task was cancelled or already ended), the step stops with StatusConflict.
+Steps pass what they learn to the next one through the state machine's payload.
+"""
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from transcoder import repository, storage
+from transcoder.errors import (
+    InputNotDecodable,
+    InputOverLimits,
+    OutputWriteFailed,
+    StatusConflict,
+    TaskError,
+    TransientStorageError,
+    err_code_for,
+)
+from transcoder.locations import S3Location
+from transcoder.media.encode import ProgressCallback, run_encode
+from transcoder.media.encode_plan import plan_encode
+from transcoder.media.info import MediaInfo
+from transcoder.media.probe import probe, validate_source
+from transcoder.settings import settings
+from transcoder.status import RUNNING_PROGRESS_SPAN, Status
+from transcoder.templates import Template
+
+PROGRESS_INTERVAL_SECONDS = 2.0
+UPLOAD_MARGIN_SECONDS = 30.0
+
+
+def _location(data: dict[str, str]) -> S3Location:
+    return S3Location(bucket=data["bucket"], key=data["key"])
+
+
+def _as_dict(location: S3Location) -> dict[str, str]:
+    return {"bucket": location.bucket, "key": location.key}
+
+
+def work_prefix(task_id: str) -> str:
+    return f"tasks/{task_id}/"
+
+
+def _enter(task_id: str, status: Status) -> None:
+    if not repository.move(task_id, status):
+        raise StatusConflict(f"task {task_id} is cancelled or already finished; not moving to {status}")
+
+
+@contextmanager
+def _scratch_dir(task_id: str) -> Iterator[str]:
+    path = tempfile.mkdtemp(prefix=f"{task_id}-")
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def download(event: dict[str, Any]) -> dict[str, Any]:
+    """Stage the input in the work bucket, probe it, and check it against the limits."""
+    task_id = event["task_id"]
+    _enter(task_id, Status.DOWNLOADING)
+    config = settings()
+    source = _location(event["input"])
+    size = storage.head_input(source)
+    if size == 0:
+        raise InputNotDecodable(f"input {source.url} is empty (0 bytes)")
+    if size > config.max_input_bytes:
+        raise InputOverLimits(f"input is {size} bytes; the limit is {config.max_input_bytes} bytes")
+
+    staged = S3Location(config.work_bucket, work_prefix(task_id) + "source")
+    _storage_call(storage.copy, source, staged)
+    with _scratch_dir(task_id) as scratch:
+        local = os.path.join(scratch, "source")
+        storage.download(staged, local)
+        media = probe(local)
+    validate_source(media, max_bytes=config.max_input_bytes, max_seconds=config.max_input_seconds)
+    assert media.video is not None
+    repository.move(
+        task_id,
+        Status.DOWNLOADING,
+        src_bitrate=media.bitrate_kbps,
+        duration=media.duration,
+        src_width=media.video.display_width,
+        src_height=media.video.display_height,
+        src_size=media.size_bytes,
+    )
+    return {"staged": _as_dict(staged), "media": media.to_dict()}
+
+
+def transcode(event: dict[str, Any], remaining_seconds: float) -> dict[str, Any]:
+    """Encode the staged input with the task's template into the work bucket."""
+    task_id = event["task_id"]
+    _enter(task_id, Status.RUNNING)
+    template = Template.from_dict(event["template"])
+    media = MediaInfo.from_dict(event["source"]["media"])
+    plan = plan_encode(template, media)
+    encoded = S3Location(settings().work_bucket, work_prefix(task_id) + "output" + template.extension)
+
+    with _scratch_dir(task_id) as scratch:
+        local_source = os.path.join(scratch, "source")
+        local_output = os.path.join(scratch, "output" + template.extension)
+        storage.download(_location(event["source"]["staged"]), local_source)
+        run_encode(
+            plan,
+            local_source,
+            local_output,
+            duration=media.duration,
+            timeout_seconds=max(1.0, remaining_seconds - UPLOAD_MARGIN_SECONDS),
+            on_progress=_progress_reporter(task_id),
+        )
+        result = probe(local_output)
+        _storage_call(storage.upload, local_output, encoded, "video/" + template.format.value)
+    return {"encoded": _as_dict(encoded), "media": result.to_dict()}
+
+
+def _progress_reporter(task_id: str) -> ProgressCallback:
+    low, high = RUNNING_PROGRESS_SPAN
+    last_report = 0.0
+
+    def report(fraction: float) -> None:
+        nonlocal last_report
+        if time.monotonic() - last_report >= PROGRESS_INTERVAL_SECONDS:
+            last_report = time.monotonic()
+            repository.report_progress(task_id, low + int((high - low) * fraction))
+
+    return report
+
+
+def upload(event: dict[str, Any]) -> dict[str, Any]:
+    """Write the encoded file to the destination storage and mark the task a success."""
+    task_id = event["task_id"]
+    _enter(task_id, Status.UPLOADING)
+    encoded = _location(event["transcoded"]["encoded"])
+    destination = _location(event["destination"])
+    result = MediaInfo.from_dict(event["transcoded"]["media"])
+    try:
+        storage.copy(encoded, destination)
+    except ClientError as exc:
+        if storage.is_transient(exc):
+            raise TransientStorageError(f"writing {destination.url}: {storage.error_code(exc)}") from exc
+        raise OutputWriteFailed(f"output could not be written to {destination.url}: {storage.error_code(exc)}") from exc
+    dst_bitrate = round(result.size_bytes * 8 / result.duration / 1000, 3) if result.duration else 0.0
+    video = result.video
+    moved = repository.move(
+        task_id,
+        Status.SUCCESS,
+        dst_bitrate=dst_bitrate,
+        dst_width=video.display_width if video else 0,
+        dst_height=video.display_height if video else 0,
+        dst_size=result.size_bytes,
+        err_code=0,
+        err_message="success",
+    )
+    storage.delete_prefix(settings().work_bucket, work_prefix(task_id))
+    if not moved:
+        raise StatusConflict(f"task {task_id} was cancelled or ended while uploading")
+    return {"status": Status.SUCCESS.value, "objkey": destination.key}
+
+
+def record_failure(event: dict[str, Any]) -> dict[str, Any]:
+    """The Catch target of every state: end the task as `fail` with a specific err_code."""
+    task_id = event["task_id"]
+    error = event.get("error") or {}
+    error_name = str(error.get("Error", ""))
+    err_code = err_code_for(error_name)
+    message = _failure_message(error_name, str(error.get("Cause", "")), err_code)
+    recorded = repository.move(task_id, Status.FAIL, err_code=err_code, err_message=message)
+    storage.delete_prefix(settings().work_bucket, work_prefix(task_id))
+    return {"task_id": task_id, "recorded": recorded, "err_code": err_code, "err_message": message}
+
+
+def _failure_message(error_name: str, cause: str, err_code: int) -> str:
+    try:
+        detail = json.loads(cause)
+    except (json.JSONDecodeError, TypeError):
+        detail = {}
+    message = detail.get("errorMessage") if isinstance(detail, dict) else None
+    if error_name == "StatusConflict":
+        return str(message or "task ended before the pipeline finished")
+    if err_code == 3002 and not message:
+        return "transcoding timed out: the step ran out of time"
+    if err_code == 9000 or not message:
+        # An unexpected error's text can hold internals; the logs keep it, the user gets a reference.
+        return f"internal error ({error_name or 'unknown'}); the service's logs have the details"
+    return str(message)
+
+
+def _storage_call(function: Any, *args: Any) -> None:
+    try:
+        function(*args)
+    except ClientError as exc:
+        if storage.is_transient(exc):
+            raise TransientStorageError(f"{function.__name__}: {storage.error_code(exc)}") from exc
+        raise
+
+
+__all__ = ["TaskError", "download", "transcode", "upload", "record_failure"]

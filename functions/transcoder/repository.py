@@ -1,0 +1,70 @@
+"""Reads and writes of tasks. Every status write is conditional (see status.py)."""
+
+import time
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+
+from transcoder.models import TaskModel
+from transcoder.status import PROGRESS_AT_START, Status, allowed_predecessors, is_terminal
+
+_CONDITION_FAILED = "ConditionalCheckFailedException"
+
+
+def now() -> int:
+    return int(time.time())
+
+
+def insert(task: TaskModel) -> None:
+    """Write a new task; a second write of the same id fails instead of overwriting."""
+    try:
+        task.save(condition=TaskModel.task_id.does_not_exist())
+    except PutError as exc:
+        if exc.cause_response_code == _CONDITION_FAILED:
+            raise ValueError(f"task {task.task_id} already exists") from exc
+        raise
+
+
+def get(task_id: str) -> TaskModel | None:
+    try:
+        return TaskModel.get(task_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def move(task_id: str, target: Status, **fields: Any) -> bool:
+    """Move a task to `target` and set `fields`, only if the rules allow it.
+
+    Returns False when the task is missing, terminal, or further along than `target`:
+    the caller lost a race and must not act as if the move happened.
+    """
+    timestamp = now()
+    attributes: dict[str, Any] = {"status": target.value, "updated_time": timestamp, **fields}
+    if target in PROGRESS_AT_START:
+        attributes.setdefault("progress", PROGRESS_AT_START[target])
+    if is_terminal(target):
+        attributes.setdefault("finish_time", timestamp)
+    actions = [getattr(TaskModel, name).set(value) for name, value in attributes.items()]
+    condition = TaskModel.status.is_in(*[s.value for s in allowed_predecessors(target)])
+    try:
+        TaskModel(task_id).update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if exc.cause_response_code == _CONDITION_FAILED:
+            return False
+        raise
+    return True
+
+
+def report_progress(task_id: str, progress: int) -> bool:
+    """Record encoder progress while the task is running; never lowers it."""
+    condition = (TaskModel.status == Status.RUNNING.value) & (TaskModel.progress < progress)
+    try:
+        TaskModel(task_id).update(
+            actions=[TaskModel.progress.set(progress), TaskModel.updated_time.set(now())],
+            condition=condition,
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == _CONDITION_FAILED:
+            return False
+        raise
+    return True

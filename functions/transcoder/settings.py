@@ -1,0 +1,45 @@
+"""Run-time settings, read from the environment the CDK app (or local mode) gives each function."""
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+
+@dataclass(frozen=True)
+class Settings:
+    task_table: str
+    input_bucket: str
+    output_bucket: str
+    work_bucket: str
+    state_machine_arn: str
+    region: str
+    presign_expiry_seconds: int
+    max_input_bytes: int
+    max_input_seconds: float
+    readable_buckets: frozenset[str]
+    """Buckets of this account that task inputs may come from."""
+
+
+def _env(name: str, default: str | None = None) -> str:
+    value = os.environ.get(name, default)
+    if value is None:
+        raise RuntimeError(f"environment variable {name} is not set")
+    return value
+
+
+@cache
+def settings() -> Settings:
+    input_bucket = _env("INPUT_BUCKET")
+    extra = [b.strip() for b in _env("EXTRA_INPUT_BUCKETS", "").split(",") if b.strip()]
+    return Settings(
+        task_table=_env("TASK_TABLE"),
+        input_bucket=input_bucket,
+        output_bucket=_env("OUTPUT_BUCKET"),
+        work_bucket=_env("WORK_BUCKET"),
+        state_machine_arn=_env("STATE_MACHINE_ARN", ""),
+        region=_env("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1")),
+        presign_expiry_seconds=int(_env("PRESIGN_EXPIRY_SECONDS", "86400")),
+        max_input_bytes=int(_env("MAX_INPUT_BYTES", str(10 * 1024**3))),
+        max_input_seconds=float(_env("MAX_INPUT_SECONDS", str(4 * 3600))),
+        readable_buckets=frozenset([input_bucket, *extra]),
+    )

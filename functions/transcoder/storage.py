@@ -1,0 +1,85 @@
+"""S3 access for the pipeline: staging, streaming to and from /tmp, presigning."""
+
+from functools import cache
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from transcoder.errors import InputNotFound, TransientStorageError
+from transcoder.locations import S3Location
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+_NOT_FOUND = {"404", "NoSuchKey", "NoSuchBucket", "NotFound"}
+_DENIED = {"403", "AccessDenied", "AllAccessDisabled"}
+_TRANSIENT = {"500", "502", "503", "504", "SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout"}
+
+
+@cache
+def s3_client() -> "S3Client":
+    return boto3.client("s3", config=Config(signature_version="s3v4", retries={"mode": "standard", "max_attempts": 5}))
+
+
+def error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def is_transient(exc: Exception) -> bool:
+    if isinstance(exc, ClientError):
+        return error_code(exc) in _TRANSIENT
+    return isinstance(exc, BotoCoreError)
+
+
+def head_input(location: S3Location) -> int:
+    """Size of the input object; InputNotFound when it is missing or not readable."""
+    try:
+        response = s3_client().head_object(Bucket=location.bucket, Key=location.key)
+    except ClientError as exc:
+        code = error_code(exc)
+        if code in _NOT_FOUND:
+            raise InputNotFound(f"input {location.url} does not exist") from exc
+        if code in _DENIED:
+            raise InputNotFound(f"input {location.url} is not readable by the service") from exc
+        if is_transient(exc):
+            raise TransientStorageError(f"reading {location.url}: {code}") from exc
+        raise
+    return int(response.get("ContentLength", 0))
+
+
+def download(location: S3Location, path: str) -> None:
+    try:
+        s3_client().download_file(location.bucket, location.key, path)
+    except ClientError as exc:
+        if error_code(exc) in _NOT_FOUND:
+            raise InputNotFound(f"input {location.url} does not exist") from exc
+        if is_transient(exc):
+            raise TransientStorageError(f"reading {location.url}: {error_code(exc)}") from exc
+        raise
+
+
+def upload(path: str, location: S3Location, content_type: str) -> None:
+    s3_client().upload_file(path, location.bucket, location.key, ExtraArgs={"ContentType": content_type})
+
+
+def copy(source: S3Location, destination: S3Location) -> None:
+    """Server-side copy; multipart for large objects, nothing passes through the function."""
+    s3_client().copy({"Bucket": source.bucket, "Key": source.key}, destination.bucket, destination.key)
+
+
+def delete_prefix(bucket: str, prefix: str) -> None:
+    paginator = s3_client().get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+        keys = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
+        if keys:
+            s3_client().delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+
+
+def presign(location: S3Location, expiry_seconds: int) -> str:
+    return s3_client().generate_presigned_url(
+        "get_object",
+        Params={"Bucket": location.bucket, "Key": location.key},
+        ExpiresIn=expiry_seconds,
+    )

@@ -1,0 +1,180 @@
+"""Creating tasks and showing them: the domain calls behind create_task and query_task."""
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from transcoder import repository
+from transcoder.errors import INTERNAL_ERROR_CODE
+from transcoder.ids import new_task_id
+from transcoder.locations import S3Location, output_key, parse_s3_url
+from transcoder.models import TaskModel
+from transcoder.settings import settings
+from transcoder.status import Status
+from transcoder.storage import presign
+from transcoder.templates import Template, find_builtin
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions import SFNClient
+
+DEFAULT_STORAGE_ID = "default"
+
+
+class InvalidParameter(Exception):
+    """A request field that is well-formed but not acceptable; the message names the field."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Storage:
+    storage_id: str
+    bucket: str
+    region: str
+    prefix: str = ""
+    region_type: str = "s3"
+
+
+def resolve_template(*, template_name: str | None, template_id: str | None) -> Template:
+    if template_name:
+        template = find_builtin(name=template_name)
+        if template is None:
+            raise InvalidParameter("template_name", f"template {template_name!r} does not exist")
+        if template_id and template.template_id != template_id:
+            raise InvalidParameter("template_id", f"{template_id!r} is not the id of template {template_name!r}")
+        return template
+    if template_id:
+        template = find_builtin(template_id=template_id)
+        if template is None:
+            raise InvalidParameter("template_id", f"template {template_id!r} does not exist")
+        return template
+    raise InvalidParameter("template_name", "either template_name or template_id is required")
+
+
+def resolve_storage(storage_id: str) -> Storage:
+    if storage_id != DEFAULT_STORAGE_ID:
+        raise InvalidParameter("storage_id", f"storage {storage_id!r} does not exist")
+    config = settings()
+    return Storage(storage_id=DEFAULT_STORAGE_ID, bucket=config.output_bucket, region=config.region)
+
+
+def resolve_input(value: str) -> S3Location:
+    try:
+        location = parse_s3_url(value)
+    except ValueError as exc:
+        raise InvalidParameter("input", str(exc)) from exc
+    readable = settings().readable_buckets
+    if location.bucket not in readable:
+        allowed = ", ".join(sorted(readable))
+        raise InvalidParameter("input", f"bucket {location.bucket!r} is not readable by this service (use: {allowed})")
+    return location
+
+
+def create_task(
+    *,
+    input_url: str,
+    output: str,
+    template_name: str | None = None,
+    template_id: str | None = None,
+    storage_id: str = DEFAULT_STORAGE_ID,
+) -> TaskModel:
+    """Validate, write the task as `pending`, and start its pipeline execution."""
+    source = resolve_input(input_url)
+    template = resolve_template(template_name=template_name, template_id=template_id)
+    storage = resolve_storage(storage_id)
+    try:
+        objkey = output_key(storage.prefix, output, template.extension)
+    except ValueError as exc:
+        raise InvalidParameter("output", str(exc)) from exc
+
+    task = TaskModel(
+        task_id=new_task_id(),
+        status=Status.PENDING.value,
+        create_time=repository.now(),
+        input=input_url,
+        output=output,
+        objkey=objkey,
+        storage_id=storage.storage_id,
+        bucket=storage.bucket,
+        region=storage.region,
+        region_type=storage.region_type,
+        template_id=template.template_id,
+        template_name=template.name,
+        template=template.to_dict(),
+    )
+    repository.insert(task)
+    start_pipeline(task, source, S3Location(storage.bucket, objkey), template)
+    return task
+
+
+@cache
+def _sfn() -> "SFNClient":
+    return boto3.client("stepfunctions")
+
+
+def start_pipeline(task: TaskModel, source: S3Location, destination: S3Location, template: Template) -> None:
+    execution_input = {
+        "task_id": task.task_id,
+        "input": {"bucket": source.bucket, "key": source.key},
+        "destination": {"bucket": destination.bucket, "key": destination.key},
+        "template": template.to_dict(),
+    }
+    try:
+        _sfn().start_execution(
+            stateMachineArn=settings().state_machine_arn,
+            name=task.task_id,
+            input=json.dumps(execution_input),
+        )
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ExecutionAlreadyExists":
+            return
+        # A task whose pipeline never started would stay pending forever.
+        repository.move(
+            task.task_id,
+            Status.FAIL,
+            err_code=INTERNAL_ERROR_CODE,
+            err_message="internal error: the transcoding pipeline could not be started",
+        )
+        raise
+
+
+_PUBLIC_FIELDS = (
+    "task_id", "status", "progress", "create_time", "finish_time", "input", "output", "objkey",
+    "bucket", "region", "region_type", "template_id", "template_name", "src_bitrate",
+    "dst_bitrate", "duration", "src_width", "src_height", "dst_width", "dst_height",
+    "err_code", "err_message",
+)  # fmt: skip
+_INTEGER_FIELDS = {
+    "progress", "create_time", "finish_time", "src_width", "src_height", "dst_width",
+    "dst_height", "err_code",
+}  # fmt: skip
+
+
+def task_view(task: TaskModel) -> dict[str, Any]:
+    """query_task's `data`: the stored fields plus presigned URLs of input and output."""
+    view: dict[str, Any] = {name: getattr(task, name) for name in _PUBLIC_FIELDS}
+    for name in _INTEGER_FIELDS:
+        view[name] = int(view[name] or 0)
+    for name in ("src_bitrate", "dst_bitrate", "duration"):
+        view[name] = float(view[name] or 0)
+    expiry = settings().presign_expiry_seconds
+    view["input_url"] = _input_url(task.input, expiry)
+    view["output_url"] = (
+        presign(S3Location(task.bucket, task.objkey), expiry) if task.status == Status.SUCCESS.value else ""
+    )
+    return view
+
+
+def _input_url(input_url: str, expiry: int) -> str:
+    try:
+        location = parse_s3_url(input_url)
+    except ValueError:
+        return ""
+    return presign(location, expiry) if location.bucket in settings().readable_buckets else ""

@@ -1,0 +1,95 @@
+"""Transcoding templates (api.md, "Templates") and the built-in set, kept as data."""
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class VideoCodec(StrEnum):
+    H264 = "h264"
+    H265 = "h265"
+
+
+class ContainerFormat(StrEnum):
+    MP4 = "mp4"
+
+
+class TemplateType(StrEnum):
+    BUILT_IN = "built-in"
+    CUSTOM = "custom"
+
+
+DEFAULT_AUDIO_BITRATE_KBPS = 128
+
+
+@dataclass(frozen=True)
+class Template:
+    template_id: str
+    name: str
+    resolution: str
+    """`360p`…`2160p` (short side, never upscaled), `WxH` (fit inside), or `original`."""
+    vcodec: VideoCodec = VideoCodec.H264
+    format: ContainerFormat = ContainerFormat.MP4
+    quality: int = 5
+    """1–10, higher is better; mapped to the encoder's CRF."""
+    framerate: float = 0
+    """0 keeps the source's frame rate."""
+    acodec: str = "aac"
+    audio_bitrate: int = 0
+    """kbps; 0 means DEFAULT_AUDIO_BITRATE_KBPS."""
+    video_bitrate: int | None = None
+    description: str = ""
+    template_type: TemplateType = TemplateType.CUSTOM
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def extension(self) -> str:
+        return "." + self.format.value
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("extra")
+        data["vcodec"] = self.vcodec.value
+        data["format"] = self.format.value
+        data["template_type"] = self.template_type.value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Template":
+        known = {f for f in cls.__dataclass_fields__ if f != "extra"}
+        values = {k: v for k, v in data.items() if k in known}
+        values["vcodec"] = VideoCodec(values.get("vcodec", VideoCodec.H264))
+        values["format"] = ContainerFormat(values.get("format", ContainerFormat.MP4))
+        values["template_type"] = TemplateType(values.get("template_type", TemplateType.CUSTOM))
+        return cls(**values)
+
+
+_BUILTIN_RESOLUTIONS = ("360p", "480p", "720p", "1080p", "Original")
+_CODEC_LABELS = {VideoCodec.H264: "264", VideoCodec.H265: "265"}
+
+
+def _builtin(vcodec: VideoCodec, resolution: str) -> Template:
+    label = _CODEC_LABELS[vcodec]
+    return Template(
+        template_id=f"builtin-MP4-{label}-{resolution}",
+        name=f"MP4_{label}_{resolution}",
+        resolution=resolution.lower(),
+        vcodec=vcodec,
+        description=f"MP4, {vcodec.value.upper()}, {resolution}, AAC audio",
+        template_type=TemplateType.BUILT_IN,
+    )
+
+
+BUILTIN_TEMPLATES: tuple[Template, ...] = tuple(
+    _builtin(codec, resolution) for codec in VideoCodec for resolution in _BUILTIN_RESOLUTIONS
+)
+_BY_NAME = {t.name: t for t in BUILTIN_TEMPLATES}
+_BY_ID = {t.template_id: t for t in BUILTIN_TEMPLATES}
+
+
+def find_builtin(*, name: str | None = None, template_id: str | None = None) -> Template | None:
+    if name is not None:
+        return _BY_NAME.get(name)
+    if template_id is not None:
+        return _BY_ID.get(template_id)
+    return None

@@ -1,0 +1,24 @@
+"""Least-privilege S3 access: exact actions on a bucket's objects (optionally under a prefix)."""
+
+import constructs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+
+from infra.constructs.nag import acknowledge, logical_id
+
+
+def allow_objects(
+    role: iam.IRole, bucket: s3.IBucket, actions: list[str], *, prefix: str = "", reason: str
+) -> None:
+    """Allow `actions` on the objects of `bucket` under `prefix`, whose keys are only known at run time."""
+    role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=[bucket.arn_for_objects(f"{prefix}*")]))
+    _acknowledge_keys(role, bucket, prefix, reason)
+
+
+def allow_listing(role: iam.IRole, bucket: s3.IBucket) -> None:
+    """ListBucket, so that a missing key answers 404 (a clear "not found") instead of 403."""
+    role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn]))
+
+
+def _acknowledge_keys(scope: constructs.IConstruct, bucket: s3.IBucket, prefix: str, reason: str) -> None:
+    acknowledge(scope, f"AwsSolutions-IAM5[Resource::<{logical_id(bucket)}.Arn>/{prefix}*]", reason)

@@ -1,0 +1,100 @@
+"""The HTTPS API: API Gateway (REST) with access logs, in front of the API function."""
+
+import aws_cdk as cdk
+import constructs
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_logs as logs
+
+from infra.constructs.functions import ServiceFunction, log_retention
+from infra.constructs.access import allow_objects
+from infra.constructs.nag import acknowledge
+from infra.constructs.storage import Storage
+from infra.settings import DeploymentSettings
+
+
+class Api(constructs.Construct):
+    def __init__(
+        self,
+        scope: constructs.Construct,
+        id: str,
+        *,
+        settings: DeploymentSettings,
+        storage: Storage,
+        environment: dict[str, str],
+    ) -> None:
+        super().__init__(scope, id)
+        self.handler = ServiceFunction(
+            self,
+            "Handler",
+            settings=settings,
+            handler="handlers.api.handler",
+            memory_mb=settings.api_memory_mb,
+            timeout=cdk.Duration.seconds(29),
+            environment=environment,
+        )
+        storage.task_table.grant(self.handler.role, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+        # Presigned URLs carry the signer's permission: the API function may read inputs and outputs.
+        for bucket in (storage.input_bucket, storage.output_bucket):
+            allow_objects(self.handler.role, bucket, ["s3:GetObject"], reason="query_task presigns any task's key.")
+
+        self.access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=log_retention(settings), removal_policy=cdk.RemovalPolicy.DESTROY
+        )
+        self.rest_api = apigateway.RestApi(
+            self,
+            "RestApi",
+            description="Video transcoding API (api.md contract)",
+            endpoint_types=[apigateway.EndpointType.REGIONAL],
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=cdk.RemovalPolicy.DESTROY,
+            deploy_options=apigateway.StageOptions(
+                stage_name="v1",
+                access_log_destination=apigateway.LogGroupLogDestination(self.access_logs),
+                access_log_format=apigateway.AccessLogFormat.json_with_standard_fields(
+                    caller=False,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=False,
+                ),
+                logging_level=apigateway.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,
+                tracing_enabled=True,
+                throttling_rate_limit=100,
+                throttling_burst_limit=200,
+            ),
+        )
+        integration = apigateway.LambdaIntegration(self.handler.function)
+        api_resource = self.rest_api.root.add_resource("api")
+        api_resource.add_proxy(default_integration=integration, any_method=True)
+
+        reason_auth = (
+            "Requests are authenticated by the contract's own HMAC signature (api.md, Authentication), "
+            "checked inside the API function, so that clients of the compatible service work unchanged."
+        )
+        for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
+            acknowledge(self.rest_api, rule, reason_auth)
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-APIG2",
+            "The API function validates every request against the contract's models and answers 1001/1002 "
+            "in the contract's envelope; API Gateway's validator would answer in its own format.",
+        )
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-APIG3",
+            "A WAF web ACL is an account-level choice with its own cost; operators associate theirs with the stage.",
+        )
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+            "API Gateway's account-wide logging role needs AWS's managed push-to-CloudWatch policy.",
+        )
+
+    @property
+    def url(self) -> str:
+        return self.rest_api.url

@@ -1,0 +1,81 @@
+"""A Lambda function of this service: its own role, log group and the shared code asset."""
+
+import aws_cdk as cdk
+import constructs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+
+from infra.bundling import RUNTIME, functions_code
+from infra.constructs.nag import acknowledge
+from infra.settings import DeploymentSettings
+
+_ARCHITECTURES = {"x86_64": lambda_.Architecture.X86_64, "arm64": lambda_.Architecture.ARM_64}
+SERVICE_NAME = "transcoder"
+
+
+class ServiceFunction(constructs.Construct):
+    """One function with a role that starts empty: each caller grants only what it needs."""
+
+    def __init__(
+        self,
+        scope: constructs.Construct,
+        id: str,
+        *,
+        settings: DeploymentSettings,
+        handler: str,
+        memory_mb: int,
+        timeout: cdk.Duration,
+        environment: dict[str, str],
+        layers: list[lambda_.ILayerVersion] | None = None,
+        ephemeral_storage_mib: int = 512,
+    ) -> None:
+        super().__init__(scope, id)
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=log_retention(settings),
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            runtime=RUNTIME,
+            architecture=_ARCHITECTURES[settings.architecture],
+            code=functions_code(settings.architecture),
+            handler=handler,
+            memory_size=memory_mb,
+            timeout=timeout,
+            ephemeral_storage_size=cdk.Size.mebibytes(ephemeral_storage_mib),
+            role=self.role,
+            log_group=self.log_group,
+            layers=layers,
+            environment={
+                "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+                **environment,
+            },
+        )
+        self.log_group.grant_write(self.role)
+        acknowledge(
+            self.function,
+            "AwsSolutions-L1",
+            "Python 3.11 is the version the code, the lock file and the bundled wheels are built and tested with; "
+            "moving to a newer runtime is a deliberate change of the project's Python.",
+        )
+
+
+_RETENTION = {
+    1: logs.RetentionDays.ONE_DAY,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    90: logs.RetentionDays.THREE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+}
+
+
+def log_retention(settings: DeploymentSettings) -> logs.RetentionDays:
+    return _RETENTION[settings.log_retention_days]

@@ -1,0 +1,16 @@
+"""cdk-nag acknowledgments, always with the reason the finding is accepted."""
+
+import aws_cdk as cdk
+import constructs
+
+
+def acknowledge(scope: constructs.IConstruct, rule: str, reason: str) -> None:
+    cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))
+
+
+def logical_id(element: constructs.IConstruct) -> str:
+    cfn = element if isinstance(element, cdk.CfnElement) else element.node.default_child
+    assert isinstance(cfn, cdk.CfnElement)
+    stack = cdk.Stack.of(cfn)
+    return str(stack.resolve(stack.get_logical_id(cfn)))
+

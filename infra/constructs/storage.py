@@ -1,0 +1,56 @@
+"""Buckets (input, output, work, access logs) and the task table."""
+
+import aws_cdk as cdk
+import constructs
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_s3 as s3
+
+from infra.constructs.nag import acknowledge
+from infra.settings import DeploymentSettings
+
+
+class Storage(constructs.Construct):
+    def __init__(self, scope: constructs.Construct, id: str, *, settings: DeploymentSettings) -> None:
+        super().__init__(scope, id)
+        removal = cdk.RemovalPolicy.RETAIN if settings.retain_data else cdk.RemovalPolicy.DESTROY
+
+        self.access_logs = self._bucket("AccessLogs", removal, access_logs=None)
+        acknowledge(
+            self.access_logs,
+            "AwsSolutions-S1",
+            "This bucket receives the other buckets' server access logs; logging it to itself would loop.",
+        )
+        self.input_bucket = self._bucket("Input", removal, access_logs=self.access_logs)
+        self.output_bucket = self._bucket("Output", removal, access_logs=self.access_logs)
+        self.work_bucket = self._bucket("Work", cdk.RemovalPolicy.DESTROY, access_logs=self.access_logs)
+        self.work_bucket.add_lifecycle_rule(
+            id="expire-leftover-work-files",
+            expiration=cdk.Duration.days(settings.work_retention_days),
+            abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
+        )
+
+        self.task_table = dynamodb.Table(
+            self,
+            "Tasks",
+            partition_key=dynamodb.Attribute(name="task_id", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            removal_policy=removal,
+        )
+
+    def _bucket(self, id: str, removal: cdk.RemovalPolicy, *, access_logs: s3.IBucket | None) -> s3.Bucket:
+        return s3.Bucket(
+            self,
+            id,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=access_logs,
+            server_access_logs_prefix=f"{id.lower()}/" if access_logs else None,
+            removal_policy=removal,
+        )

@@ -1,0 +1,81 @@
+"""The pipeline's Lambda functions (Download, Transcode, Upload, RecordFailure) and the ffmpeg layer."""
+
+import aws_cdk as cdk
+import constructs
+from aws_cdk import aws_lambda as lambda_
+
+from infra.bundling import RUNTIME, ffmpeg_layer_code
+from infra.constructs.functions import ServiceFunction
+from infra.constructs.access import allow_listing, allow_objects
+from infra.constructs.storage import Storage
+from infra.settings import DeploymentSettings
+
+_ARCHITECTURES = {"x86_64": lambda_.Architecture.X86_64, "arm64": lambda_.Architecture.ARM_64}
+_TASK_KEYS = "Each task's work files live under tasks/<task_id>/, known only at run time."
+_INPUTS = "A task's input is any object of the input bucket, named by the user at run time."
+_OUTPUTS = "A task's output key is named by the user at run time."
+WORK_PREFIX = "tasks/"  # transcoder.pipeline.work_prefix
+
+
+class Workers(constructs.Construct):
+    def __init__(
+        self,
+        scope: constructs.Construct,
+        id: str,
+        *,
+        settings: DeploymentSettings,
+        storage: Storage,
+        environment: dict[str, str],
+    ) -> None:
+        super().__init__(scope, id)
+        self.ffmpeg_layer = lambda_.LayerVersion(
+            self,
+            "FfmpegLayer",
+            code=ffmpeg_layer_code(settings.architecture),
+            compatible_architectures=[_ARCHITECTURES[settings.architecture]],
+            compatible_runtimes=[RUNTIME],
+            license="GPL-3.0-or-later",
+            description="Static ffmpeg and ffprobe (FFmpeg n8.1.2) in /opt/bin; licence in /opt/licenses/ffmpeg",
+        )
+        timeout = cdk.Duration.seconds(settings.step_timeout_seconds)
+
+        def step(id: str, handler: str, *, memory_mb: int, ffmpeg: bool, disk: bool) -> ServiceFunction:
+            return ServiceFunction(
+                self,
+                id,
+                settings=settings,
+                handler=f"handlers.pipeline.{handler}",
+                memory_mb=memory_mb,
+                timeout=timeout,
+                environment=environment,
+                layers=[self.ffmpeg_layer] if ffmpeg else None,
+                ephemeral_storage_mib=settings.ephemeral_storage_mib if disk else 512,
+            )
+
+        self.download = step("Download", "download", memory_mb=settings.step_memory_mb, ffmpeg=True, disk=True)
+        self.transcode = step(
+            "Transcode", "transcode", memory_mb=settings.transcode_memory_mb, ffmpeg=True, disk=True
+        )
+        self.upload = step("Upload", "upload", memory_mb=settings.step_memory_mb, ffmpeg=False, disk=False)
+        self.record_failure = step(
+            "RecordFailure", "record_failure", memory_mb=settings.step_memory_mb, ffmpeg=False, disk=False
+        )
+
+        table = storage.task_table
+        work, task_keys = storage.work_bucket, _TASK_KEYS
+        for function in (self.download, self.transcode, self.upload, self.record_failure):
+            table.grant(function.role, "dynamodb:GetItem", "dynamodb:UpdateItem")
+
+        # Download: read the input, stage it in the work bucket.
+        allow_listing(self.download.role, storage.input_bucket)
+        allow_objects(self.download.role, storage.input_bucket, ["s3:GetObject"], reason=_INPUTS)
+        allow_objects(self.download.role, work, ["s3:GetObject", "s3:PutObject"], prefix=WORK_PREFIX, reason=task_keys)
+        # Transcode: read the staged input, write the encoded output.
+        allow_objects(self.transcode.role, work, ["s3:GetObject", "s3:PutObject"], prefix=WORK_PREFIX, reason=task_keys)
+        # Upload: copy the encoded output to the destination, then clear the task's work files.
+        allow_listing(self.upload.role, work)
+        allow_objects(self.upload.role, work, ["s3:GetObject", "s3:DeleteObject"], prefix=WORK_PREFIX, reason=task_keys)
+        allow_objects(self.upload.role, storage.output_bucket, ["s3:PutObject"], reason=_OUTPUTS)
+        # RecordFailure: clear the work files of a failed task.
+        allow_listing(self.record_failure.role, work)
+        allow_objects(self.record_failure.role, work, ["s3:DeleteObject"], prefix=WORK_PREFIX, reason=task_keys)

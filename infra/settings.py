@@ -1,0 +1,58 @@
+"""Deployment settings: typed, read from `cdk.json` context (or `-c key=value`), with defaults."""
+
+from dataclasses import dataclass, fields
+from typing import Any, Literal
+
+import constructs
+
+Architecture = Literal["x86_64", "arm64"]
+
+CONTEXT_KEY = "transcoder"
+
+
+@dataclass(frozen=True)
+class DeploymentSettings:
+    architecture: Architecture = "x86_64"
+    api_memory_mb: int = 512
+    step_memory_mb: int = 1024
+    transcode_memory_mb: int = 3008
+    """More memory buys more vCPUs for ffmpeg (1,769 MB is one vCPU)."""
+    step_timeout_seconds: int = 900
+    ephemeral_storage_mib: int = 10240
+    presign_expiry_seconds: int = 86400
+    max_input_bytes: int = 4 * 1024**3
+    """The Transcode function holds input and output in /tmp: keep both under its ephemeral storage."""
+    max_input_seconds: int = 900
+    """Until chunked and Fargate transcoding land, one Lambda must finish within 15 minutes."""
+    log_retention_days: int = 30
+    work_retention_days: int = 2
+    retain_data: bool = True
+    """Keep buckets and the task table when the stack is deleted."""
+    extra_input_buckets: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.architecture not in ("x86_64", "arm64"):
+            raise ValueError(f"architecture must be x86_64 or arm64, not {self.architecture!r}")
+        for name in ("api_memory_mb", "step_memory_mb", "transcode_memory_mb"):
+            if not 128 <= getattr(self, name) <= 10240:
+                raise ValueError(f"{name} must be between 128 and 10240")
+        if not 1 <= self.step_timeout_seconds <= 900:
+            raise ValueError("step_timeout_seconds must be between 1 and 900 (Lambda's limit)")
+        if not 512 <= self.ephemeral_storage_mib <= 10240:
+            raise ValueError("ephemeral_storage_mib must be between 512 and 10240")
+        if self.log_retention_days not in (1, 7, 14, 30, 90, 180, 365):
+            raise ValueError("log_retention_days must be one of 1, 7, 14, 30, 90, 180, 365")
+        if self.presign_expiry_seconds < 60 or self.presign_expiry_seconds > 604800:
+            raise ValueError("presign_expiry_seconds must be between 60 and 604800 (7 days)")
+
+    @classmethod
+    def from_context(cls, scope: constructs.Construct) -> "DeploymentSettings":
+        raw: dict[str, Any] = scope.node.try_get_context(CONTEXT_KEY) or {}
+        known = {f.name: f for f in fields(cls)}
+        unknown = set(raw) - set(known)
+        if unknown:
+            raise ValueError(f"unknown {CONTEXT_KEY} settings in cdk.json context: {sorted(unknown)}")
+        values: dict[str, Any] = {}
+        for name, value in raw.items():
+            values[name] = tuple(value) if name == "extra_input_buckets" else value
+        return cls(**values)

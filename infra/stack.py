@@ -1,0 +1,43 @@
+"""The service's stack: storage, workers, pipeline and API, wired together."""
+
+import aws_cdk as cdk
+import constructs
+
+from infra.constructs.api import Api
+from infra.constructs.pipeline import Pipeline
+from infra.constructs.storage import Storage
+from infra.constructs.workers import Workers
+from infra.settings import DeploymentSettings
+
+
+class TranscoderStack(cdk.Stack):
+    def __init__(
+        self, scope: constructs.Construct, id: str, *, settings: DeploymentSettings, **kwargs: object
+    ) -> None:
+        super().__init__(scope, id, **kwargs)  # type: ignore[arg-type]
+        self.storage = Storage(self, "Storage", settings=settings)
+        environment = {
+            "TASK_TABLE": self.storage.task_table.table_name,
+            "INPUT_BUCKET": self.storage.input_bucket.bucket_name,
+            "OUTPUT_BUCKET": self.storage.output_bucket.bucket_name,
+            "WORK_BUCKET": self.storage.work_bucket.bucket_name,
+            "PRESIGN_EXPIRY_SECONDS": str(settings.presign_expiry_seconds),
+            "MAX_INPUT_BYTES": str(settings.max_input_bytes),
+            "MAX_INPUT_SECONDS": str(settings.max_input_seconds),
+            "EXTRA_INPUT_BUCKETS": ",".join(settings.extra_input_buckets),
+        }
+        self.workers = Workers(self, "Workers", settings=settings, storage=self.storage, environment=environment)
+        self.pipeline = Pipeline(self, "Pipeline", settings=settings, workers=self.workers)
+        self.api = Api(
+            self,
+            "Api",
+            settings=settings,
+            storage=self.storage,
+            environment={**environment, "STATE_MACHINE_ARN": self.pipeline.state_machine.state_machine_arn},
+        )
+        self.pipeline.state_machine.grant_start_execution(self.api.handler.role)
+
+        cdk.CfnOutput(self, "ApiUrl", value=self.api.url)
+        cdk.CfnOutput(self, "InputBucketName", value=self.storage.input_bucket.bucket_name)
+        cdk.CfnOutput(self, "OutputBucketName", value=self.storage.output_bucket.bucket_name)
+        cdk.CfnOutput(self, "StateMachineArn", value=self.pipeline.state_machine.state_machine_arn)

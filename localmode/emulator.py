@@ -1,0 +1,143 @@
+"""moto's server as the local AWS endpoint, provisioned from the synthesized template."""
+
+import json
+import logging
+import os
+from typing import Any
+
+import boto3
+from moto.awslambda.models import LambdaFunction
+from moto.core.config import default_user_config
+from moto.server import ThreadedMotoServer
+
+from localmode.functions import FunctionRegistry, LocalFunction
+from localmode.template import REGION, LocalTemplate
+
+_DUMMY_CODE_ZIP = (
+    b"PK\x05\x06" + b"\x00" * 18  # an empty zip archive: moto stores it, the handler runs in-process
+)
+_LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+
+
+def set_local_environment(aws_port: int) -> None:
+    """Point every AWS client of this process at the emulator, with credentials that exist nowhere else."""
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{aws_port}",
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_SESSION_TOKEN": "local",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "MOTO_PORT": str(aws_port),
+            "POWERTOOLS_TRACE_DISABLED": "1",
+            "POWERTOOLS_METRICS_NAMESPACE": "transcoder",
+        }
+    )
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        os.environ.pop(name, None)
+
+
+def _route_lambda_to_registry(registry: FunctionRegistry) -> None:
+    original = LambdaFunction.invoke
+
+    def invoke(self: LambdaFunction, body: str, request_headers: Any, response_headers: Any) -> Any:
+        if self.function_name not in registry:
+            return original(self, body, request_headers, response_headers)
+        payload, error = registry.invoke(self.function_name, json.loads(body) if body else {})
+        if error:
+            response_headers["x-amz-function-error"] = error
+        return payload
+
+    LambdaFunction.invoke = invoke  # type: ignore[method-assign]
+
+
+class Emulator:
+    def __init__(self, aws_port: int) -> None:
+        self.aws_port = aws_port
+        self.registry = FunctionRegistry()
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=aws_port, verbose=False)
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.aws_port}"
+
+    def start(self) -> None:
+        # Must be set before any state machine exists: moto picks the executing backend per request.
+        default_user_config["stepfunctions"] = {"execute_state_machine": True}
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
+        _route_lambda_to_registry(self.registry)
+        self._server.start()
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def provision(self, local: LocalTemplate) -> dict[str, str]:
+        """Create what the template declares; returns the function environment, resolved."""
+        s3 = boto3.client("s3", endpoint_url=self.endpoint_url)
+        for logical_id in local.of_type("AWS::S3::Bucket"):
+            s3.create_bucket(Bucket=local.physical_name(logical_id))
+
+        dynamodb = boto3.client("dynamodb", endpoint_url=self.endpoint_url)
+        for logical_id, resource in local.of_type("AWS::DynamoDB::Table").items():
+            properties = resource["Properties"]
+            table: dict[str, Any] = {
+                "TableName": local.physical_name(logical_id),
+                "KeySchema": properties["KeySchema"],
+                "AttributeDefinitions": properties["AttributeDefinitions"],
+                "BillingMode": properties.get("BillingMode", "PAY_PER_REQUEST"),
+            }
+            if properties.get("GlobalSecondaryIndexes"):
+                table["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
+            dynamodb.create_table(**table)
+
+        iam = boto3.client("iam", endpoint_url=self.endpoint_url)
+        role_arn = iam.create_role(RoleName="local-lambda", AssumeRolePolicyDocument=json.dumps(_LAMBDA_TRUST))[
+            "Role"
+        ]["Arn"]
+        lambda_client = boto3.client("lambda", endpoint_url=self.endpoint_url)
+        environment: dict[str, str] = {}
+        for logical_id, resource in local.of_type("AWS::Lambda::Function").items():
+            properties = resource["Properties"]
+            name = local.physical_name(logical_id)
+            lambda_client.create_function(
+                FunctionName=name,
+                Runtime=properties["Runtime"],
+                Role=role_arn,
+                Handler=properties["Handler"],
+                Code={"ZipFile": _DUMMY_CODE_ZIP},
+                Timeout=properties.get("Timeout", 3),
+                MemorySize=properties.get("MemorySize", 128),
+            )
+            self.registry.add(
+                LocalFunction(
+                    name=name,
+                    arn=local.arn(logical_id),
+                    handler_path=properties["Handler"],
+                    timeout_seconds=int(properties.get("Timeout", 3)),
+                    memory_mb=int(properties.get("MemorySize", 128)),
+                )
+            )
+            variables = local.resolve(properties.get("Environment", {}).get("Variables", {}))
+            _merge_environment(environment, variables, name)
+
+        sfn = boto3.client("stepfunctions", endpoint_url=self.endpoint_url)
+        for logical_id, resource in local.of_type("AWS::StepFunctions::StateMachine").items():
+            sfn.create_state_machine(
+                name=local.physical_name(logical_id),
+                definition=local.resolve(resource["Properties"]["DefinitionString"]),
+                roleArn=role_arn,
+            )
+        return environment
+
+
+def _merge_environment(environment: dict[str, str], variables: dict[str, str], function_name: str) -> None:
+    """All handlers share this process's environment, so their variables must agree."""
+    for key, value in variables.items():
+        if environment.get(key, value) != value:
+            raise ValueError(f"{function_name}: {key}={value!r} differs from another function's {environment[key]!r}")
+        environment[key] = str(value)

@@ -1,0 +1,83 @@
+"""The template's Lambda functions, run in-process: what moto would otherwise run in Docker."""
+
+import importlib
+import json
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@dataclass
+class LocalContext:
+    """The parts of Lambda's context object the handlers and Powertools use."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    invoked_function_arn: str
+    timeout_seconds: int
+
+    def __post_init__(self) -> None:
+        self.aws_request_id = str(uuid.uuid4())
+        self.function_version = "$LATEST"
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self.log_stream_name = f"local/{self.aws_request_id}"
+        self._deadline = time.monotonic() + self.timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+@dataclass(frozen=True)
+class LocalFunction:
+    name: str
+    arn: str
+    handler_path: str
+    """As in the template, `module.attribute`."""
+    timeout_seconds: int
+    memory_mb: int
+
+    def handler(self) -> Handler:
+        module_name, _, attribute = self.handler_path.rpartition(".")
+        handler: Handler = getattr(importlib.import_module(module_name), attribute)
+        return handler
+
+    def context(self) -> LocalContext:
+        return LocalContext(self.name, self.memory_mb, self.arn, self.timeout_seconds)
+
+
+class FunctionRegistry:
+    def __init__(self) -> None:
+        self._functions: dict[str, LocalFunction] = {}
+        self._lock = threading.Lock()
+        self.invocations: dict[str, int] = {}
+
+    def add(self, function: LocalFunction) -> None:
+        self._functions[function.name] = function
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._functions
+
+    def by_handler(self, handler_path: str) -> LocalFunction:
+        return next(f for f in self._functions.values() if f.handler_path == handler_path)
+
+    def invoke(self, name: str, event: Any) -> tuple[bytes, str | None]:
+        """Run the handler; returns the payload and, on error, Lambda's `Unhandled` marker."""
+        function = self._functions[name]
+        with self._lock:
+            self.invocations[name] = self.invocations.get(name, 0) + 1
+        try:
+            result = function.handler()(event, function.context())
+        except Exception as exc:  # noqa: BLE001 - reported exactly as Lambda reports it
+            error = {
+                "errorType": type(exc).__name__,
+                "errorMessage": str(exc),
+                "stackTrace": traceback.format_tb(exc.__traceback__),
+            }
+            return json.dumps(error).encode(), "Unhandled"
+        return json.dumps(result).encode(), None

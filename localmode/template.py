@@ -1,0 +1,103 @@
+"""Synthesize the CDK app and resolve its template's intrinsic functions to local values."""
+
+import json
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from infra.app import STACK_NAME, build_app
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+_PSEUDO = {
+    "AWS::AccountId": ACCOUNT,
+    "AWS::Region": REGION,
+    "AWS::Partition": "aws",
+    "AWS::URLSuffix": "amazonaws.com",
+    "AWS::StackName": STACK_NAME,
+    "AWS::NoValue": None,
+}
+
+
+def synthesize() -> dict[str, Any]:
+    """The stack's template, synthesized without bundling assets (local mode runs the source)."""
+    with tempfile.TemporaryDirectory(prefix="transcoder-synth-") as outdir:
+        app = build_app(outdir=outdir, context={"aws:cdk:bundling-stacks": []})
+        app.synth()
+        template: dict[str, Any] = json.loads((Path(outdir) / f"{STACK_NAME}.template.json").read_text())
+    return template
+
+
+@dataclass
+class LocalTemplate:
+    """The template with a local physical name for every resource it declares."""
+
+    template: dict[str, Any]
+
+    @property
+    def resources(self) -> dict[str, dict[str, Any]]:
+        resources: dict[str, dict[str, Any]] = self.template["Resources"]
+        return resources
+
+    def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.resources.items() if v["Type"] == resource_type}
+
+    def physical_name(self, logical_id: str) -> str:
+        resource_type = self.resources[logical_id]["Type"]
+        if resource_type == "AWS::S3::Bucket":
+            # Bucket names: lower case, at most 63 characters.
+            return re.sub(r"[^a-z0-9-]", "", f"{STACK_NAME}-{logical_id}".lower())[:63]
+        return f"{STACK_NAME}-{logical_id}"[:64]
+
+    def arn(self, logical_id: str) -> str:
+        name = self.physical_name(logical_id)
+        resource_type = self.resources[logical_id]["Type"]
+        arns = {
+            "AWS::S3::Bucket": f"arn:aws:s3:::{name}",
+            "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}",
+            "AWS::Lambda::Function": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
+            "AWS::StepFunctions::StateMachine": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}",
+            "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT}:role/{name}",
+            "AWS::Logs::LogGroup": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}:*",
+        }
+        if resource_type not in arns:
+            raise KeyError(f"no local ARN for {resource_type} ({logical_id})")
+        return arns[resource_type]
+
+    def ref(self, logical_id: str) -> str:
+        if logical_id in _PSEUDO:
+            return str(_PSEUDO[logical_id])
+        if self.resources[logical_id]["Type"] in ("AWS::StepFunctions::StateMachine",):
+            return self.arn(logical_id)
+        return self.physical_name(logical_id)
+
+    def resolve(self, value: Any) -> Any:
+        """Resolve Ref, Fn::GetAtt, Fn::Join and Fn::Sub recursively."""
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            (key, argument), = value.items()
+            if key == "Ref":
+                return self.ref(argument)
+            if key == "Fn::GetAtt":
+                logical_id, attribute = argument
+                if attribute == "Arn":
+                    return self.arn(logical_id)
+                raise KeyError(f"unsupported attribute {attribute} of {logical_id}")
+            if key == "Fn::Join":
+                separator, items = argument
+                return separator.join(str(self.resolve(item)) for item in items)
+            if key == "Fn::Sub":
+                text = argument if isinstance(argument, str) else argument[0]
+                return re.sub(r"\$\{([^}]+)\}", lambda m: self._sub(m.group(1)), text)
+        return {key: self.resolve(item) for key, item in value.items()}
+
+    def _sub(self, name: str) -> str:
+        if "." in name:
+            logical_id, attribute = name.split(".", 1)
+            return str(self.resolve({"Fn::GetAtt": [logical_id, attribute]}))
+        return self.ref(name)
