@@ -37,9 +37,7 @@ def build_app(outdir: str | None = None, context: dict[str, Any] | None = None) 
         STACK_NAME,
         settings=settings,
         description="Serverless video transcoding: API Gateway, Lambda, DynamoDB, Step Functions, static ffmpeg",
-        env=cdk.Environment(
-            account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
-        ),
+        env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")),
     )
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app

@@ -52,7 +52,9 @@ def bundle_functions(output_dir: str, architecture: str) -> None:
         )  # fmt: skip
     finally:
         os.unlink(handle.name)
-    shutil.copytree(FUNCTIONS_DIR, output_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(
+        FUNCTIONS_DIR, output_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
 
 
 @jsii.implements(cdk.ILocalBundling)

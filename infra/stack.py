@@ -11,9 +11,7 @@ from infra.settings import DeploymentSettings
 
 
 class TranscoderStack(cdk.Stack):
-    def __init__(
-        self, scope: constructs.Construct, id: str, *, settings: DeploymentSettings, **kwargs: object
-    ) -> None:
+    def __init__(self, scope: constructs.Construct, id: str, *, settings: DeploymentSettings, **kwargs: object) -> None:
         super().__init__(scope, id, **kwargs)  # type: ignore[arg-type]
         self.storage = Storage(self, "Storage", settings=settings)
         environment = {

@@ -96,9 +96,9 @@ class Emulator:
             dynamodb.create_table(**table)
 
         iam = boto3.client("iam", endpoint_url=self.endpoint_url)
-        role_arn = iam.create_role(RoleName="local-lambda", AssumeRolePolicyDocument=json.dumps(_LAMBDA_TRUST))[
-            "Role"
-        ]["Arn"]
+        role_arn = iam.create_role(RoleName="local-lambda", AssumeRolePolicyDocument=json.dumps(_LAMBDA_TRUST))["Role"][
+            "Arn"
+        ]
         lambda_client = boto3.client("lambda", endpoint_url=self.endpoint_url)
         environment: dict[str, str] = {}
         for logical_id, resource in local.of_type("AWS::Lambda::Function").items():

@@ -55,8 +55,7 @@ class LocalHttpApi:
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def start(self) -> None:
         self._thread.start()
@@ -88,7 +87,9 @@ class LocalHttpApi:
                 response_headers = {k: str(v) for k, v in (response.get("headers") or {}).items()}
                 for key, values in (response.get("multiValueHeaders") or {}).items():
                     response_headers[key] = ", ".join(str(v) for v in values)
-                self._reply(int(response.get("statusCode", 502)), response_headers, str(response.get("body") or "").encode())
+                self._reply(
+                    int(response.get("statusCode", 502)), response_headers, str(response.get("body") or "").encode()
+                )
 
             def _reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
                 self.send_response(status)
@@ -101,7 +102,7 @@ class LocalHttpApi:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _dispatch
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - BaseHTTPRequestHandler's name
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         return Handler

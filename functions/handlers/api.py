@@ -56,13 +56,16 @@ def handle_api_error(exc: ApiError) -> Response[Any]:
 
 @app.exception_handler(RequestValidationError)
 def handle_validation_error(exc: RequestValidationError) -> Response[Any]:
-    return handle_api_error(validation_error(exc.errors()))
+    error = validation_error(exc.errors())
+    return envelope(error.code, detail=error.detail, request_id=_request_id())
 
 
 @app.not_found
 def handle_not_found(exc: NotFoundError) -> Response[Any]:
     event = app.current_event
-    return envelope(ApiCode.EMPTY_RESULT, detail=f"no API at {event.http_method} {event.path}", request_id=_request_id())
+    return envelope(
+        ApiCode.EMPTY_RESULT, detail=f"no API at {event.http_method} {event.path}", request_id=_request_id()
+    )
 
 
 @app.exception_handler(Exception)

@@ -1,9 +1,8 @@
 """The task table (pynamodb). One item per task; the fields are query_task's (api.md)."""
 
 import os
-from typing import Any
 
-from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
 
@@ -29,7 +28,7 @@ class TaskModel(Model):
 
     template_id = UnicodeAttribute()
     template_name = UnicodeAttribute()
-    template = MapAttribute[str, Any](default=dict)
+    template = JSONAttribute(default=dict)
     """The template as it was when the task was created: later edits do not change a task."""
 
     src_bitrate = NumberAttribute(default=0)

@@ -83,15 +83,14 @@ def download(event: dict[str, Any]) -> dict[str, Any]:
         local = os.path.join(scratch, "source")
         storage.download(staged, local)
         media = probe(local)
-    validate_source(media, max_bytes=config.max_input_bytes, max_seconds=config.max_input_seconds)
-    assert media.video is not None
+    video = validate_source(media, max_bytes=config.max_input_bytes, max_seconds=config.max_input_seconds)
     repository.move(
         task_id,
         Status.DOWNLOADING,
         src_bitrate=media.bitrate_kbps,
         duration=media.duration,
-        src_width=media.video.display_width,
-        src_height=media.video.display_height,
+        src_width=video.display_width,
+        src_height=video.display_height,
         src_size=media.size_bytes,
     )
     return {"staged": _as_dict(staged), "media": media.to_dict()}
@@ -204,4 +203,4 @@ def _storage_call(function: Any, *args: Any) -> None:
         raise
 
 
-__all__ = ["TaskError", "download", "transcode", "upload", "record_failure"]
+__all__ = ["TaskError", "download", "record_failure", "transcode", "upload"]

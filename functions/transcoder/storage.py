@@ -12,6 +12,7 @@ from transcoder.locations import S3Location
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 _NOT_FOUND = {"404", "NoSuchKey", "NoSuchBucket", "NotFound"}
 _DENIED = {"403", "AccessDenied", "AllAccessDisabled"}
@@ -72,7 +73,7 @@ def copy(source: S3Location, destination: S3Location) -> None:
 def delete_prefix(bucket: str, prefix: str) -> None:
     paginator = s3_client().get_paginator("list_objects_v2")
     for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
-        keys = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
+        keys: list[ObjectIdentifierTypeDef] = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
         if keys:
             s3_client().delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
 

@@ -31,7 +31,7 @@ class Template:
     vcodec: VideoCodec = VideoCodec.H264
     format: ContainerFormat = ContainerFormat.MP4
     quality: int = 5
-    """1–10, higher is better; mapped to the encoder's CRF."""
+    """1 to 10, higher is better; mapped to the encoder's CRF."""
     framerate: float = 0
     """0 keeps the source's frame rate."""
     acodec: str = "aac"

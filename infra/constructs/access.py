@@ -7,9 +7,7 @@ from aws_cdk import aws_s3 as s3
 from infra.constructs.nag import acknowledge, logical_id
 
 
-def allow_objects(
-    role: iam.IRole, bucket: s3.IBucket, actions: list[str], *, prefix: str = "", reason: str
-) -> None:
+def allow_objects(role: iam.IRole, bucket: s3.IBucket, actions: list[str], *, prefix: str = "", reason: str) -> None:
     """Allow `actions` on the objects of `bucket` under `prefix`, whose keys are only known at run time."""
     role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=[bucket.arn_for_objects(f"{prefix}*")]))
     _acknowledge_keys(role, bucket, prefix, reason)

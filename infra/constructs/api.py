@@ -5,8 +5,8 @@ import constructs
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_logs as logs
 
-from infra.constructs.functions import ServiceFunction, log_retention
 from infra.constructs.access import allow_objects
+from infra.constructs.functions import ServiceFunction, log_retention
 from infra.constructs.nag import acknowledge
 from infra.constructs.storage import Storage
 from infra.settings import DeploymentSettings

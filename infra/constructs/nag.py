@@ -10,7 +10,7 @@ def acknowledge(scope: constructs.IConstruct, rule: str, reason: str) -> None:
 
 def logical_id(element: constructs.IConstruct) -> str:
     cfn = element if isinstance(element, cdk.CfnElement) else element.node.default_child
-    assert isinstance(cfn, cdk.CfnElement)
+    if not isinstance(cfn, cdk.CfnElement):
+        raise TypeError(f"{element.node.path} has no CloudFormation resource")
     stack = cdk.Stack.of(cfn)
     return str(stack.resolve(stack.get_logical_id(cfn)))
-

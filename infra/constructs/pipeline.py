@@ -23,9 +23,7 @@ TRANSIENT_ERRORS = [
 
 
 class Pipeline(constructs.Construct):
-    def __init__(
-        self, scope: constructs.Construct, id: str, *, settings: DeploymentSettings, workers: Workers
-    ) -> None:
+    def __init__(self, scope: constructs.Construct, id: str, *, settings: DeploymentSettings, workers: Workers) -> None:
         super().__init__(scope, id)
 
         record_failure = self._invoke("RecordFailure", workers.record_failure, result_path="$.failure")
@@ -40,9 +38,7 @@ class Pipeline(constructs.Construct):
         ]
         for step in steps:
             step.add_catch(failed, errors=[sfn.Errors.ALL], result_path="$.error")
-        definition = (
-            sfn.Chain.start(steps[0]).next(steps[1]).next(steps[2]).next(sfn.Succeed(self, "TaskSucceeded"))
-        )
+        definition = sfn.Chain.start(steps[0]).next(steps[1]).next(steps[2]).next(sfn.Succeed(self, "TaskSucceeded"))
 
         self.log_group = logs.LogGroup(
             self,
@@ -87,4 +83,3 @@ class Pipeline(constructs.Construct):
             jitter_strategy=sfn.JitterType.FULL,
         )
         return invoke
-

@@ -5,8 +5,8 @@ import constructs
 from aws_cdk import aws_lambda as lambda_
 
 from infra.bundling import RUNTIME, ffmpeg_layer_code
-from infra.constructs.functions import ServiceFunction
 from infra.constructs.access import allow_listing, allow_objects
+from infra.constructs.functions import ServiceFunction
 from infra.constructs.storage import Storage
 from infra.settings import DeploymentSettings
 
@@ -53,9 +53,7 @@ class Workers(constructs.Construct):
             )
 
         self.download = step("Download", "download", memory_mb=settings.step_memory_mb, ffmpeg=True, disk=True)
-        self.transcode = step(
-            "Transcode", "transcode", memory_mb=settings.transcode_memory_mb, ffmpeg=True, disk=True
-        )
+        self.transcode = step("Transcode", "transcode", memory_mb=settings.transcode_memory_mb, ffmpeg=True, disk=True)
         self.upload = step("Upload", "upload", memory_mb=settings.step_memory_mb, ffmpeg=False, disk=False)
         self.record_failure = step(
             "RecordFailure", "record_failure", memory_mb=settings.step_memory_mb, ffmpeg=False, disk=False

@@ -11,7 +11,7 @@ from transcoder.media.binaries import ffmpeg_path
 from transcoder.media.encode_plan import EncodePlan
 
 ProgressCallback = Callable[[float], None]
-"""Called with the fraction (0–1) of the source encoded so far."""
+"""Called with the fraction (0 to 1) of the source encoded so far."""
 
 
 def run_encode(

@@ -35,7 +35,7 @@ class EncodePlan:
 
 
 def _even(value: float) -> int:
-    return max(2, int(round(value / 2)) * 2)
+    return max(2, round(value / 2) * 2)
 
 
 def output_size(video: VideoStream, resolution: str) -> tuple[int, int]:

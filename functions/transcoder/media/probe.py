@@ -111,7 +111,7 @@ def _float(value: Any) -> float:
         return 0.0
 
 
-def validate_source(media: MediaInfo, *, max_bytes: int, max_seconds: float) -> None:
+def validate_source(media: MediaInfo, *, max_bytes: int, max_seconds: float) -> VideoStream:
     """Refuse what the pipeline cannot or may not transcode, with the contract's err_codes."""
     if media.video is None:
         kind = "audio-only" if media.audio else "without any audio or video stream"
@@ -124,3 +124,4 @@ def validate_source(media: MediaInfo, *, max_bytes: int, max_seconds: float) -> 
         raise InputOverLimits(f"input is {media.size_bytes} bytes; the limit is {max_bytes} bytes")
     if media.duration > max_seconds:
         raise InputOverLimits(f"input lasts {media.duration:.1f} s; the limit is {max_seconds:g} s")
+    return media.video

@@ -1,0 +1,85 @@
+# The team's habits: `make demo` and `make test` work on a fresh machine with Python 3.11, Node 20 and make.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+RUN := $(UV) run --frozen
+export PYTHONPATH := functions:.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export AWS_DEFAULT_REGION ?= us-east-1
+# A real video file from a Debian package (MIT), fetched for the end-to-end tests.
+MEDIA_DIR := .cache/media
+REAL_VIDEO := $(MEDIA_DIR)/movie.mp4
+
+.PHONY: help setup demo local test lint format typecheck unit integration infra e2e synth cfn-lint bench media clean
+
+help:
+	@echo "make demo       run one real video through local mode (sets everything up)"
+	@echo "make local      start local mode: HTTP API on :8080, AWS endpoint on :5000"
+	@echo "make test       lint, type checks and the whole test suite"
+	@echo "make synth      synthesize the CDK app into cdk.out/ (cdk-nag on) and cfn-lint it"
+	@echo "make bench      measure the figures of targets.md"
+
+.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet uv==0.13.8
+
+.venv/.synced: uv.lock pyproject.toml | $(if $(findstring .tools,$(UV)),.tools/bin/uv)
+	$(UV) sync --frozen
+	@touch $@
+
+setup: .venv/.synced
+
+demo: setup
+	$(RUN) python -m localmode demo
+
+local: setup
+	$(RUN) python -m localmode run
+
+lint: setup
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+format: setup
+	$(RUN) ruff check --fix .
+	$(RUN) ruff format .
+
+typecheck: setup
+	$(RUN) mypy functions infra localmode
+
+unit: setup
+	$(RUN) pytest tests/unit
+
+integration: setup
+	$(RUN) pytest tests/integration
+
+infra: setup
+	$(RUN) pytest tests/infra
+
+e2e: setup media
+	REAL_VIDEO=$(REAL_VIDEO) $(RUN) pytest tests/e2e
+
+test: lint typecheck media
+	REAL_VIDEO=$(REAL_VIDEO) $(RUN) pytest
+
+$(REAL_VIDEO):
+	@mkdir -p $(MEDIA_DIR)/deb
+	cd $(MEDIA_DIR)/deb && (apt-get download python3-hug-doc 2>/dev/null || (apt-get update -qq && apt-get download python3-hug-doc))
+	dpkg -x $(MEDIA_DIR)/deb/python3-hug-doc_*.deb $(MEDIA_DIR)/deb/root
+	cp $(MEDIA_DIR)/deb/root/usr/share/doc/python3-hug/examples/streaming_movie_server/movie.mp4 $@
+
+media: $(REAL_VIDEO)
+
+synth: setup
+	rm -rf cdk.out
+	$(RUN) python -c "from infra.app import build_app; build_app(outdir='cdk.out').synth()"
+	$(MAKE) cfn-lint
+
+cfn-lint: setup
+	$(RUN) cfn-lint -i W3005 -- cdk.out/Transcoder.template.json
+
+bench: setup
+	$(RUN) python -m bench
+
+clean:
+	rm -rf cdk.out build .cache .pytest_cache .mypy_cache .ruff_cache

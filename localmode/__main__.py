@@ -1,0 +1,141 @@
+"""`python -m localmode run|demo`: the service on this machine, against a local AWS emulator."""
+
+import argparse
+import json
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+
+from localmode import client
+from localmode.media import generate_clip, probe_file
+from localmode.stack import DEFAULT_API_PORT, DEFAULT_AWS_PORT, LocalStack
+
+
+def _ports(args: argparse.Namespace) -> tuple[int, int]:
+    api_port = args.api_port or int(os.environ.get("TRANSCODER_API_PORT", DEFAULT_API_PORT))
+    aws_port = args.aws_port or int(os.environ.get("TRANSCODER_AWS_PORT", DEFAULT_AWS_PORT))
+    return api_port, aws_port
+
+
+def run(args: argparse.Namespace) -> int:
+    api_port, aws_port = _ports(args)
+    print("Starting local mode (synthesizing the CDK app, starting the AWS emulator)...", flush=True)
+    stack = LocalStack(api_port=api_port, aws_port=aws_port).start()
+    info = stack.describe()
+    if args.ready_file:
+        with open(args.ready_file, "w") as handle:
+            json.dump(info, handle)
+    print(_banner(stack), flush=True)
+    stopped = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
+    stopped.wait()
+    print("\nStopping local mode...", flush=True)
+    stack.stop()
+    return 0
+
+
+def _banner(stack: LocalStack) -> str:
+    api, aws = stack.api_url, stack.aws_url
+    return f"""
+Local mode is running (started in {stack.startup_seconds:.1f} s).
+  HTTP API:          {api}
+  AWS endpoint:      {aws}   (S3, DynamoDB, Step Functions, SQS)
+  input bucket:      {stack.input_bucket}
+  output bucket:     {stack.output_bucket}
+
+Try it (any credentials work against the emulator):
+  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1
+  uv run aws --endpoint-url {aws} s3 cp clip.mp4 s3://{stack.input_bucket}/clip.mp4
+  curl -s -X POST {api}/api/create_task -H 'Content-Type: application/json' \\
+    -d '{{"input": "s3://{stack.input_bucket}/clip.mp4", "output": "clips/clip", "template_name": "MP4_264_360p"}}'
+  curl -s '{api}/api/query_task?task_id=<task_id>'
+
+Press Ctrl-C to stop."""
+
+
+def demo(args: argparse.Namespace) -> int:
+    api_port, aws_port = _ports(args)
+    print("== Starting local mode", flush=True)
+    stack = LocalStack(api_port=api_port, aws_port=aws_port).start()
+    try:
+        return _demo_job(stack, args.seconds)
+    finally:
+        stack.stop()
+        print("== Local mode stopped", flush=True)
+
+
+def _demo_job(stack: LocalStack, seconds: float) -> int:
+    import boto3
+
+    print(f"   API {stack.api_url}, AWS endpoint {stack.aws_url} (ready in {stack.startup_seconds:.1f} s)")
+    with tempfile.TemporaryDirectory(prefix="transcoder-demo-") as workdir:
+        source = generate_clip(os.path.join(workdir, "demo.mp4"), seconds=seconds)
+        source_facts = probe_file(source)
+        print(f"== Generated a {seconds:g} s 1280x720 H.264 + AAC clip: {source_facts.summary()}")
+        key = "demo/demo.mp4"
+        boto3.client("s3", endpoint_url=stack.aws_url).upload_file(source, stack.input_bucket, key)
+        print(f"== Uploaded to s3://{stack.input_bucket}/{key}")
+
+        request = {
+            "input": f"s3://{stack.input_bucket}/{key}",
+            "output": "demo/demo-360p",
+            "template_name": "MP4_264_360p",
+        }
+        print(f"== POST /api/create_task {json.dumps(request)}")
+        created = client.create_task(stack.api_url, **request)
+        task_id = created["data"]["task_id"]
+        print(f"   -> {json.dumps(created)}")
+
+        started = time.monotonic()
+        seen: list[str] = []
+
+        def show(data: dict[str, object]) -> None:
+            line = f"{data.get('status')} {data.get('progress')}%"
+            if not seen or seen[-1] != line:
+                seen.append(line)
+                print(f"   {time.monotonic() - started:5.1f} s  {line}", flush=True)
+
+        print(f"== Polling GET /api/query_task?task_id={task_id}")
+        final = client.wait_for_task(stack.api_url, task_id, on_poll=show)
+        print("== Final query_task response:")
+        print(json.dumps(final, indent=2))
+        data = final["data"]
+        if data["status"] != "success":
+            print(f"!! task ended {data['status']}: {data['err_code']} {data['err_message']}")
+            return 1
+
+        output = os.path.join(workdir, "output.mp4")
+        client.download(data["output_url"], output)
+        facts = probe_file(output)
+        print(f"== ffprobe of the output: {json.dumps(facts.summary())}")
+        checks = {
+            "status is success, err_code 0": data["status"] == "success" and data["err_code"] == 0,
+            "640x360": (facts.width, facts.height) == (640, 360),
+            "H.264 video": facts.video_codec == "h264",
+            "AAC audio": facts.audio_codec == "aac",
+            "duration equals the source's (within one frame)": abs(facts.duration - source_facts.duration) <= 1 / 30,
+        }
+        for name, passed in checks.items():
+            print(f"   [{'ok' if passed else 'FAILED'}] {name}")
+        return 0 if all(checks.values()) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m localmode", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, help_text in (("run", "start local mode and keep it running"), ("demo", "run one real video through it")):
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("--api-port", type=int, help=f"default $TRANSCODER_API_PORT or {DEFAULT_API_PORT}")
+        command.add_argument("--aws-port", type=int, help=f"default $TRANSCODER_AWS_PORT or {DEFAULT_AWS_PORT}")
+    commands.choices["run"].add_argument("--ready-file", help="write the URLs and names as JSON here once ready")
+    commands.choices["demo"].add_argument("--seconds", type=float, default=10, help="length of the demo clip")
+    args = parser.parse_args(argv)
+    return run(args) if args.command == "run" else demo(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
