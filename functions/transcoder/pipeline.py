@@ -118,8 +118,17 @@ def transcode(event: dict[str, Any], remaining_seconds: float) -> dict[str, Any]
             on_progress=_progress_reporter(task_id),
         )
         result = probe(local_output)
+        check_complete(source=media, encoded=result)
         _storage_call(storage.upload, local_output, encoded, "video/" + template.format.value)
     return {"encoded": _as_dict(encoded), "media": result.to_dict()}
+
+
+def check_complete(*, source: MediaInfo, encoded: MediaInfo) -> None:
+    """A damaged or truncated input can decode partially without an ffmpeg error: compare durations."""
+    allowed_shortfall = max(0.5, 0.02 * source.duration)
+    if source.duration - encoded.duration > allowed_shortfall:
+        decoded, expected = f"{encoded.duration:.2f}", f"{source.duration:.2f}"
+        raise InputNotDecodable(f"input is truncated or damaged: only {decoded} s of its {expected} s could be decoded")
 
 
 def _progress_reporter(task_id: str) -> ProgressCallback:

@@ -1,0 +1,113 @@
+"""Local mode as a user starts it: `python -m localmode run` in its own process, on free ports."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from mypy_boto3_s3 import S3Client
+
+from localmode import client
+from localmode.media import generate_clip
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_SECONDS = 120
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Local:
+    api_url: str
+    aws_url: str
+    input_bucket: str
+    output_bucket: str
+    work_bucket: str
+    s3: S3Client
+    process: subprocess.Popen[bytes]
+
+    def upload(self, path: Path | str, key: str) -> str:
+        self.s3.upload_file(str(path), self.input_bucket, key)
+        return f"s3://{self.input_bucket}/{key}"
+
+    def run_task(self, input_url: str, output: str, template_name: str = "MP4_264_360p") -> dict[str, Any]:
+        created = client.create_task(self.api_url, input=input_url, output=output, template_name=template_name)
+        data: dict[str, Any] = client.wait_for_task(self.api_url, created["data"]["task_id"], timeout=300)["data"]
+        return data
+
+
+@pytest.fixture(scope="session")
+def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
+    ready_file = tmp_path_factory.mktemp("local") / "ready.json"
+    log_path = ready_file.with_name("local.log")
+    aws_port = _free_port()
+    environment = {**os.environ, "PYTHONPATH": f"{ROOT / 'functions'}:{ROOT}", "POWERTOOLS_LOG_LEVEL": "WARNING"}
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "localmode", "run", "--ready-file", str(ready_file)),
+                *("--api-port", str(_free_port()), "--aws-port", str(aws_port)),
+            ],
+            cwd=ROOT,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while not ready_file.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"local mode did not start:\n{log_path.read_text()}")
+        time.sleep(0.2)
+    info = json.loads(ready_file.read_text())
+    s3 = boto3.client("s3", endpoint_url=info["aws_endpoint_url"])
+    yield Local(
+        api_url=info["api_url"],
+        aws_url=info["aws_endpoint_url"],
+        input_bucket=info["input_bucket"],
+        output_bucket=info["output_bucket"],
+        work_bucket=info["work_bucket"],
+        s3=s3,
+        process=process,
+    )
+    # Ctrl-C, as a user stops it: it must exit cleanly and promptly.
+    process.send_signal(signal.SIGINT)
+    try:
+        code = process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+    assert code == 0, log_path.read_text()[-3000:]
+
+
+@pytest.fixture(scope="session")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("clips")
+    made = {
+        "720p": generate_clip(str(folder / "720p.mp4"), seconds=4, size="1280x720", rate=30),
+        "silent": generate_clip(str(folder / "silent.mp4"), seconds=3, size="960x540", rate=25, audio=False),
+        "portrait": generate_clip(str(folder / "portrait.mp4"), seconds=2, size="720x1280", rate=30),
+    }
+    return {name: Path(path) for name, path in made.items()}
+
+
+@pytest.fixture(scope="session")
+def real_video() -> Path:
+    """A real camera clip (MIT, Debian's python3-hug-doc), fetched by `make media`."""
+    path = Path(os.environ.get("REAL_VIDEO", ROOT / ".cache" / "media" / "movie.mp4"))
+    if not path.exists():
+        subprocess.run(["make", "-C", str(ROOT), "media"], check=True)
+    return path

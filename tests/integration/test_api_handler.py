@@ -1,0 +1,89 @@
+"""The API function with API Gateway (REST proxy) events: the contract's envelope and codes."""
+
+import json
+from typing import Any
+
+import pytest
+
+from localmode.functions import LocalContext
+from localmode.http_api import to_rest_event
+from tests.integration.conftest import Aws
+
+
+def _call(method: str, target: str, body: Any = None, raw: bytes | None = None) -> tuple[int, dict[str, Any]]:
+    from handlers.api import handler
+
+    payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
+    event = to_rest_event(method, target, {"Content-Type": "application/json"}, payload, "127.0.0.1")
+    response = handler(event, LocalContext("api", 512, "arn:aws:lambda:us-east-1:123456789012:function:api", 29))
+    return response["statusCode"], json.loads(response["body"])
+
+
+VALID = {"input": "s3://test-input/a.mp4", "output": "a", "template_name": "MP4_264_360p"}
+
+
+def test_create_then_query(aws: Aws) -> None:
+    status, body = _call("POST", "/api/create_task", VALID)
+    assert status == 200
+    assert body["code"] == 0
+    assert body["msg"] == "success"
+    assert body["request_id"]
+    task_id = body["data"]["task_id"]
+    status, body = _call("GET", f"/api/query_task?task_id={task_id}")
+    assert status == 200
+    data = body["data"]
+    assert data["task_id"] == task_id
+    assert data["status"] == "pending"
+    assert data["finish_time"] == 0
+    assert data["err_code"] == 0
+    expected_fields = {
+        "task_id", "status", "progress", "create_time", "finish_time", "input", "input_url", "output", "objkey",
+        "output_url", "bucket", "region", "region_type", "template_id", "template_name", "src_bitrate",
+        "dst_bitrate", "duration", "src_width", "src_height", "dst_width", "dst_height", "err_code", "err_message",
+    }  # fmt: skip
+    assert expected_fields <= set(data)
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "body", "http", "code", "needle"),
+    [
+        ("POST", "/api/create_task", {k: v for k, v in VALID.items() if k != "input"}, 400, 1001, "input"),
+        ("POST", "/api/create_task", {k: v for k, v in VALID.items() if k != "output"}, 400, 1001, "output"),
+        ("POST", "/api/create_task", {**VALID, "input": 42}, 400, 1002, "input"),
+        ("POST", "/api/create_task", {**VALID, "template_name": "nope"}, 400, 1002, "template_name"),
+        ("POST", "/api/create_task", {**VALID, "output": "../x"}, 400, 1002, "output"),
+        ("POST", "/api/create_task", {**VALID, "input": "s3://other-bucket/a.mp4"}, 400, 1002, "input"),
+        ("POST", "/api/create_task", {**VALID, "storage_id": "nope"}, 400, 1002, "storage_id"),
+        ("POST", "/api/create_task", [1, 2], 400, 1002, "JSON object"),
+        ("POST", "/api/create_task", None, 400, 1001, "body"),
+        ("GET", "/api/query_task", None, 400, 1001, "task_id"),
+        ("GET", "/api/query_task?task_id=abc", None, 400, 1002, "task_id"),
+        ("GET", "/api/query_task?task_id=01m87ken790ez9c6fq6336xxkz", None, 404, 1004, "does not exist"),
+        ("GET", "/api/no_such_thing", None, 404, 1004, "/api/no_such_thing"),
+    ],
+)
+def test_bad_requests_get_contract_codes(
+    aws: Aws, method: str, target: str, body: Any, http: int, code: int, needle: str
+) -> None:
+    status, response = _call(method, target, body)
+    assert (status, response["code"]) == (http, code), response
+    assert needle in response["msg"]
+    assert response["data"] is None
+
+
+def test_invalid_json_is_bad_param(aws: Aws) -> None:
+    status, response = _call("POST", "/api/create_task", raw=b"{not json")
+    assert (status, response["code"]) == (400, 1002)
+    assert "JSON" in response["msg"]
+
+
+def test_aws_fault_is_internal_error_without_details(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+    from transcoder import repository
+
+    def broken(task_id: str) -> None:
+        raise RuntimeError("secret connection string")
+
+    monkeypatch.setattr(repository, "get", broken)
+    status, response = _call("GET", "/api/query_task?task_id=01m87ken790ez9c6fq6336xxkz")
+    assert (status, response["code"]) == (500, 1000)
+    assert "secret" not in response["msg"]
