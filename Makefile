@@ -45,7 +45,7 @@ format: setup
 	$(RUN) ruff format .
 
 typecheck: setup
-	$(RUN) mypy functions infra localmode
+	$(RUN) mypy functions infra localmode bench
 
 unit: setup
 	$(RUN) pytest tests/unit
@@ -79,7 +79,7 @@ cfn-lint: setup
 	$(RUN) cfn-lint -i W3005 -- cdk.out/Transcoder.template.json
 
 bench: setup
-	$(RUN) python -m bench
+	$(RUN) python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf cdk.out build .cache .pytest_cache .mypy_cache .ruff_cache

@@ -1,7 +1,9 @@
 """Docker-free asset bundling: the function code with its dependencies, and the ffmpeg layer."""
 
+import compileall
 import hashlib
 import os
+import py_compile
 import shutil
 import subprocess
 import tempfile
@@ -54,6 +56,11 @@ def bundle_functions(output_dir: str, architecture: str) -> None:
         os.unlink(handle.name)
     shutil.copytree(
         FUNCTIONS_DIR, output_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
+    # Lambda's file system is read-only: without .pyc files every cold start compiles every module. The
+    # asset zip carries fixed timestamps, so the .pyc files must not be checked against them.
+    compileall.compile_dir(
+        output_dir, quiet=1, workers=0, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
     )
 
 

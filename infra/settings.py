@@ -40,6 +40,10 @@ class DeploymentSettings:
             raise ValueError("step_timeout_seconds must be between 1 and 900 (Lambda's limit)")
         if not 512 <= self.ephemeral_storage_mib <= 10240:
             raise ValueError("ephemeral_storage_mib must be between 512 and 10240")
+        if self.work_retention_days < 1:
+            raise ValueError("work_retention_days must be at least 1")
+        if self.max_input_bytes < 1 or self.max_input_seconds < 1:
+            raise ValueError("max_input_bytes and max_input_seconds must be positive")
         if self.log_retention_days not in (1, 7, 14, 30, 90, 180, 365):
             raise ValueError("log_retention_days must be one of 1, 7, 14, 30, 90, 180, 365")
         if self.presign_expiry_seconds < 60 or self.presign_expiry_seconds > 604800:

@@ -60,7 +60,7 @@ Press Ctrl-C to stop."""
 def demo(args: argparse.Namespace) -> int:
     api_port, aws_port = _ports(args)
     print("== Starting local mode", flush=True)
-    stack = LocalStack(api_port=api_port, aws_port=aws_port).start()
+    stack = LocalStack(api_port=api_port, aws_port=aws_port, log_level="WARNING").start()
     try:
         return _demo_job(stack, args.seconds)
     finally:

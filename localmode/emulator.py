@@ -79,8 +79,12 @@ class Emulator:
     def provision(self, local: LocalTemplate) -> dict[str, str]:
         """Create what the template declares; returns the function environment, resolved."""
         s3 = boto3.client("s3", endpoint_url=self.endpoint_url)
-        for logical_id in local.of_type("AWS::S3::Bucket"):
-            s3.create_bucket(Bucket=local.physical_name(logical_id))
+        for logical_id, resource in local.of_type("AWS::S3::Bucket").items():
+            name = local.physical_name(logical_id)
+            s3.create_bucket(Bucket=name)
+            versioning = resource.get("Properties", {}).get("VersioningConfiguration")
+            if versioning:
+                s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": versioning["Status"]})
 
         dynamodb = boto3.client("dynamodb", endpoint_url=self.endpoint_url)
         for logical_id, resource in local.of_type("AWS::DynamoDB::Table").items():

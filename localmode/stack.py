@@ -23,19 +23,26 @@ def static_ffmpeg() -> tuple[str, str]:
     return os.path.join(folder, f"ffmpeg-{machine}"), os.path.join(folder, f"ffprobe-{machine}")
 
 
+def use_static_ffmpeg() -> None:
+    """Point the domain code at the wheel's static binaries, as the layer's /opt/bin does on Lambda."""
+    ffmpeg, ffprobe = static_ffmpeg()
+    os.environ.setdefault("FFMPEG_PATH", ffmpeg)
+    os.environ.setdefault("FFPROBE_PATH", ffprobe)
+
+
 @dataclass
 class LocalStack:
     api_port: int = DEFAULT_API_PORT
     aws_port: int = DEFAULT_AWS_PORT
     environment: dict[str, str] = field(default_factory=dict)
     startup_seconds: float = 0.0
+    log_level: str | None = None
+    """Overrides the functions' POWERTOOLS_LOG_LEVEL (the demo and the benchmark keep the output quiet)."""
 
     def start(self) -> "LocalStack":
         started = time.monotonic()
         set_local_environment(self.aws_port)
-        ffmpeg, ffprobe = static_ffmpeg()
-        os.environ.setdefault("FFMPEG_PATH", ffmpeg)
-        os.environ.setdefault("FFPROBE_PATH", ffprobe)
+        use_static_ffmpeg()
 
         self.local_template = LocalTemplate(synthesize())
         self.emulator = Emulator(self.aws_port)
@@ -43,6 +50,8 @@ class LocalStack:
         self.environment = self.emulator.provision(self.local_template)
         # Handlers read their settings from the environment, as on Lambda.
         os.environ.update(self.environment)
+        if self.log_level:
+            os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
         self.http_api = LocalHttpApi(self.emulator.registry, self.api_port)
         self.http_api.start()
         self.startup_seconds = time.monotonic() - started

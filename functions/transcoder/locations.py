@@ -20,10 +20,14 @@ class S3Location:
 
 def parse_s3_url(value: str) -> S3Location:
     """Parse `s3://bucket/key`; raises ValueError saying what is wrong."""
+    # urlsplit silently drops tabs and newlines, and leading control characters and spaces:
+    # refuse them here, or the key read would differ from the key given.
+    if _has_control_characters(value) or value != value.lstrip():
+        raise ValueError("contains control characters or leading spaces")
     parts = urlsplit(value)
     if parts.scheme != "s3":
         raise ValueError("must be an s3://bucket/key URL")
-    if parts.query or parts.fragment:
+    if "?" in value or "#" in value:
         raise ValueError("must not carry a query or fragment")
     bucket = parts.netloc
     if not _BUCKET.match(bucket) or ".." in bucket:
@@ -33,12 +37,16 @@ def parse_s3_url(value: str) -> S3Location:
     return S3Location(bucket, key)
 
 
+def _has_control_characters(text: str) -> bool:
+    return any(ord(c) < 0x20 or ord(c) == 0x7F for c in text)
+
+
 def check_key(key: str) -> None:
     if not key:
         raise ValueError("object key is empty")
     if len(key.encode()) > _MAX_KEY_BYTES:
         raise ValueError(f"object key is longer than {_MAX_KEY_BYTES} bytes")
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in key):
+    if _has_control_characters(key):
         raise ValueError("object key contains control characters")
 
 

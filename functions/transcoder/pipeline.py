@@ -10,7 +10,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -66,22 +66,20 @@ def _scratch_dir(task_id: str) -> Iterator[str]:
 
 
 def download(event: dict[str, Any]) -> dict[str, Any]:
-    """Stage the input in the work bucket, probe it, and check it against the limits."""
+    """Probe the input and check it against the limits; pin the version the next steps read."""
     task_id = event["task_id"]
     _enter(task_id, Status.DOWNLOADING)
     config = settings()
     source = _location(event["input"])
-    size = storage.head_input(source)
-    if size == 0:
+    info = storage.head_input(source)
+    if info.size == 0:
         raise InputNotDecodable(f"input {source.url} is empty (0 bytes)")
-    if size > config.max_input_bytes:
-        raise InputOverLimits(f"input is {size} bytes; the limit is {config.max_input_bytes} bytes")
+    if info.size > config.max_input_bytes:
+        raise InputOverLimits(f"input is {info.size} bytes; the limit is {config.max_input_bytes} bytes")
 
-    staged = S3Location(config.work_bucket, work_prefix(task_id) + "source")
-    _storage_call(storage.copy, source, staged)
     with _scratch_dir(task_id) as scratch:
         local = os.path.join(scratch, "source")
-        storage.download(staged, local)
+        _storage_call(storage.download, source, local, info.version_id)
         media = probe(local)
     video = validate_source(media, max_bytes=config.max_input_bytes, max_seconds=config.max_input_seconds)
     repository.move(
@@ -93,7 +91,9 @@ def download(event: dict[str, Any]) -> dict[str, Any]:
         src_height=video.display_height,
         src_size=media.size_bytes,
     )
-    return {"staged": _as_dict(staged), "media": media.to_dict()}
+    # The input stays where it is (a bucket of this deployment); the version pins its bytes.
+    staged = {**_as_dict(source), "version_id": info.version_id}
+    return {"staged": staged, "media": media.to_dict()}
 
 
 def transcode(event: dict[str, Any], remaining_seconds: float) -> dict[str, Any]:
@@ -108,7 +108,8 @@ def transcode(event: dict[str, Any], remaining_seconds: float) -> dict[str, Any]
     with _scratch_dir(task_id) as scratch:
         local_source = os.path.join(scratch, "source")
         local_output = os.path.join(scratch, "output" + template.extension)
-        storage.download(_location(event["source"]["staged"]), local_source)
+        staged = event["source"]["staged"]
+        _storage_call(storage.download, _location(staged), local_source, staged.get("version_id"))
         run_encode(
             plan,
             local_source,
@@ -203,7 +204,7 @@ def _failure_message(error_name: str, cause: str, err_code: int) -> str:
     return str(message)
 
 
-def _storage_call(function: Any, *args: Any) -> None:
+def _storage_call(function: Callable[..., None], *args: Any) -> None:
     try:
         function(*args)
     except ClientError as exc:

@@ -1,5 +1,6 @@
 """S3 access for the pipeline: staging, streaming to and from /tmp, presigning."""
 
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -34,8 +35,15 @@ def is_transient(exc: Exception) -> bool:
     return isinstance(exc, BotoCoreError)
 
 
-def head_input(location: S3Location) -> int:
-    """Size of the input object; InputNotFound when it is missing or not readable."""
+@dataclass(frozen=True)
+class ObjectInfo:
+    size: int
+    version_id: str | None
+    """Set in a versioned bucket: reading this version later gets exactly the bytes probed now."""
+
+
+def head_input(location: S3Location) -> ObjectInfo:
+    """Size and version of the input object; InputNotFound when it is missing or not readable."""
     try:
         response = s3_client().head_object(Bucket=location.bucket, Key=location.key)
     except ClientError as exc:
@@ -47,12 +55,14 @@ def head_input(location: S3Location) -> int:
         if is_transient(exc):
             raise TransientStorageError(f"reading {location.url}: {code}") from exc
         raise
-    return int(response.get("ContentLength", 0))
+    version = response.get("VersionId")
+    return ObjectInfo(size=int(response.get("ContentLength", 0)), version_id=version if version != "null" else None)
 
 
-def download(location: S3Location, path: str) -> None:
+def download(location: S3Location, path: str, version_id: str | None = None) -> None:
+    extra = {"VersionId": version_id} if version_id else None
     try:
-        s3_client().download_file(location.bucket, location.key, path)
+        s3_client().download_file(location.bucket, location.key, path, ExtraArgs=extra)
     except ClientError as exc:
         if error_code(exc) in _NOT_FOUND:
             raise InputNotFound(f"input {location.url} does not exist") from exc

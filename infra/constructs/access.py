@@ -1,5 +1,6 @@
 """Least-privilege S3 access: exact actions on a bucket's objects (optionally under a prefix)."""
 
+import aws_cdk as cdk
 import constructs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
@@ -11,6 +12,18 @@ def allow_objects(role: iam.IRole, bucket: s3.IBucket, actions: list[str], *, pr
     """Allow `actions` on the objects of `bucket` under `prefix`, whose keys are only known at run time."""
     role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=[bucket.arn_for_objects(f"{prefix}*")]))
     _acknowledge_keys(role, bucket, prefix, reason)
+
+
+INPUT_READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion"]
+
+
+def allow_named_bucket_objects(role: iam.IRole, bucket_name: str, actions: list[str], *, reason: str) -> None:
+    """The same for a bucket outside this stack, known by name (the `extra_input_buckets` setting)."""
+    partition = cdk.Stack.of(role).partition
+    role.add_to_principal_policy(
+        iam.PolicyStatement(actions=actions, resources=[f"arn:{partition}:s3:::{bucket_name}/*"])
+    )
+    acknowledge(role, f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{bucket_name}/*]", reason)
 
 
 def allow_listing(role: iam.IRole, bucket: s3.IBucket) -> None:

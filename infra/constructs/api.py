@@ -5,7 +5,7 @@ import constructs
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_logs as logs
 
-from infra.constructs.access import allow_objects
+from infra.constructs.access import allow_named_bucket_objects, allow_objects
 from infra.constructs.functions import ServiceFunction, log_retention
 from infra.constructs.nag import acknowledge
 from infra.constructs.storage import Storage
@@ -34,8 +34,11 @@ class Api(constructs.Construct):
         )
         storage.task_table.grant(self.handler.role, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
         # Presigned URLs carry the signer's permission: the API function may read inputs and outputs.
+        presigning = "query_task presigns any task's input or output key."
         for bucket in (storage.input_bucket, storage.output_bucket):
-            allow_objects(self.handler.role, bucket, ["s3:GetObject"], reason="query_task presigns any task's key.")
+            allow_objects(self.handler.role, bucket, ["s3:GetObject"], reason=presigning)
+        for name in settings.extra_input_buckets:
+            allow_named_bucket_objects(self.handler.role, name, ["s3:GetObject"], reason=presigning)
 
         self.access_logs = logs.LogGroup(
             self, "AccessLogs", retention=log_retention(settings), removal_policy=cdk.RemovalPolicy.DESTROY

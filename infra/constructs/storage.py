@@ -20,7 +20,13 @@ class Storage(constructs.Construct):
             "AwsSolutions-S1",
             "This bucket receives the other buckets' server access logs; logging it to itself would loop.",
         )
-        self.input_bucket = self._bucket("Input", removal, access_logs=self.access_logs)
+        # Versioned, so that a task reads exactly the bytes it probed even if the key is overwritten.
+        self.input_bucket = self._bucket("Input", removal, access_logs=self.access_logs, versioned=True)
+        self.input_bucket.add_lifecycle_rule(
+            id="expire-replaced-inputs",
+            noncurrent_version_expiration=cdk.Duration.days(settings.work_retention_days),
+            abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
+        )
         self.output_bucket = self._bucket("Output", removal, access_logs=self.access_logs)
         self.work_bucket = self._bucket("Work", cdk.RemovalPolicy.DESTROY, access_logs=self.access_logs)
         self.work_bucket.add_lifecycle_rule(
@@ -41,10 +47,13 @@ class Storage(constructs.Construct):
             removal_policy=removal,
         )
 
-    def _bucket(self, id: str, removal: cdk.RemovalPolicy, *, access_logs: s3.IBucket | None) -> s3.Bucket:
+    def _bucket(
+        self, id: str, removal: cdk.RemovalPolicy, *, access_logs: s3.IBucket | None, versioned: bool = False
+    ) -> s3.Bucket:
         return s3.Bucket(
             self,
             id,
+            versioned=versioned,
             encryption=s3.BucketEncryption.S3_MANAGED,
             enforce_ssl=True,
             minimum_tls_version=1.2,

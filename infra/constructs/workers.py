@@ -5,7 +5,7 @@ import constructs
 from aws_cdk import aws_lambda as lambda_
 
 from infra.bundling import RUNTIME, ffmpeg_layer_code
-from infra.constructs.access import allow_listing, allow_objects
+from infra.constructs.access import INPUT_READ_ACTIONS, allow_listing, allow_named_bucket_objects, allow_objects
 from infra.constructs.functions import ServiceFunction
 from infra.constructs.storage import Storage
 from infra.settings import DeploymentSettings
@@ -64,12 +64,13 @@ class Workers(constructs.Construct):
         for function in (self.download, self.transcode, self.upload, self.record_failure):
             table.grant(function.role, "dynamodb:GetItem", "dynamodb:UpdateItem")
 
-        # Download: read the input, stage it in the work bucket.
-        allow_listing(self.download.role, storage.input_bucket)
-        allow_objects(self.download.role, storage.input_bucket, ["s3:GetObject"], reason=_INPUTS)
-        allow_objects(self.download.role, work, ["s3:GetObject", "s3:PutObject"], prefix=WORK_PREFIX, reason=task_keys)
-        # Transcode: read the staged input, write the encoded output.
-        allow_objects(self.transcode.role, work, ["s3:GetObject", "s3:PutObject"], prefix=WORK_PREFIX, reason=task_keys)
+        # Download and Transcode read the input (the version Download pins); Transcode writes the output.
+        for reader in (self.download, self.transcode):
+            allow_listing(reader.role, storage.input_bucket)
+            allow_objects(reader.role, storage.input_bucket, INPUT_READ_ACTIONS, reason=_INPUTS)
+            for name in settings.extra_input_buckets:
+                allow_named_bucket_objects(reader.role, name, INPUT_READ_ACTIONS, reason=_INPUTS)
+        allow_objects(self.transcode.role, work, ["s3:PutObject"], prefix=WORK_PREFIX, reason=task_keys)
         # Upload: copy the encoded output to the destination, then clear the task's work files.
         allow_listing(self.upload.role, work)
         allow_objects(self.upload.role, work, ["s3:GetObject", "s3:DeleteObject"], prefix=WORK_PREFIX, reason=task_keys)

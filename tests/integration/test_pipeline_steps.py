@@ -115,7 +115,8 @@ def test_truncated_input_fails_without_output(aws: Aws, clip_720p: Path) -> None
 def test_record_failure_writes_code_and_message_and_cleans_up(aws: Aws, clip_720p: Path) -> None:
     event = _start(aws, clip_720p)
     event["source"] = pipeline.download(event)
-    assert _work_files(aws), "download staged nothing"
+    event["transcoded"] = pipeline.transcode(event, remaining_seconds=300)
+    assert _work_files(aws), "transcode left no encoded file to clean up"
     cause = json.dumps({"errorType": "InputNotFound", "errorMessage": "input s3://x/y does not exist"})
     result = pipeline.record_failure({**event, "error": {"Error": "InputNotFound", "Cause": cause}})
     assert result == {
@@ -150,3 +151,18 @@ def test_a_cancelled_task_stops_the_next_step(aws: Aws, clip_720p: Path) -> None
     task = repository.get(event["task_id"])
     assert task is not None
     assert (task.status, task.err_code) == ("cancelled", 5001)
+
+
+def test_input_overwritten_mid_task_is_read_at_the_probed_version(
+    aws: Aws, clip_720p: Path, clip_silent: Path, tmp_path: Path
+) -> None:
+    event = _start(aws, clip_720p)
+    event["source"] = pipeline.download(event)
+    assert event["source"]["staged"]["version_id"]
+    aws.s3.put_object(Bucket=aws.input_bucket, Key="in/clip.mp4", Body=clip_silent.read_bytes())
+    event["transcoded"] = pipeline.transcode(event, remaining_seconds=300)
+    event["delivered"] = pipeline.upload(event)
+    output = tmp_path / "out.mp4"
+    aws.s3.download_file(aws.output_bucket, "out/clip.mp4", str(output))
+    facts = probe_file(str(output))
+    assert (facts.width, facts.height, facts.audio_codec) == (640, 360, "aac"), "read the replacement, not the input"

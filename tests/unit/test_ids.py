@@ -1,5 +1,6 @@
 """Task ids: ULID layout, Crockford base32, sortable by creation time."""
 
+import itertools
 import re
 import time
 
@@ -47,11 +48,11 @@ def test_default_timestamp_is_now() -> None:
 def test_lexical_order_is_creation_order(times: list[int]) -> None:
     # Several ids per millisecond: the random part must never outweigh the time part.
     ids = [new_task_id(ms) for ms in times for _ in range(20)]
-    for earlier, later in zip(ids, ids[1:], strict=False):
+    for earlier, later in itertools.pairwise(ids):
         if earlier[:10] != later[:10]:
             assert earlier < later
     per_ms = [sorted(new_task_id(ms) for _ in range(20)) for ms in times]
-    for older, newer in zip(per_ms, per_ms[1:], strict=False):
+    for older, newer in itertools.pairwise(per_ms):
         assert older[-1] < newer[0]
 
 

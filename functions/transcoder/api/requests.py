@@ -30,6 +30,8 @@ def _field_name(location: Sequence[Any]) -> str:
 
 def validation_error(errors: Sequence[Any]) -> ApiError:
     """The first problem, as 1001 (missing) or 1002 (malformed), naming the field."""
+    if not errors:
+        return ApiError(ApiCode.BAD_PARAM, "the request is not valid")
     missing = [e for e in errors if e.get("type") == "missing"]
     first = missing[0] if missing else errors[0]
     field = _field_name(first.get("loc", ()))

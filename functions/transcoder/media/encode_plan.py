@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from transcoder.media.info import MediaInfo, VideoStream
 from transcoder.templates import DEFAULT_AUDIO_BITRATE_KBPS, Template, VideoCodec
 
-_SHORT_SIDE = re.compile(r"^(\d{3,4})p$")
-_BOX = re.compile(r"^(\d{2,4})x(\d{2,4})$")
+_SHORT_SIDE = re.compile(r"^([1-9]\d{2,3})p$")
+_BOX = re.compile(r"^([1-9]\d{1,3})x([1-9]\d{1,3})$")
 _ORIGINAL = {"original", "0"}
 
 # CRF for quality 5 is each encoder's own default (x264 23, x265 28); each step is 2.

@@ -24,18 +24,17 @@ def probe(source: str) -> MediaInfo:
     except subprocess.TimeoutExpired as exc:
         raise InputNotDecodable("input could not be read by ffprobe within the time limit") from exc
     if result.returncode != 0:
-        reason = _last_line(result.stderr.decode(errors="replace")) or "unknown format"
+        reason = _last_line(result.stderr.decode(errors="replace"), source) or "unknown format"
         raise InputNotDecodable(f"input is not a decodable media file ({reason})")
     return parse_probe_output(json.loads(result.stdout or b"{}"))
 
 
-def _last_line(text: str) -> str:
+def _last_line(text: str, source: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     if not lines:
         return ""
     # ffprobe prefixes errors with the input's path or URL, which may carry a signature.
-    last = lines[-1]
-    return last.split(": ", 1)[-1] if ": " in last else last
+    return lines[-1].replace(source, "input").removeprefix("input: ")
 
 
 def parse_probe_output(data: dict[str, Any]) -> MediaInfo:

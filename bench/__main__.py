@@ -1,0 +1,142 @@
+"""Print the figures of targets.md as JSON. Method: see each figure's `method`.
+
+make bench                 # everything (about 10 minutes on 2 cores)
+make bench BENCH_ARGS=--quick   # skip the 10-minute input
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench.overhead import bare_encode, measure_overhead
+from localmode.media import generate_clip
+from localmode.stack import LocalStack, use_static_ffmpeg
+from transcoder.templates import find_builtin
+
+ROOT = Path(__file__).resolve().parents[1]
+# Lambda's price per GB-second (us-east-1) and the vCPUs a memory size buys (1,769 MB is one vCPU).
+LAMBDA_PRICE_PER_GB_SECOND = {"x86_64": 0.0000166667, "arm64": 0.0000133334}
+MB_PER_VCPU = 1769
+
+
+def api_cold_start_ms(repeats: int = 5) -> dict[str, Any]:
+    """Import time of the API handler module, from `python -X importtime`, median of fresh processes."""
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'functions'}", "TASK_TABLE": "t", "INPUT_BUCKET": "i"}
+    env.update({"OUTPUT_BUCKET": "o", "WORK_BUCKET": "w", "AWS_DEFAULT_REGION": "us-east-1"})
+    totals = []
+    for _ in range(repeats):
+        stderr = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", "import handlers.api"], env=env, capture_output=True, text=True
+        ).stderr
+        match = re.search(r"import time:\s+\d+ \|\s+(\d+) \| handlers\.api\s*$", stderr, re.MULTILINE)
+        if not match:
+            raise RuntimeError(f"no import time for handlers.api in:\n{stderr[-2000:]}")
+        totals.append(int(match.group(1)) / 1000)
+    totals.sort()
+    return {
+        "figure": "API cold start",
+        "milliseconds_median": round(totals[len(totals) // 2], 1),
+        "target_ms": 300,
+        "method": f"python -X importtime -c 'import handlers.api', cumulative, median of {repeats} fresh processes",
+    }
+
+
+def api_package_mb() -> dict[str, Any]:
+    """Unzipped size of the API function's bundled code asset (it has no layers)."""
+    from infra.bundling import bundle_functions
+
+    with tempfile.TemporaryDirectory() as out:
+        bundle_functions(out, "x86_64")
+        size = sum(f.stat().st_size for f in Path(out).rglob("*") if f.is_file())
+    return {
+        "figure": "API Lambda package",
+        "megabytes": round(size / 1e6, 2),
+        "target_mb": 30,
+        "method": "bundled code asset of the API function (code + locked dependencies, x86_64), unzipped",
+    }
+
+
+def cost_per_output_minute(scratch: str, memory_mb: int = 3008, architecture: str = "x86_64") -> dict[str, Any]:
+    """CPU-seconds per output minute of 1080p → 720p H.264, priced as Lambda at the configured memory."""
+    source = generate_clip(os.path.join(scratch, "1080p.mp4"), seconds=30, size="1920x1080", rate=30)
+    template = find_builtin(name="MP4_264_720p")
+    if template is None:
+        raise LookupError("built-in template MP4_264_720p is missing")
+    timed = bare_encode(source, template, os.path.join(scratch, "720p.mp4"))
+    cpu_per_minute = timed.cpu_seconds * 60 / 30
+    vcpus = memory_mb / MB_PER_VCPU
+    lambda_seconds = cpu_per_minute / vcpus
+    dollars = lambda_seconds * memory_mb / 1024 * LAMBDA_PRICE_PER_GB_SECOND[architecture]
+    return {
+        "figure": "cost per output minute (model)",
+        "dollars": round(dollars, 5),
+        "cpu_seconds_per_output_minute": round(cpu_per_minute, 2),
+        "target_dollars": 0.003,
+        "method": (
+            f"CPU seconds (user+sys) of the 720p encode of a 30 s 1080p30 clip, per output minute, spread over the "
+            f"{vcpus:.2f} vCPUs of a {memory_mb} MB {architecture} Lambda at "
+            f"${LAMBDA_PRICE_PER_GB_SECOND[architecture]}/GB-s; assumes ffmpeg keeps those vCPUs busy"
+        ),
+    }
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="skip the 10-minute input")
+    parser.add_argument("--runs", type=int, default=5, help="runs of each side for the 30 s input")
+    parser.add_argument("--long-runs", type=int, default=3, help="runs of each side for the 10-minute input")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    use_static_ffmpeg()
+
+    figures: list[dict[str, Any]] = [api_cold_start_ms(), api_package_mb()]
+    with tempfile.TemporaryDirectory(prefix="transcoder-bench-") as scratch:
+        figures.append(cost_per_output_minute(scratch))
+        stack = LocalStack(api_port=0, aws_port=_free_port(), log_level="WARNING").start()
+        try:
+            inputs = [("30s-720p", 30.0, args.runs, 1.10)]
+            if not args.quick:
+                inputs.append(("10min-720p", 600.0, args.long_runs, 1.03))
+            for label, seconds, runs, target in inputs:
+                source = generate_clip(os.path.join(scratch, f"{label}.mp4"), seconds=seconds, size="1280x720")
+                result = measure_overhead(stack, source, label, runs, "MP4_264_360p")
+                figures.append(
+                    {
+                        "figure": "pipeline overhead",
+                        **result,
+                        "target_ratio": target,
+                        "method": (
+                            "local mode: from sending POST /api/create_task to the stopDate of the task's execution "
+                            "(query_task polled every 250 ms until success), over the same ffmpeg argument list run "
+                            "directly on the local file; the two alternate, medians compared"
+                        ),
+                    }
+                )
+        finally:
+            stack.stop()
+    report = {
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "figures": figures,
+        "not_measured": ["chunked CPU overhead and chunked wall time: chunked transcoding is not built yet"],
+    }
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

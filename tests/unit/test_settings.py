@@ -1,0 +1,102 @@
+"""Deployment settings: defaults, validation, and reading them from the CDK context."""
+
+import dataclasses
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from infra.settings import CONTEXT_KEY, DeploymentSettings
+
+
+def test_defaults_are_valid() -> None:
+    settings = DeploymentSettings()
+    assert settings.architecture == "x86_64"
+    assert 128 <= settings.api_memory_mb <= 10240
+    assert 1 <= settings.step_timeout_seconds <= 900
+    assert settings.log_retention_days in (1, 7, 14, 30, 90, 180, 365)
+    assert 60 <= settings.presign_expiry_seconds <= 604800
+    # The transcode step holds input and output in /tmp, and must finish within one Lambda.
+    assert settings.max_input_bytes < settings.ephemeral_storage_mib * 1024 * 1024
+    assert settings.max_input_seconds <= settings.step_timeout_seconds
+    assert settings.extra_input_buckets == ()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"architecture": "arm64"},
+        {"api_memory_mb": 128},
+        {"transcode_memory_mb": 10240},
+        {"step_timeout_seconds": 1},
+        {"step_timeout_seconds": 900},
+        {"ephemeral_storage_mib": 512},
+        {"log_retention_days": 365},
+        {"presign_expiry_seconds": 60},
+        {"presign_expiry_seconds": 604800},
+        {"retain_data": False, "extra_input_buckets": ("other-bucket",)},
+    ],
+)
+def test_valid_values_accepted(changes: dict[str, Any]) -> None:
+    settings = DeploymentSettings(**changes)
+    for name, value in changes.items():
+        assert getattr(settings, name) == value
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"architecture": "x86"},
+        {"architecture": "ARM64"},
+        {"architecture": ""},
+        {"api_memory_mb": 127},
+        {"step_memory_mb": 10241},
+        {"transcode_memory_mb": 0},
+        {"step_timeout_seconds": 0},
+        {"step_timeout_seconds": 901},
+        {"ephemeral_storage_mib": 511},
+        {"ephemeral_storage_mib": 10241},
+        {"log_retention_days": 0},
+        {"log_retention_days": 31},
+        {"log_retention_days": -1},
+        {"presign_expiry_seconds": 59},
+        {"presign_expiry_seconds": 604801},
+    ],
+)
+def test_invalid_values_raise(changes: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        DeploymentSettings(**changes)
+
+
+def test_settings_are_frozen() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        DeploymentSettings().api_memory_mb = 1024  # type: ignore[misc]
+
+
+def _app(context: dict[str, Any] | None) -> cdk.App:
+    return cdk.App(context={CONTEXT_KEY: context} if context is not None else {})
+
+
+def test_from_context_without_settings_gives_defaults() -> None:
+    assert DeploymentSettings.from_context(_app(None)) == DeploymentSettings()
+    assert DeploymentSettings.from_context(_app({})) == DeploymentSettings()
+
+
+def test_from_context_reads_values() -> None:
+    settings = DeploymentSettings.from_context(
+        _app({"architecture": "arm64", "api_memory_mb": 1024, "extra_input_buckets": ["a-bucket", "b-bucket"]})
+    )
+    assert settings.architecture == "arm64"
+    assert settings.api_memory_mb == 1024
+    assert settings.extra_input_buckets == ("a-bucket", "b-bucket")
+    assert settings.step_memory_mb == DeploymentSettings().step_memory_mb
+
+
+def test_from_context_rejects_unknown_keys() -> None:
+    with pytest.raises(ValueError, match="api_memory"):
+        DeploymentSettings.from_context(_app({"api_memory": 1024}))
+
+
+def test_from_context_validates_values() -> None:
+    with pytest.raises(ValueError):
+        DeploymentSettings.from_context(_app({"log_retention_days": 5}))
