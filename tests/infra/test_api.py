@@ -1,0 +1,92 @@
+"""API Gateway: `/api/{proxy+}` ANY → the API function (proxy), one stage with access logs, tracing, throttling."""
+
+from typing import Any
+
+import pytest
+
+from tests.infra.conftest import Synthesized
+
+
+@pytest.fixture(scope="module")
+def rest_api_id(synthesized: Synthesized) -> str:
+    (api_id,) = synthesized.resources("AWS::ApiGateway::RestApi")
+    return api_id
+
+
+def _resource_paths(synthesized: Synthesized, rest_api_id: str) -> dict[str, str]:
+    """Logical id of each AWS::ApiGateway::Resource → its full path."""
+    resources = synthesized.resources("AWS::ApiGateway::Resource")
+    root = {"Fn::GetAtt": [rest_api_id, "RootResourceId"]}
+
+    def path(logical_id: str) -> str:
+        properties = resources[logical_id]["Properties"]
+        assert properties["RestApiId"] == {"Ref": rest_api_id}
+        parent = properties["ParentId"]
+        prefix = "" if parent == root else path(parent["Ref"])
+        return f"{prefix}/{properties['PathPart']}"
+
+    return {logical_id: path(logical_id) for logical_id in resources}
+
+
+def test_rest_api_is_regional(synthesized: Synthesized, rest_api_id: str) -> None:
+    properties = synthesized.resources("AWS::ApiGateway::RestApi")[rest_api_id]["Properties"]
+    assert properties["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
+
+
+def test_only_api_proxy_any_is_exposed(synthesized: Synthesized, rest_api_id: str) -> None:
+    paths = _resource_paths(synthesized, rest_api_id)
+    assert sorted(paths.values()) == ["/api", "/api/{proxy+}"]
+    methods = synthesized.resources("AWS::ApiGateway::Method")
+    assert len(methods) == 1, "only one method: no root or /api method that bypasses the proxy"
+    (method,) = methods.values()
+    properties = method["Properties"]
+    assert properties["HttpMethod"] == "ANY"
+    assert paths[properties["ResourceId"]["Ref"]] == "/api/{proxy+}"
+
+
+def test_proxy_integrates_the_api_function(synthesized: Synthesized) -> None:
+    (method,) = synthesized.resources("AWS::ApiGateway::Method").values()
+    integration = method["Properties"]["Integration"]
+    assert integration["Type"] == "AWS_PROXY"
+    assert integration["IntegrationHttpMethod"] == "POST"
+    api_function, _ = synthesized.function_by_handler("handlers.api.handler")
+    uri_parts = integration["Uri"]["Fn::Join"][1]
+    assert {"Fn::GetAtt": [api_function, "Arn"]} in uri_parts
+    assert uri_parts[-1] == "/invocations"
+
+
+def test_api_gateway_may_invoke_only_the_api_function(synthesized: Synthesized, rest_api_id: str) -> None:
+    api_function, _ = synthesized.function_by_handler("handlers.api.handler")
+    permissions = synthesized.resources("AWS::Lambda::Permission")
+    assert permissions
+    for logical_id, permission in permissions.items():
+        properties = permission["Properties"]
+        assert properties["Principal"] == "apigateway.amazonaws.com", logical_id
+        assert properties["FunctionName"] == {"Fn::GetAtt": [api_function, "Arn"]}, logical_id
+        assert properties["Action"] == "lambda:InvokeFunction"
+        source_arn: list[Any] = properties["SourceArn"]["Fn::Join"][1]
+        assert {"Ref": rest_api_id} in source_arn, logical_id
+
+
+def test_stage_access_logs_tracing_and_throttling(synthesized: Synthesized) -> None:
+    (stage,) = synthesized.resources("AWS::ApiGateway::Stage").values()
+    properties = stage["Properties"]
+    access_log = properties["AccessLogSetting"]
+    assert access_log["DestinationArn"] == {"Fn::GetAtt": [synthesized.logical_id("Api/AccessLogs"), "Arn"]}
+    for field in ("$context.requestId", "$context.status", "$context.identity.sourceIp"):
+        assert field in access_log["Format"]
+    assert properties["TracingEnabled"] is True
+    (settings,) = properties["MethodSettings"]
+    assert settings["HttpMethod"] == "*" and settings["ResourcePath"] == "/*"
+    assert settings["ThrottlingRateLimit"] > 0
+    assert settings["ThrottlingBurstLimit"] >= settings["ThrottlingRateLimit"]
+    assert settings["LoggingLevel"] in ("ERROR", "INFO")
+    assert settings["DataTraceEnabled"] is False  # request bodies (keys, signatures) stay out of the logs
+
+
+def test_api_url_output(synthesized: Synthesized) -> None:
+    parts = synthesized.template_dict["Outputs"]["ApiUrl"]["Value"]["Fn::Join"][1]
+    (stage_id,) = synthesized.resources("AWS::ApiGateway::Stage")
+    assert parts[0] == "https://"
+    assert parts[-2:] == [{"Ref": stage_id}, "/"]
+    assert synthesized.resources("AWS::ApiGateway::Stage")[stage_id]["Properties"]["StageName"] == "v1"

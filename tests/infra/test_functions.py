@@ -1,0 +1,261 @@
+"""The five Lambda functions: runtime, architecture, handlers, layers, environment, least-privilege roles."""
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tests.infra.conftest import Synthesized
+
+FUNCTION = "AWS::Lambda::Function"
+API_HANDLER = "handlers.api.handler"
+PIPELINE_HANDLERS = {
+    "Download": "handlers.pipeline.download",
+    "Transcode": "handlers.pipeline.transcode",
+    "Upload": "handlers.pipeline.upload",
+    "RecordFailure": "handlers.pipeline.record_failure",
+}
+ALL_HANDLERS = sorted([API_HANDLER, *PIPELINE_HANDLERS.values()])
+SHARED_ENVIRONMENT = ("TASK_TABLE", "INPUT_BUCKET", "OUTPUT_BUCKET", "WORK_BUCKET")
+
+
+def _role_of(function: dict[str, Any]) -> str:
+    role = function["Properties"]["Role"]
+    assert set(role) == {"Fn::GetAtt"} and role["Fn::GetAtt"][1] == "Arn", role
+    role_id: str = role["Fn::GetAtt"][0]
+    return role_id
+
+
+def test_five_functions_with_the_expected_handlers(synthesized: Synthesized) -> None:
+    functions = synthesized.resources(FUNCTION)
+    assert sorted(f["Properties"]["Handler"] for f in functions.values()) == ALL_HANDLERS
+
+
+def test_each_function_has_its_own_role(synthesized: Synthesized) -> None:
+    functions = synthesized.resources(FUNCTION)
+    roles = [_role_of(f) for f in functions.values()]
+    assert len(set(roles)) == len(functions) == 5
+    iam_roles = synthesized.resources("AWS::IAM::Role")
+    for role_id in roles:
+        assume = iam_roles[role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        assert assume == [
+            {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
+        ], role_id
+
+
+def test_runtime_and_default_architecture(synthesized: Synthesized) -> None:
+    for logical_id, function in synthesized.resources(FUNCTION).items():
+        properties = function["Properties"]
+        assert properties["Runtime"] == "python3.11", logical_id
+        assert properties["Architectures"] == ["x86_64"], logical_id
+    (layer,) = synthesized.resources("AWS::Lambda::LayerVersion").values()
+    assert layer["Properties"]["CompatibleArchitectures"] == ["x86_64"]
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.11"]
+
+
+def test_arm64_context_switches_functions_and_layer(synth_variant: Callable[..., Synthesized]) -> None:
+    arm = synth_variant({"transcoder": {"architecture": "arm64"}})
+    functions = arm.resources(FUNCTION)
+    assert len(functions) == 5
+    for logical_id, function in functions.items():
+        assert function["Properties"]["Architectures"] == ["arm64"], logical_id
+    (layer,) = arm.resources("AWS::Lambda::LayerVersion").values()
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+
+
+def test_arm64_assets_differ_from_x86_64(synthesized: Synthesized, synth_variant: Callable[..., Synthesized]) -> None:
+    """The asset hashes are salted with the architecture: an arm64 deploy never reuses x86_64 wheels."""
+    arm = synth_variant({"transcoder": {"architecture": "arm64"}})
+
+    def code_keys(s: Synthesized) -> set[str]:
+        keys = {f["Properties"]["Code"]["S3Key"] for f in s.resources(FUNCTION).values()}
+        keys |= {layer["Properties"]["Content"]["S3Key"] for layer in s.resources("AWS::Lambda::LayerVersion").values()}
+        return keys
+
+    assert len(code_keys(synthesized)) == 2  # one shared functions asset, one layer
+    assert not code_keys(synthesized) & code_keys(arm)
+
+
+def test_ffmpeg_layer_and_disk_on_download_and_transcode(synthesized: Synthesized) -> None:
+    (layer_id,) = synthesized.resources("AWS::Lambda::LayerVersion")
+    for name in ("Download", "Transcode"):
+        _, function = synthesized.function_by_handler(PIPELINE_HANDLERS[name])
+        assert function["Properties"]["Layers"] == [{"Ref": layer_id}], name
+        assert function["Properties"]["EphemeralStorage"] == {"Size": 10240}, name
+        assert function["Properties"]["Timeout"] == 900, name
+
+
+def test_api_and_light_steps_have_no_layer(synthesized: Synthesized) -> None:
+    for handler in (API_HANDLER, PIPELINE_HANDLERS["Upload"], PIPELINE_HANDLERS["RecordFailure"]):
+        _, function = synthesized.function_by_handler(handler)
+        assert not function["Properties"].get("Layers"), handler
+        assert function["Properties"].get("EphemeralStorage", {"Size": 512}) == {"Size": 512}, handler
+    _, api = synthesized.function_by_handler(API_HANDLER)
+    assert api["Properties"]["Timeout"] <= 29  # API Gateway's integration limit
+
+
+def test_environment(synthesized: Synthesized) -> None:
+    refs = {
+        "TASK_TABLE": {"Ref": synthesized.logical_id("Storage/Tasks")},
+        "INPUT_BUCKET": {"Ref": synthesized.logical_id("Storage/Input")},
+        "OUTPUT_BUCKET": {"Ref": synthesized.logical_id("Storage/Output")},
+        "WORK_BUCKET": {"Ref": synthesized.logical_id("Storage/Work")},
+    }
+    state_machine = {"Ref": synthesized.logical_id("Pipeline/StateMachine")}
+    for logical_id, function in synthesized.resources(FUNCTION).items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        for name in SHARED_ENVIRONMENT:
+            assert variables.get(name) == refs[name], f"{logical_id}: {name}"
+        if function["Properties"]["Handler"] == API_HANDLER:
+            assert variables.get("STATE_MACHINE_ARN") == state_machine
+        else:
+            # A pipeline step that could start executions would be a privilege the design does not need.
+            assert "STATE_MACHINE_ARN" not in variables, logical_id
+
+
+def test_each_function_logs_to_its_own_log_group(synthesized: Synthesized) -> None:
+    groups = synthesized.resources("AWS::Logs::LogGroup")
+    seen = []
+    for logical_id, function in synthesized.resources(FUNCTION).items():
+        group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert group in groups, logical_id
+        assert groups[group]["Properties"]["RetentionInDays"] == 30
+        seen.append(group)
+    assert len(set(seen)) == 5
+
+
+# --- IAM: exact actions only, no managed policies ------------------------------------------------
+
+_WILDCARD = re.compile(r"\*|\?")
+
+
+def _identity_statements(synthesized: Synthesized) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every statement of every identity policy: AWS::IAM::Policy, inline role policies, managed policies."""
+    for logical_id, policy in synthesized.resources("AWS::IAM::Policy").items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            yield logical_id, statement
+    for logical_id, policy in synthesized.resources("AWS::IAM::ManagedPolicy").items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            yield logical_id, statement
+    for logical_id, role in synthesized.resources("AWS::IAM::Role").items():
+        for inline in role["Properties"].get("Policies", []):
+            for statement in inline["PolicyDocument"]["Statement"]:
+                yield logical_id, statement
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    assert "NotAction" not in statement, statement
+    actions = statement["Action"]
+    return [actions] if isinstance(actions, str) else list(actions)
+
+
+def test_identity_policies_use_exact_actions(synthesized: Synthesized) -> None:
+    statements = list(_identity_statements(synthesized))
+    assert len(statements) >= 10
+    for logical_id, statement in statements:
+        assert statement["Effect"] == "Allow", (logical_id, statement)
+        for action in _actions(statement):
+            assert not _WILDCARD.search(action), f"{logical_id}: wildcard action {action!r}"
+
+
+def test_bucket_policies_allow_no_wildcard_actions(synthesized: Synthesized) -> None:
+    """Bucket policies may *deny* s3:* (TLS only); whatever they allow must be exact."""
+    for logical_id, policy in synthesized.resources("AWS::S3::BucketPolicy").items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement["Effect"] == "Allow":
+                for action in _actions(statement):
+                    assert not _WILDCARD.search(action), f"{logical_id}: wildcard action {action!r}"
+
+
+def test_only_the_api_gateway_logging_role_has_a_managed_policy(synthesized: Synthesized) -> None:
+    with_managed = {
+        logical_id: role["Properties"]["ManagedPolicyArns"]
+        for logical_id, role in synthesized.resources("AWS::IAM::Role").items()
+        if role["Properties"].get("ManagedPolicyArns")
+    }
+    assert list(with_managed) == [synthesized.logical_id("Api/RestApi/CloudWatchRole")]
+    (arns,) = with_managed.values()
+    assert len(arns) == 1
+    assert arns[0]["Fn::Join"][1][-1] == ":iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+
+
+def _objects(bucket_id: str, prefix: str = "") -> dict[str, Any]:
+    return {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, f"/{prefix}*"]]}
+
+
+@pytest.fixture(scope="module")
+def ids(synthesized: Synthesized) -> dict[str, str]:
+    names = ("Input", "Output", "Work", "Tasks")
+    result = {name: synthesized.logical_id(f"Storage/{name}") for name in names}
+    result["StateMachine"] = synthesized.logical_id("Pipeline/StateMachine")
+    return result
+
+
+def test_api_role_is_least_privilege(synthesized: Synthesized, ids: dict[str, str]) -> None:
+    allowed = synthesized.allowed(API_HANDLER)
+    assert sorted(allowed) == [
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "s3:GetObject",
+        "states:StartExecution",
+    ]
+    assert allowed["states:StartExecution"] == [{"Ref": ids["StateMachine"]}]
+    assert allowed["dynamodb:PutItem"] == [{"Fn::GetAtt": [ids["Tasks"], "Arn"]}]
+    assert sorted(map(str, allowed["s3:GetObject"])) == sorted(
+        map(str, [_objects(ids["Input"]), _objects(ids["Output"])])
+    )
+
+
+@pytest.mark.parametrize(
+    ("step", "expected"),
+    [
+        # Download probes the input in place and pins its version; Transcode reads that version.
+        (
+            "Download",
+            {
+                "s3:ListBucket": [("Input", None)],
+                "s3:GetObject": [("Input", "")],
+                "s3:GetObjectVersion": [("Input", "")],
+            },
+        ),
+        (
+            "Transcode",
+            {
+                "s3:ListBucket": [("Input", None)],
+                "s3:GetObject": [("Input", "")],
+                "s3:GetObjectVersion": [("Input", "")],
+                "s3:PutObject": [("Work", "tasks/")],
+            },
+        ),
+        (
+            "Upload",
+            {
+                "s3:ListBucket": [("Work", None)],
+                "s3:GetObject": [("Work", "tasks/")],
+                "s3:DeleteObject": [("Work", "tasks/")],
+                "s3:PutObject": [("Output", "")],
+            },
+        ),
+        ("RecordFailure", {"s3:ListBucket": [("Work", None)], "s3:DeleteObject": [("Work", "tasks/")]}),
+    ],
+)
+def test_pipeline_roles_are_least_privilege(
+    synthesized: Synthesized, ids: dict[str, str], step: str, expected: dict[str, list[tuple[str, str | None]]]
+) -> None:
+    allowed = synthesized.allowed(PIPELINE_HANDLERS[step])
+    s3_allowed = {action: sorted(map(str, resources)) for action, resources in allowed.items() if action[:3] == "s3:"}
+    s3_expected = {
+        action: sorted(
+            str({"Fn::GetAtt": [ids[bucket], "Arn"]} if prefix is None else _objects(ids[bucket], prefix))
+            for bucket, prefix in resources
+        )
+        for action, resources in expected.items()
+    }
+    assert s3_allowed == s3_expected
+    others = sorted(action for action in allowed if action[:3] != "s3:")
+    assert others == ["dynamodb:GetItem", "dynamodb:UpdateItem", "logs:CreateLogStream", "logs:PutLogEvents"]
+    assert allowed["dynamodb:UpdateItem"] == [{"Fn::GetAtt": [ids["Tasks"], "Arn"]}]

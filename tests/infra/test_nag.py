@@ -1,0 +1,116 @@
+"""cdk-nag AwsSolutions: no unacknowledged finding, every acknowledgment with a reason, nag really on.
+
+Where things land (aws-cdk-lib 2.275, cdk-nag 3.0.2):
+- the plugin's report is `<outdir>/validation-report.json`. Acknowledgments made with the bare rule id
+  (`AwsSolutions-S1`) silence the rule but are not listed there; the plugin-prefixed id that infra/ uses
+  (`AwsSolutions::AwsSolutions-S1`) lists each as a suppressed violation with its reason: the audit trail.
+- acknowledgments are construct metadata of type `cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY`
+  (`aws:cdk:acknowledged-rules`), data `{"Annotation::<id>": reason}`, written to the stack's
+  `additionalMetadataFile` (`Transcoder.metadata.json`), not to manifest.json or tree.json.
+"""
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_s3 as s3
+from cdk_nag import AwsSolutionsChecks
+
+from infra.app import STACK_NAME
+from tests.infra.conftest import Synthesized
+
+MIN_REASON = 20
+
+
+def _acknowledgments(synthesized: Synthesized) -> list[tuple[str, str, Any]]:
+    """(construct path, rule id, reason) of every acknowledgment recorded in the cloud assembly."""
+    manifest = json.loads((synthesized.outdir / "manifest.json").read_text())
+    stack = manifest["artifacts"][STACK_NAME]
+    metadata: dict[str, list[dict[str, Any]]] = dict(stack.get("metadata", {}))
+    if "additionalMetadataFile" in stack:
+        metadata.update(json.loads((synthesized.outdir / stack["additionalMetadataFile"]).read_text()))
+    key = cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+    found = []
+    for path, entries in metadata.items():
+        for entry in entries:
+            if entry["type"] == key:
+                for rule, reason in entry["data"].items():
+                    found.append((path, rule, reason))
+    return found
+
+
+def test_validation_report_has_no_violation(synthesized: Synthesized) -> None:
+    reports = sorted(synthesized.outdir.glob("*validation-report*.json"))
+    assert [r.name for r in reports] == ["validation-report.json"]
+    report = json.loads(reports[0].read_text())
+    assert report["title"] == "Validation Report"
+    for plugin in report["pluginReports"]:
+        assert plugin["conclusion"] == "success", plugin
+        assert plugin["violations"] == [], plugin["violations"]
+
+
+def test_report_lists_every_suppression_with_its_reason(synthesized: Synthesized) -> None:
+    report = json.loads((synthesized.outdir / "validation-report.json").read_text())
+    (plugin,) = [r for r in report["pluginReports"] if r["pluginName"] == "AwsSolutions"]
+    assert plugin["violations"] == []
+    suppressed = plugin["suppressedViolations"]
+    assert len(suppressed) >= 20, "the audit trail lost acknowledgments"
+    for entry in suppressed:
+        assert len(entry["reason"].strip()) >= MIN_REASON, entry["ruleName"]
+
+
+def test_every_acknowledgment_has_a_reason(synthesized: Synthesized) -> None:
+    acknowledgments = _acknowledgments(synthesized)
+    assert len(acknowledgments) >= 20  # infra/ acknowledges 24 findings today
+    for path, rule, reason in acknowledgments:
+        assert re.sub(r"^(Annotation|AwsSolutions)::", "", rule).startswith("AwsSolutions-"), (path, rule)
+        assert isinstance(reason, str) and len(reason.strip()) >= MIN_REASON, (path, rule, reason)
+
+
+def test_no_blanket_acknowledgment(synthesized: Synthesized) -> None:
+    """Wildcard findings are acknowledged resource by resource, and never at the stack or app level."""
+    for path, rule, _ in _acknowledgments(synthesized):
+        assert path.count("/") >= 3, f"{rule} acknowledged too high up the tree, at {path}"
+        if "IAM5" in rule or "IAM4" in rule:
+            assert "[" in rule, f"{rule} at {path} acknowledges every finding of the rule"
+
+
+def test_acknowledged_resources_exist(synthesized: Synthesized) -> None:
+    """An acknowledgment naming a resource `<LogicalId.Arn>` that no longer exists is stale."""
+    resources = synthesized.template_dict["Resources"]
+    named = 0
+    for path, rule, _ in _acknowledgments(synthesized):
+        for logical_id in re.findall(r"<([A-Za-z0-9]+)\.Arn>", rule):
+            named += 1
+            assert logical_id in resources, f"{rule} at {path} names a resource that is not in the template"
+    assert named >= 10
+
+
+def _tiny_app(outdir: Path, acknowledge: tuple[str, ...]) -> cdk.App:
+    app = cdk.App(outdir=str(outdir))
+    stack = cdk.Stack(app, "NagProbe")
+    bucket = s3.CfnBucket(stack, "Plain")  # no encryption, no access logs, no TLS-only policy
+    for rule in acknowledge:
+        cdk.Validations.of(bucket).acknowledge(cdk.Acknowledgment(id=rule, reason="probe: acknowledged on purpose"))
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return app
+
+
+@pytest.mark.parametrize("acknowledge", [(), ("AwsSolutions-S1",)], ids=["none", "only-S1"])
+def test_nag_fails_synth_on_an_unsafe_bucket(tmp_path: Path, acknowledge: tuple[str, ...]) -> None:
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        _tiny_app(tmp_path, acknowledge).synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    (plugin,) = report["pluginReports"]
+    assert plugin["conclusion"] == "failure"
+    rules = {v["ruleName"] for v in plugin["violations"]}
+    assert "AwsSolutions-S10" in rules  # TLS only
+    assert ("AwsSolutions-S1" in rules) == ("AwsSolutions-S1" not in acknowledge)
+
+
+def test_bare_rule_ids_do_acknowledge(tmp_path: Path) -> None:
+    """The bare id form infra/ uses really silences exactly the acknowledged rules."""
+    _tiny_app(tmp_path, ("AwsSolutions-S1", "AwsSolutions-S10")).synth()

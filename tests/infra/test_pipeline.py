@@ -1,0 +1,156 @@
+"""The state machine: Download → Transcode → Upload, transient-only retries, every failure recorded."""
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.infra.conftest import Synthesized
+from transcoder import errors
+
+STATE_MACHINE = "AWS::StepFunctions::StateMachine"
+LAMBDA_TRANSIENT = {
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+    "Lambda.ClientExecutionTimeoutException",
+}
+TRANSIENT = LAMBDA_TRANSIENT | {"TransientStorageError"}
+STEP_HANDLERS = {
+    "Download": "handlers.pipeline.download",
+    "Transcode": "handlers.pipeline.transcode",
+    "Upload": "handlers.pipeline.upload",
+    "RecordFailure": "handlers.pipeline.record_failure",
+}
+
+
+def placeholder(token: dict[str, Any]) -> str:
+    """A stand-in for an intrinsic function inside the definition string."""
+    if "Fn::GetAtt" in token:
+        logical_id, attribute = token["Fn::GetAtt"]
+        return f"<<{logical_id}.{attribute}>>"
+    if "Ref" in token:
+        return f"<<{token['Ref']}>>"
+    raise AssertionError(f"unexpected token in the definition: {token}")
+
+
+def parse_definition(definition: Any) -> dict[str, Any]:
+    if isinstance(definition, str):
+        parsed: dict[str, Any] = json.loads(definition)
+        return parsed
+    delimiter, parts = definition["Fn::Join"]
+    assert delimiter == ""
+    text = "".join(part if isinstance(part, str) else placeholder(part) for part in parts)
+    parsed = json.loads(text)
+    return parsed
+
+
+@pytest.fixture(scope="module")
+def state_machine(synthesized: Synthesized) -> dict[str, Any]:
+    (machine,) = synthesized.resources(STATE_MACHINE).values()
+    properties: dict[str, Any] = machine["Properties"]
+    return properties
+
+
+@pytest.fixture(scope="module")
+def definition(state_machine: dict[str, Any]) -> dict[str, Any]:
+    return parse_definition(state_machine["DefinitionString"])
+
+
+@pytest.fixture(scope="module")
+def states(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    result: dict[str, dict[str, Any]] = definition["States"]
+    return result
+
+
+def test_happy_path(definition: dict[str, Any], states: dict[str, dict[str, Any]]) -> None:
+    assert definition["StartAt"] == "Download"
+    path, name = [], definition["StartAt"]
+    while "Next" in states[name]:
+        path.append(name)
+        name = states[name]["Next"]
+    path.append(name)
+    assert path == ["Download", "Transcode", "Upload", "TaskSucceeded"]
+    assert states["TaskSucceeded"]["Type"] == "Succeed"
+    assert set(states) == {"Download", "Transcode", "Upload", "TaskSucceeded", "RecordFailure", "TaskFailed"}
+
+
+def test_failure_path(states: dict[str, dict[str, Any]]) -> None:
+    assert states["RecordFailure"]["Type"] == "Task"
+    assert states["RecordFailure"]["Next"] == "TaskFailed"
+    assert states["TaskFailed"]["Type"] == "Fail"
+    assert "Catch" not in states["RecordFailure"]  # a failing RecordFailure must not loop into itself
+
+
+def test_tasks_invoke_their_own_functions(synthesized: Synthesized, states: dict[str, dict[str, Any]]) -> None:
+    tasks = {name: state for name, state in states.items() if state["Type"] == "Task"}
+    assert set(tasks) == set(STEP_HANDLERS)
+    for name, state in tasks.items():
+        function_id, _ = synthesized.function_by_handler(STEP_HANDLERS[name])
+        assert state["Resource"] == f"<<{function_id}.Arn>>", name
+
+
+@pytest.mark.parametrize("name", sorted(STEP_HANDLERS))
+def test_retry_only_transient_errors(states: dict[str, dict[str, Any]], name: str) -> None:
+    retries = states[name].get("Retry")
+    assert retries, f"{name} has no Retry"
+    for retry in retries:
+        errors_ = set(retry["ErrorEquals"])
+        assert errors_, name
+        assert errors_ <= TRANSIENT, f"{name} retries non-transient errors: {errors_ - TRANSIENT}"
+        assert "States.ALL" not in errors_ and "States.TaskFailed" not in errors_
+        assert 1 <= retry.get("MaxAttempts", 3) <= 5
+        assert retry.get("BackoffRate", 2.0) >= 1
+    retried = set().union(*(set(r["ErrorEquals"]) for r in retries))
+    assert retried == TRANSIENT, name
+
+
+def test_transient_error_names_are_real_exceptions() -> None:
+    """Step Functions matches a Python exception by its class name: the names must exist in the code."""
+    for name in TRANSIENT - LAMBDA_TRANSIENT:
+        exception = getattr(errors, name, None)
+        assert isinstance(exception, type) and issubclass(exception, Exception), name
+        assert exception.__name__ == name
+
+
+@pytest.mark.parametrize("name", ["Download", "Transcode", "Upload"])
+def test_every_step_catches_all_into_record_failure(states: dict[str, dict[str, Any]], name: str) -> None:
+    catches = states[name].get("Catch")
+    assert catches == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordFailure"}]
+
+
+def test_step_results_do_not_overwrite_the_input(states: dict[str, dict[str, Any]]) -> None:
+    """Each step keeps the task's input and adds its result under its own path."""
+    paths = [states[name].get("ResultPath") for name in ("Download", "Transcode", "Upload", "RecordFailure")]
+    assert all(isinstance(p, str) and p.startswith("$.") for p in paths), paths
+    assert len(set(paths)) == len(paths)
+    assert "$.error" not in paths
+
+
+def test_logging_and_tracing(synthesized: Synthesized, state_machine: dict[str, Any]) -> None:
+    logging = state_machine["LoggingConfiguration"]
+    assert logging["Level"] == "ALL"
+    assert logging["IncludeExecutionData"] is True
+    (destination,) = logging["Destinations"]
+    group = destination["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
+    assert group == synthesized.logical_id("Pipeline/Logs")
+    assert state_machine["TracingConfiguration"] == {"Enabled": True}
+
+
+def test_state_machine_role_invokes_only_the_pipeline_functions(synthesized: Synthesized) -> None:
+    role = synthesized.logical_id("Pipeline/StateMachine/Role")
+    pipeline_functions = {synthesized.function_by_handler(h)[0] for h in STEP_HANDLERS.values()}
+    invoked = set()
+    for policy in synthesized.resources("AWS::IAM::Policy").values():
+        if {"Ref": role} not in policy["Properties"]["Roles"]:
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if "lambda:InvokeFunction" in actions:
+                for resource in statement["Resource"]:
+                    getatt = resource.get("Fn::GetAtt") or resource["Fn::Join"][1][0]["Fn::GetAtt"]
+                    invoked.add(getatt[0])
+            else:
+                assert all(a.split(":")[0] in ("logs", "xray") for a in actions), actions
+    assert invoked == pipeline_functions
