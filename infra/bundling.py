@@ -35,7 +35,10 @@ def bundle_functions(output_dir: str, architecture: str) -> None:
     uv = find_uv()
     exclude = [arg for name in _PROVIDED_BY_RUNTIME for arg in ("--no-emit-package", name)]
     requirements = subprocess.run(
-        [uv, "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project", "--no-header", *exclude],
+        [
+            *(uv, "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project", "--no-header"),
+            *("--no-annotate", "--color", "never", *exclude),
+        ],
         cwd=ROOT,
         check=True,
         capture_output=True,

@@ -207,3 +207,14 @@ def test_layer_version_is_the_locked_one() -> None:
     lock = tomllib.loads((ROOT / "uv.lock").read_text())
     (locked,) = [p["version"] for p in lock["package"] if p["name"] == package.group(1)]
     assert pinned.group(1) == locked
+
+
+def test_bundling_works_when_the_cdk_cli_forces_colour(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CDK CLI runs the app with colour forced on; uv's output must still be a clean requirements file."""
+    from infra.bundling import bundle_functions
+
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.setenv("CLICOLOR_FORCE", "1")
+    bundle_functions(str(tmp_path), "x86_64")
+    assert (tmp_path / "pydantic_core").is_dir()
+    assert (tmp_path / "handlers" / "api.py").is_file()
