@@ -52,8 +52,9 @@ def pipeline_task(stack: LocalStack, input_url: str, output: str, template: Temp
     machine_arn = stack.environment["STATE_MACHINE_ARN"]
     execution_arn = machine_arn.replace(":stateMachine:", ":execution:") + f":{task_id}"
     sfn = boto3.client("stepfunctions", endpoint_url=stack.aws_url)
-    stopped = sfn.describe_execution(executionArn=execution_arn)["stopDate"]
-    return stopped.timestamp() - started
+    while "stopDate" not in (execution := sfn.describe_execution(executionArn=execution_arn)):
+        time.sleep(0.05)  # success is written inside Upload, a moment before the execution ends
+    return execution["stopDate"].timestamp() - started
 
 
 def measure_overhead(stack: LocalStack, source: str, label: str, runs: int, template_name: str) -> dict[str, Any]:

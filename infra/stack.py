@@ -4,6 +4,7 @@ import aws_cdk as cdk
 import constructs
 
 from infra.constructs.api import Api
+from infra.constructs.ingest import Ingest
 from infra.constructs.pipeline import Pipeline
 from infra.constructs.storage import Storage
 from infra.constructs.workers import Workers
@@ -23,6 +24,8 @@ class TranscoderStack(cdk.Stack):
             "MAX_INPUT_BYTES": str(settings.max_input_bytes),
             "MAX_INPUT_SECONDS": str(settings.max_input_seconds),
             "EXTRA_INPUT_BUCKETS": ",".join(settings.extra_input_buckets),
+            "DEFAULT_TEMPLATE": settings.default_template,
+            "IDEMPOTENCY_TABLE": self.storage.idempotency_table.table_name,
         }
         self.workers = Workers(self, "Workers", settings=settings, storage=self.storage, environment=environment)
         self.pipeline = Pipeline(self, "Pipeline", settings=settings, workers=self.workers)
@@ -34,8 +37,17 @@ class TranscoderStack(cdk.Stack):
             environment={**environment, "STATE_MACHINE_ARN": self.pipeline.state_machine.state_machine_arn},
         )
         self.pipeline.state_machine.grant_start_execution(self.api.handler.role)
+        self.ingest = Ingest(
+            self,
+            "Ingest",
+            settings=settings,
+            storage=self.storage,
+            state_machine=self.pipeline.state_machine,
+            environment=environment,
+        )
 
         cdk.CfnOutput(self, "ApiUrl", value=self.api.url)
         cdk.CfnOutput(self, "InputBucketName", value=self.storage.input_bucket.bucket_name)
         cdk.CfnOutput(self, "OutputBucketName", value=self.storage.output_bucket.bucket_name)
+        cdk.CfnOutput(self, "IngestDeadLetterQueueUrl", value=self.ingest.dead_letters.queue_url)
         cdk.CfnOutput(self, "StateMachineArn", value=self.pipeline.state_machine.state_machine_arn)

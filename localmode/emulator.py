@@ -1,16 +1,20 @@
 """moto's server as the local AWS endpoint, provisioned from the synthesized template."""
 
+import itertools
 import json
 import logging
 import os
+import time
 from typing import Any
 
 import boto3
 from moto.awslambda.models import LambdaFunction
 from moto.core.config import default_user_config
+from moto.s3 import notifications as s3_notifications
 from moto.server import ThreadedMotoServer
 
 from localmode.functions import FunctionRegistry, LocalFunction
+from localmode.queues import SqsPoller
 from localmode.template import REGION, LocalTemplate
 
 _DUMMY_CODE_ZIP = (
@@ -55,10 +59,28 @@ def _route_lambda_to_registry(registry: FunctionRegistry) -> None:
     LambdaFunction.invoke = invoke  # type: ignore[method-assign]
 
 
+def _add_version_to_s3_events() -> None:
+    """moto's S3 notifications lack the versionId and sequencer that S3 sends; add them as S3 does."""
+    original = s3_notifications._get_s3_event
+    counter = itertools.count(1)
+
+    def get_s3_event(event_name: str, bucket: Any, key: Any, notification_id: str) -> dict[str, Any]:
+        event = original(event_name, bucket, key, notification_id)
+        obj = event["Records"][0]["s3"]["object"]
+        version = getattr(key, "version_id", None)
+        if version and version != "null":
+            obj["versionId"] = version
+        obj["sequencer"] = f"{time.time_ns():016X}{next(counter):08X}"
+        return event
+
+    s3_notifications._get_s3_event = get_s3_event
+
+
 class Emulator:
     def __init__(self, aws_port: int) -> None:
         self.aws_port = aws_port
         self.registry = FunctionRegistry()
+        self.pollers: list[SqsPoller] = []
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=aws_port, verbose=False)
 
     @property
@@ -71,9 +93,16 @@ class Emulator:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         _route_lambda_to_registry(self.registry)
+        _add_version_to_s3_events()
         self._server.start()
 
+    def start_event_sources(self) -> None:
+        for poller in self.pollers:
+            poller.start()
+
     def stop(self) -> None:
+        for poller in self.pollers:
+            poller.stop()
         self._server.stop()
 
     def provision(self, local: LocalTemplate) -> dict[str, str]:
@@ -99,6 +128,21 @@ class Emulator:
                 table["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
             dynamodb.create_table(**table)
 
+        sqs = boto3.client("sqs", endpoint_url=self.endpoint_url)
+        queues = local.of_type("AWS::SQS::Queue")
+        # Dead-letter queues first: a redrive policy names its target's ARN.
+        for logical_id, resource in sorted(queues.items(), key=lambda item: "RedrivePolicy" in item[1]["Properties"]):
+            properties = local.resolve(resource.get("Properties", {}))
+            attributes: dict[Any, str] = {"VisibilityTimeout": str(properties.get("VisibilityTimeout", 30))}
+            if "RedrivePolicy" in properties:
+                attributes["RedrivePolicy"] = json.dumps(properties["RedrivePolicy"])
+            sqs.create_queue(QueueName=local.physical_name(logical_id), Attributes=attributes)
+        for resource in local.of_type("Custom::S3BucketNotifications").values():
+            properties = local.resolve(resource["Properties"])
+            s3.put_bucket_notification_configuration(
+                Bucket=properties["BucketName"], NotificationConfiguration=properties["NotificationConfiguration"]
+            )
+
         iam = boto3.client("iam", endpoint_url=self.endpoint_url)
         role_arn = iam.create_role(RoleName="local-lambda", AssumeRolePolicyDocument=json.dumps(_LAMBDA_TRUST))["Role"][
             "Arn"
@@ -107,6 +151,8 @@ class Emulator:
         environment: dict[str, str] = {}
         for logical_id, resource in local.of_type("AWS::Lambda::Function").items():
             properties = resource["Properties"]
+            if "ZipFile" in properties.get("Code", {}):
+                continue  # CDK's inline custom-resource handlers run at deploy time only
             name = local.physical_name(logical_id)
             lambda_client.create_function(
                 FunctionName=name,
@@ -128,6 +174,17 @@ class Emulator:
             )
             variables = local.resolve(properties.get("Environment", {}).get("Variables", {}))
             _merge_environment(environment, variables, name)
+
+        for resource in local.of_type("AWS::Lambda::EventSourceMapping").values():
+            properties = local.resolve(resource["Properties"])
+            self.pollers.append(
+                SqsPoller(
+                    self.registry,
+                    function_name=properties["FunctionName"],
+                    queue_arn=properties["EventSourceArn"],
+                    batch_size=int(properties.get("BatchSize", 10)),
+                )
+            )
 
         sfn = boto3.client("stepfunctions", endpoint_url=self.endpoint_url)
         for logical_id, resource in local.of_type("AWS::StepFunctions::StateMachine").items():

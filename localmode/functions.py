@@ -52,13 +52,21 @@ class LocalFunction:
 
 
 class FunctionRegistry:
+    """Each function is one execution environment: like Lambda's, it serves one invocation at a time.
+
+    Handlers keep per-invocation state in module globals (Powertools' resolver holds the current
+    event), which is safe on Lambda and must stay safe here, where all functions share one process.
+    """
+
     def __init__(self) -> None:
         self._functions: dict[str, LocalFunction] = {}
+        self._environments: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         self.invocations: dict[str, int] = {}
 
     def add(self, function: LocalFunction) -> None:
         self._functions[function.name] = function
+        self._environments[function.name] = threading.Lock()
 
     def __contains__(self, name: str) -> bool:
         return name in self._functions
@@ -72,7 +80,8 @@ class FunctionRegistry:
         with self._lock:
             self.invocations[name] = self.invocations.get(name, 0) + 1
         try:
-            result = function.handler()(event, function.context())
+            with self._environments[name]:
+                result = function.handler()(event, function.context())
         except Exception as exc:  # noqa: BLE001 - reported exactly as Lambda reports it
             error = {
                 "errorType": type(exc).__name__,

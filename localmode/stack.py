@@ -44,8 +44,8 @@ class LocalStack:
         set_local_environment(self.aws_port)
         use_static_ffmpeg()
 
-        self.local_template = LocalTemplate(synthesize())
         self.emulator = Emulator(self.aws_port)
+        self.local_template = LocalTemplate(synthesize(), endpoint_url=self.emulator.endpoint_url)
         self.emulator.start()
         self.environment = self.emulator.provision(self.local_template)
         # Handlers read their settings from the environment, as on Lambda.
@@ -54,6 +54,7 @@ class LocalStack:
             os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
         self.http_api = LocalHttpApi(self.emulator.registry, self.api_port)
         self.http_api.start()
+        self.emulator.start_event_sources()
         self.startup_seconds = time.monotonic() - started
         return self
 

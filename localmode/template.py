@@ -35,6 +35,7 @@ class LocalTemplate:
     """The template with a local physical name for every resource it declares."""
 
     template: dict[str, Any]
+    endpoint_url: str = ""
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
@@ -61,6 +62,7 @@ class LocalTemplate:
             "AWS::StepFunctions::StateMachine": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}",
             "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT}:role/{name}",
             "AWS::Logs::LogGroup": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}:*",
+            "AWS::SQS::Queue": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}",
         }
         if resource_type not in arns:
             raise KeyError(f"no local ARN for {resource_type} ({logical_id})")
@@ -69,8 +71,11 @@ class LocalTemplate:
     def ref(self, logical_id: str) -> str:
         if logical_id in _PSEUDO:
             return str(_PSEUDO[logical_id])
-        if self.resources[logical_id]["Type"] in ("AWS::StepFunctions::StateMachine",):
+        resource_type = self.resources[logical_id]["Type"]
+        if resource_type == "AWS::StepFunctions::StateMachine":
             return self.arn(logical_id)
+        if resource_type == "AWS::SQS::Queue":
+            return f"{self.endpoint_url}/{ACCOUNT}/{self.physical_name(logical_id)}"
         return self.physical_name(logical_id)
 
     def resolve(self, value: Any) -> Any:
@@ -87,6 +92,8 @@ class LocalTemplate:
                 logical_id, attribute = argument
                 if attribute == "Arn":
                     return self.arn(logical_id)
+                if attribute == "QueueName":
+                    return self.physical_name(logical_id)
                 raise KeyError(f"unsupported attribute {attribute} of {logical_id}")
             if key == "Fn::Join":
                 separator, items = argument

@@ -24,6 +24,8 @@ TEST_ENVIRONMENT = {
     "INPUT_BUCKET": "test-input",
     "OUTPUT_BUCKET": "test-output",
     "WORK_BUCKET": "test-work",
+    "IDEMPOTENCY_TABLE": "test-idempotency",
+    "DEFAULT_TEMPLATE": "MP4_264_720p",
     "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:test-pipeline",
     "FFMPEG_PATH": _FFMPEG,
     "FFPROBE_PATH": _FFPROBE,

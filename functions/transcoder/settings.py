@@ -18,6 +18,8 @@ class Settings:
     max_input_seconds: float
     readable_buckets: frozenset[str]
     """Buckets of this account that task inputs may come from."""
+    default_template: str
+    """Template of files dropped at the input bucket's top level; empty: such files fail."""
 
 
 def _env(name: str, default: str | None = None) -> str:
@@ -42,4 +44,5 @@ def settings() -> Settings:
         max_input_bytes=int(_env("MAX_INPUT_BYTES", str(10 * 1024**3))),
         max_input_seconds=float(_env("MAX_INPUT_SECONDS", str(4 * 3600))),
         readable_buckets=frozenset([input_bucket, *extra]),
+        default_template=_env("DEFAULT_TEMPLATE", ""),
     )

@@ -88,30 +88,55 @@ def create_task(
     """Validate, write the task as `pending`, and start its pipeline execution."""
     source = resolve_input(input_url)
     template = resolve_template(template_name=template_name, template_id=template_id)
-    storage = resolve_storage(storage_id)
+    return create_task_for(source, output, template, resolve_storage(storage_id), input_text=input_url)
+
+
+def create_task_for(
+    source: S3Location, output: str, template: Template, storage: Storage, *, input_text: str | None = None
+) -> TaskModel:
+    """The shared "create task" call of the API and of dropped files, once the request is resolved."""
     try:
         objkey = output_key(storage.prefix, output, template.extension)
     except ValueError as exc:
         raise InvalidParameter("output", str(exc)) from exc
+    task = _new_task(source, input_text, output, storage, template_id=template.template_id, template_name=template.name)
+    task.objkey = objkey
+    task.template = template.to_dict()
+    repository.insert(task)
+    start_pipeline(task, source, S3Location(storage.bucket, objkey), template)
+    return task
 
-    task = TaskModel(
+
+def record_rejected_task(
+    source: S3Location, output: str, template_name: str, storage: Storage, *, err_code: int, message: str
+) -> TaskModel:
+    """A task that ends `fail` at once: how a dropped file that cannot be transcoded is reported."""
+    task = _new_task(source, None, output, storage, template_id="", template_name=template_name)
+    task.status = Status.FAIL.value
+    task.finish_time = task.updated_time = task.create_time
+    task.err_code = err_code
+    task.err_message = message
+    repository.insert(task)
+    return task
+
+
+def _new_task(
+    source: S3Location, input_text: str | None, output: str, storage: Storage, *, template_id: str, template_name: str
+) -> TaskModel:
+    return TaskModel(
         task_id=new_task_id(),
         status=Status.PENDING.value,
         create_time=repository.now(),
-        input=input_url,
+        input=input_text or source.url,
         output=output,
-        objkey=objkey,
+        objkey="",
         storage_id=storage.storage_id,
         bucket=storage.bucket,
         region=storage.region,
         region_type=storage.region_type,
-        template_id=template.template_id,
-        template_name=template.name,
-        template=template.to_dict(),
+        template_id=template_id,
+        template_name=template_name,
     )
-    repository.insert(task)
-    start_pipeline(task, source, S3Location(storage.bucket, objkey), template)
-    return task
 
 
 @cache

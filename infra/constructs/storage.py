@@ -46,6 +46,19 @@ class Storage(constructs.Construct):
             ),
             removal_policy=removal,
         )
+        # Powertools idempotency records (drop-a-file: one task per object version); they expire by TTL.
+        self.idempotency_table = dynamodb.Table(
+            self,
+            "Idempotency",
+            partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
+            time_to_live_attribute="expiration",
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
 
     def _bucket(
         self, id: str, removal: cdk.RemovalPolicy, *, access_logs: s3.IBucket | None, versioned: bool = False

@@ -36,12 +36,36 @@ class Local:
     input_bucket: str
     output_bucket: str
     work_bucket: str
+    task_table: str
     s3: S3Client
     process: subprocess.Popen[bytes]
 
     def upload(self, path: Path | str, key: str) -> str:
         self.s3.upload_file(str(path), self.input_bucket, key)
         return f"s3://{self.input_bucket}/{key}"
+
+    def tasks_for_input(self, input_url: str) -> list[dict[str, Any]]:
+        """Tasks whose input is `input_url`, read from the emulator's table (a test's view, not the API)."""
+        dynamodb = boto3.client("dynamodb", endpoint_url=self.aws_url)
+        pages = dynamodb.get_paginator("scan").paginate(
+            TableName=self.task_table,
+            FilterExpression="#input = :input",
+            ExpressionAttributeNames={"#input": "input"},
+            ExpressionAttributeValues={":input": {"S": input_url}},
+        )
+        return [{k: next(iter(v.values())) for k, v in item.items()} for page in pages for item in page["Items"]]
+
+    def wait_for_drop(self, key: str, timeout: float = 120) -> dict[str, Any]:
+        """The task a dropped file became, once terminal."""
+        input_url = f"s3://{self.input_bucket}/{key}"
+        deadline = time.monotonic() + timeout
+        while not (found := self.tasks_for_input(input_url)):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no task for {input_url}")
+            time.sleep(0.2)
+        assert len(found) == 1, found
+        data: dict[str, Any] = client.wait_for_task(self.api_url, found[0]["task_id"], timeout=timeout)["data"]
+        return data
 
     def run_task(self, input_url: str, output: str, template_name: str = "MP4_264_360p") -> dict[str, Any]:
         created = client.create_task(self.api_url, input=input_url, output=output, template_name=template_name)
@@ -80,6 +104,7 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
         input_bucket=info["input_bucket"],
         output_bucket=info["output_bucket"],
         work_bucket=info["work_bucket"],
+        task_table=info["task_table"],
         s3=s3,
         process=process,
     )

@@ -33,6 +33,12 @@ def aws() -> Iterator[Aws]:
     settings.cache_clear()
     with mock_aws():
         TaskModel.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+        boto3.client("dynamodb").create_table(
+            TableName=os.environ["IDEMPOTENCY_TABLE"],
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
         s3 = boto3.client("s3")
         for bucket in (os.environ["INPUT_BUCKET"], os.environ["OUTPUT_BUCKET"], os.environ["WORK_BUCKET"]):
             s3.create_bucket(Bucket=bucket)

@@ -1,0 +1,85 @@
+"""Drop a file into the input bucket: a task without any API call, through local mode."""
+
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from localmode.media import generate_clip, probe_file
+from tests.e2e.conftest import Local
+
+
+@pytest.fixture(scope="session")
+def tiny_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("drop") / "tiny.mp4"
+    return Path(generate_clip(str(path), seconds=1, size="320x240", rate=25))
+
+
+def test_aws_cli_drop_transcodes_to_the_path_under_the_prefix(
+    local: Local, clips: dict[str, Path], tmp_path: Path
+) -> None:
+    key = "MP4_264_360p/holiday/clip.mp4"
+    cli = Path(sys.executable).with_name("aws")
+    subprocess.run(
+        [str(cli), "--endpoint-url", local.aws_url, "s3", "cp", str(clips["720p"]), f"s3://{local.input_bucket}/{key}"],
+        check=True,
+        capture_output=True,
+    )
+    data = local.wait_for_drop(key)
+    assert (data["status"], data["err_code"]) == ("success", 0), data
+    assert data["input"] == f"s3://{local.input_bucket}/{key}"
+    assert (data["objkey"], data["bucket"], data["template_name"]) == (
+        "holiday/clip.mp4",
+        local.output_bucket,
+        "MP4_264_360p",
+    )
+    output = tmp_path / "dropped.mp4"
+    local.s3.download_file(local.output_bucket, "holiday/clip.mp4", str(output))
+    facts = probe_file(str(output))
+    assert (facts.video_codec, facts.width, facts.height, facts.audio_codec) == ("h264", 640, 360, "aac")
+
+
+def test_top_level_file_uses_the_default_template(local: Local, clips: dict[str, Path]) -> None:
+    local.upload(clips["silent"], "top level clip.mov")
+    data = local.wait_for_drop("top level clip.mov")
+    assert (data["status"], data["template_name"], data["objkey"]) == ("success", "MP4_264_720p", "top level clip.mp4")
+    assert (data["dst_width"], data["dst_height"]) == (960, 540)
+
+
+def test_unknown_prefix_is_a_failed_task_naming_it(local: Local, tiny_clip: Path) -> None:
+    local.upload(tiny_clip, "no_such_template/clip.mp4")
+    data = local.wait_for_drop("no_such_template/clip.mp4")
+    assert (data["status"], data["err_code"]) == ("fail", 1002)
+    assert "'no_such_template'" in data["err_message"]
+
+
+def test_folder_markers_and_empty_files_create_no_task(local: Local, tiny_clip: Path) -> None:
+    local.s3.put_object(Bucket=local.input_bucket, Key="MP4_264_360p/folder/", Body=b"")
+    local.s3.put_object(Bucket=local.input_bucket, Key="MP4_264_360p/empty.mp4", Body=b"")
+    local.upload(tiny_clip, "MP4_264_360p/after-the-empty-ones.mp4")
+    local.wait_for_drop("MP4_264_360p/after-the-empty-ones.mp4")  # the queue got past them
+    assert local.tasks_for_input(f"s3://{local.input_bucket}/MP4_264_360p/folder/") == []
+    assert local.tasks_for_input(f"s3://{local.input_bucket}/MP4_264_360p/empty.mp4") == []
+
+
+def test_burst_of_50_files_all_become_terminal_tasks_once(local: Local, tiny_clip: Path) -> None:
+    keys = [f"MP4_264_360p/burst/clip {i:02d}+ü.mp4" for i in range(50)]
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        list(pool.map(lambda key: local.upload(tiny_clip, key), keys))
+    deadline = time.monotonic() + 300
+    pending = set(keys)
+    while pending and time.monotonic() < deadline:
+        for key in sorted(pending):
+            found = local.tasks_for_input(f"s3://{local.input_bucket}/{key}")
+            assert len(found) <= 1, f"duplicate tasks for {key}"
+            if found and found[0]["status"] in ("success", "fail", "cancelled"):
+                pending.discard(key)
+        time.sleep(0.5)
+    assert not pending, f"{len(pending)} of 50 never ended: {sorted(pending)[:3]}"
+    statuses = [local.tasks_for_input(f"s3://{local.input_bucket}/{key}")[0]["status"] for key in keys]
+    assert statuses == ["success"] * 50
+    listed = local.s3.list_objects_v2(Bucket=local.output_bucket, Prefix="burst/")
+    assert sorted(o["Key"] for o in listed["Contents"]) == sorted(k.removeprefix("MP4_264_360p/") for k in keys)
