@@ -36,6 +36,8 @@ from transcoder.status import RUNNING_PROGRESS_SPAN, Status
 from transcoder.templates import Template
 
 PROGRESS_INTERVAL_SECONDS = 2.0
+READ_URL_SECONDS = 900
+"""Lifetime of the presigned URLs ffprobe and ffmpeg read inputs through (beyond the step's own time)."""
 UPLOAD_MARGIN_SECONDS = 30.0
 
 
@@ -77,10 +79,8 @@ def download(event: dict[str, Any]) -> dict[str, Any]:
     if info.size > config.max_input_bytes:
         raise InputOverLimits(f"input is {info.size} bytes; the limit is {config.max_input_bytes} bytes")
 
-    with _scratch_dir(task_id) as scratch:
-        local = os.path.join(scratch, "source")
-        _storage_call(storage.download, source, local, info.version_id)
-        media = probe(local)
+    # ffprobe reads only the parts of the input it needs, through a short-lived URL of this version.
+    media = probe(storage.presign(source, READ_URL_SECONDS, info.version_id))
     video = validate_source(media, max_bytes=config.max_input_bytes, max_seconds=config.max_input_seconds)
     repository.move(
         task_id,
@@ -105,14 +105,14 @@ def transcode(event: dict[str, Any], remaining_seconds: float) -> dict[str, Any]
     plan = plan_encode(template, media)
     encoded = S3Location(settings().work_bucket, work_prefix(task_id) + "output" + template.extension)
 
+    staged = event["source"]["staged"]
+    # ffmpeg encodes while the input arrives; only the output is written to /tmp.
+    source_url = storage.presign(_location(staged), int(remaining_seconds) + READ_URL_SECONDS, staged.get("version_id"))
     with _scratch_dir(task_id) as scratch:
-        local_source = os.path.join(scratch, "source")
         local_output = os.path.join(scratch, "output" + template.extension)
-        staged = event["source"]["staged"]
-        _storage_call(storage.download, _location(staged), local_source, staged.get("version_id"))
         run_encode(
             plan,
-            local_source,
+            source_url,
             local_output,
             duration=media.duration,
             timeout_seconds=max(1.0, remaining_seconds - UPLOAD_MARGIN_SECONDS),

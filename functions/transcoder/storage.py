@@ -59,18 +59,6 @@ def head_input(location: S3Location) -> ObjectInfo:
     return ObjectInfo(size=int(response.get("ContentLength", 0)), version_id=version if version != "null" else None)
 
 
-def download(location: S3Location, path: str, version_id: str | None = None) -> None:
-    extra = {"VersionId": version_id} if version_id else None
-    try:
-        s3_client().download_file(location.bucket, location.key, path, ExtraArgs=extra)
-    except ClientError as exc:
-        if error_code(exc) in _NOT_FOUND:
-            raise InputNotFound(f"input {location.url} does not exist") from exc
-        if is_transient(exc):
-            raise TransientStorageError(f"reading {location.url}: {error_code(exc)}") from exc
-        raise
-
-
 def upload(path: str, location: S3Location, content_type: str) -> None:
     s3_client().upload_file(path, location.bucket, location.key, ExtraArgs={"ContentType": content_type})
 
@@ -88,9 +76,8 @@ def delete_prefix(bucket: str, prefix: str) -> None:
             s3_client().delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
 
 
-def presign(location: S3Location, expiry_seconds: int) -> str:
-    return s3_client().generate_presigned_url(
-        "get_object",
-        Params={"Bucket": location.bucket, "Key": location.key},
-        ExpiresIn=expiry_seconds,
-    )
+def presign(location: S3Location, expiry_seconds: int, version_id: str | None = None) -> str:
+    params = {"Bucket": location.bucket, "Key": location.key}
+    if version_id:
+        params["VersionId"] = version_id
+    return s3_client().generate_presigned_url("get_object", Params=params, ExpiresIn=expiry_seconds)

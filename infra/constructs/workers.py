@@ -52,7 +52,7 @@ class Workers(constructs.Construct):
                 ephemeral_storage_mib=settings.ephemeral_storage_mib if disk else 512,
             )
 
-        self.download = step("Download", "download", memory_mb=settings.step_memory_mb, ffmpeg=True, disk=True)
+        self.download = step("Download", "download", memory_mb=settings.step_memory_mb, ffmpeg=True, disk=False)
         self.transcode = step("Transcode", "transcode", memory_mb=settings.transcode_memory_mb, ffmpeg=True, disk=True)
         self.upload = step("Upload", "upload", memory_mb=settings.step_memory_mb, ffmpeg=False, disk=False)
         self.record_failure = step(

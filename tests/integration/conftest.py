@@ -2,13 +2,15 @@
 
 import json
 import os
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
+import requests
+from moto.server import ThreadedMotoServer
 from mypy_boto3_s3 import S3Client
 from mypy_boto3_stepfunctions import SFNClient
 
@@ -28,31 +30,56 @@ class Aws:
     work_bucket: str
 
 
+@pytest.fixture(scope="package")
+def moto_server() -> Iterator[str]:
+    """moto's server, not its in-process mock: ffprobe and ffmpeg read inputs over HTTP from it."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    url = f"http://127.0.0.1:{port}"
+    os.environ["AWS_ENDPOINT_URL"] = url
+    yield url
+    server.stop()
+    del os.environ["AWS_ENDPOINT_URL"]
+
+
+def _forget_clients() -> None:
+    """Clients are cached per process, as in Lambda; each test gets fresh ones for the reset server."""
+    from transcoder import storage, tasks
+
+    settings.cache_clear()
+    storage.s3_client.cache_clear()
+    tasks._sfn.cache_clear()
+    TaskModel._connection = None
+
+
 @pytest.fixture
-def aws() -> Iterator[Aws]:
-    settings.cache_clear()
-    with mock_aws():
-        TaskModel.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
-        boto3.client("dynamodb").create_table(
-            TableName=os.environ["IDEMPOTENCY_TABLE"],
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        s3 = boto3.client("s3")
-        for bucket in (os.environ["INPUT_BUCKET"], os.environ["OUTPUT_BUCKET"], os.environ["WORK_BUCKET"]):
-            s3.create_bucket(Bucket=bucket)
-        # As the CDK app declares it: tasks pin the version of their input.
-        s3.put_bucket_versioning(Bucket=os.environ["INPUT_BUCKET"], VersioningConfiguration={"Status": "Enabled"})
-        sfn = boto3.client("stepfunctions")
-        machine = sfn.create_state_machine(
-            name="test-pipeline",
-            definition=json.dumps(_PASS_MACHINE),
-            roleArn="arn:aws:iam::123456789012:role/test",
-        )
-        assert machine["stateMachineArn"] == os.environ["STATE_MACHINE_ARN"]
-        yield Aws(s3, sfn, os.environ["INPUT_BUCKET"], os.environ["OUTPUT_BUCKET"], os.environ["WORK_BUCKET"])
-    settings.cache_clear()
+def aws(moto_server: str) -> Iterator[Aws]:
+    requests.post(f"{moto_server}/moto-api/reset", timeout=10)
+    _forget_clients()
+    TaskModel.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+    boto3.client("dynamodb").create_table(
+        TableName=os.environ["IDEMPOTENCY_TABLE"],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    s3 = boto3.client("s3")
+    for bucket in (os.environ["INPUT_BUCKET"], os.environ["OUTPUT_BUCKET"], os.environ["WORK_BUCKET"]):
+        s3.create_bucket(Bucket=bucket)
+    # As the CDK app declares it: tasks pin the version of their input.
+    s3.put_bucket_versioning(Bucket=os.environ["INPUT_BUCKET"], VersioningConfiguration={"Status": "Enabled"})
+    sfn = boto3.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name="test-pipeline",
+        definition=json.dumps(_PASS_MACHINE),
+        roleArn="arn:aws:iam::123456789012:role/test",
+    )
+    assert machine["stateMachineArn"] == os.environ["STATE_MACHINE_ARN"]
+    yield Aws(s3, sfn, os.environ["INPUT_BUCKET"], os.environ["OUTPUT_BUCKET"], os.environ["WORK_BUCKET"])
+    _forget_clients()
 
 
 @pytest.fixture(scope="session")

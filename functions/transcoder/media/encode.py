@@ -9,6 +9,7 @@ from collections.abc import Callable
 from transcoder.errors import TranscodeFailed, TranscodeTimedOut
 from transcoder.media.binaries import ffmpeg_path
 from transcoder.media.encode_plan import EncodePlan
+from transcoder.media.sources import redact
 
 ProgressCallback = Callable[[float], None]
 """Called with the fraction (0 to 1) of the source encoded so far."""
@@ -46,5 +47,5 @@ def run_encode(
     if returncode != 0:
         if time.monotonic() - started >= timeout_seconds:
             raise TranscodeTimedOut(f"transcoding did not finish within {timeout_seconds:.0f} s")
-        detail = " ".join(line.strip() for line in stderr_tail if line.strip())[-400:]
+        detail = redact(" ".join(line.strip() for line in stderr_tail if line.strip()), source)[-400:]
         raise TranscodeFailed(f"ffmpeg exited with code {returncode}: {detail or 'no error output'}")

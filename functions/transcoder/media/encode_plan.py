@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from transcoder.media.info import MediaInfo, VideoStream
+from transcoder.media.sources import reader_options
 from transcoder.templates import DEFAULT_AUDIO_BITRATE_KBPS, Template, VideoCodec
 
 _SHORT_SIDE = re.compile(r"^([1-9]\d{2,3})p$")
@@ -31,7 +32,11 @@ class EncodePlan:
     """Everything after the input: stream selection, filters, codecs, container."""
 
     def command(self, ffmpeg: str, source: str, destination: str) -> list[str]:
-        return [ffmpeg, "-hide_banner", "-nostdin", "-y", "-i", source, *self.output_args, destination]
+        return [
+            *(ffmpeg, "-hide_banner", "-nostdin", "-y"),
+            *reader_options(source),
+            *("-i", source, *self.output_args, destination),
+        ]
 
 
 def _even(value: float) -> int:

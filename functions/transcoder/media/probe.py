@@ -8,6 +8,7 @@ from typing import Any
 from transcoder.errors import InputNotDecodable, InputOverLimits, NoVideoStream
 from transcoder.media.binaries import ffprobe_path
 from transcoder.media.info import AudioStream, MediaInfo, VideoStream
+from transcoder.media.sources import reader_options, redact
 
 PROBE_TIMEOUT_SECONDS = 120
 
@@ -17,6 +18,7 @@ def probe(source: str) -> MediaInfo:
     command = [
         ffprobe_path(),
         *("-v", "error", "-print_format", "json", "-show_format", "-show_streams"),
+        *reader_options(source),
         source,
     ]
     try:
@@ -34,7 +36,7 @@ def _last_line(text: str, source: str) -> str:
     if not lines:
         return ""
     # ffprobe prefixes errors with the input's path or URL, which may carry a signature.
-    return lines[-1].replace(source, "input").removeprefix("input: ")
+    return redact(lines[-1], source).removeprefix("input: ")
 
 
 def parse_probe_output(data: dict[str, Any]) -> MediaInfo:
