@@ -8,10 +8,10 @@ from typing import Any
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
+from infra.names import STACK_NAME
 from infra.settings import DeploymentSettings
 from infra.stack import TranscoderStack
 
-STACK_NAME = "Transcoder"
 CDK_JSON = Path(__file__).resolve().parents[1] / "cdk.json"
 
 

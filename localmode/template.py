@@ -1,13 +1,16 @@
 """Synthesize the CDK app and resolve its template's intrinsic functions to local values."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.app import STACK_NAME, build_app
+from infra.names import STACK_NAME
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -21,11 +24,31 @@ _PSEUDO = {
 }
 
 
+_SYNTH = """
+import sys
+from infra.app import build_app
+build_app(outdir=sys.argv[1], context={"aws:cdk:bundling-stacks": []}).synth()
+"""
+
+
 def synthesize() -> dict[str, Any]:
-    """The stack's template, synthesized without bundling assets (local mode runs the source)."""
+    """The stack's template, synthesized without bundling assets (local mode runs the source).
+
+    In a child process, so that CDK's node runtime does not live on beside local mode (and does
+    not receive its Ctrl-C).
+    """
+    root = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory(prefix="transcoder-synth-") as outdir:
-        app = build_app(outdir=outdir, context={"aws:cdk:bundling-stacks": []})
-        app.synth()
+        result = subprocess.run(
+            [sys.executable, "-c", _SYNTH, outdir],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": str(root), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},
+            capture_output=True,
+            text=True,
+            start_new_session=True,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"cdk synth failed:\n{result.stderr[-4000:]}")
         template: dict[str, Any] = json.loads((Path(outdir) / f"{STACK_NAME}.template.json").read_text())
     return template
 
