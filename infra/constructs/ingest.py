@@ -36,11 +36,6 @@ class Ingest(constructs.Construct):
             enforce_ssl=True,
             retention_period=cdk.Duration.days(14),
         )
-        acknowledge(
-            self.dead_letters,
-            "AwsSolutions-SQS3",
-            "This is the dead-letter queue of the ingest queue; its messages are kept 14 days for inspection.",
-        )
         self.queue = sqs.Queue(
             self,
             "Notifications",
@@ -82,8 +77,8 @@ def _acknowledge_notification_handler(stack: cdk.Stack) -> None:
     if handler is None:
         return
     reason = "CDK's BucketNotificationsHandler custom resource, run only at deploy time; its code and role are CDK's."
-    for rule in (
+    acknowledge(
+        handler,
         "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-        "AwsSolutions-IAM5[Resource::*]",
-    ):
-        acknowledge(handler, rule, reason)
+        reason,
+    )

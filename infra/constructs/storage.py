@@ -5,7 +5,6 @@ import constructs
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
 
-from infra.constructs.nag import acknowledge
 from infra.settings import DeploymentSettings
 
 
@@ -15,11 +14,6 @@ class Storage(constructs.Construct):
         removal = cdk.RemovalPolicy.RETAIN if settings.retain_data else cdk.RemovalPolicy.DESTROY
 
         self.access_logs = self._bucket("AccessLogs", removal, access_logs=None)
-        acknowledge(
-            self.access_logs,
-            "AwsSolutions-S1",
-            "This bucket receives the other buckets' server access logs; logging it to itself would loop.",
-        )
         # Versioned, so that a task reads exactly the bytes it probed even if the key is overwritten.
         self.input_bucket = self._bucket("Input", removal, access_logs=self.access_logs, versioned=True)
         self.input_bucket.add_lifecycle_rule(

@@ -16,8 +16,13 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from infra.app import STACK_NAME, build_app
+from infra.app import build_app
 from infra.constructs.nag import logical_id
+from infra.names import STACK_NAME
+
+FUNCTION = "AWS::Lambda::Function"
+CDK_NOTIFICATIONS_HANDLER = "BucketNotificationsHandler050a0587b7544547bf325f094a3db834"
+"""CDK's singleton (at the stack's root) that writes a bucket's notification configuration at deploy time."""
 
 
 @dataclass(frozen=True)
@@ -39,10 +44,22 @@ class Synthesized:
             node = node.node.find_child(part)
         return logical_id(node)
 
+    def service_functions(self) -> dict[str, dict[str, Any]]:
+        """Our functions: those whose code is an asset (the shared functions asset), not inline (Code.ZipFile).
+
+        `cdk_inline_function` asserts that the only other function is CDK's BucketNotificationsHandler.
+        """
+        return {k: r for k, r in self.resources(FUNCTION).items() if "ZipFile" not in r["Properties"]["Code"]}
+
+    def cdk_inline_function(self) -> tuple[str, dict[str, Any]]:
+        """The one function that is not ours: CDK's BucketNotificationsHandler, with inline code."""
+        others = {k: r for k, r in self.resources(FUNCTION).items() if k not in self.service_functions()}
+        assert list(others) == [self.logical_id(CDK_NOTIFICATIONS_HANDLER)], f"unexpected functions: {sorted(others)}"
+        ((logical_id, function),) = others.items()
+        return logical_id, function
+
     def function_by_handler(self, handler: str) -> tuple[str, dict[str, Any]]:
-        matches = [
-            (k, r) for k, r in self.resources("AWS::Lambda::Function").items() if r["Properties"]["Handler"] == handler
-        ]
+        matches = [(k, r) for k, r in self.service_functions().items() if r["Properties"]["Handler"] == handler]
         assert len(matches) == 1, f"expected one function with handler {handler}, found {len(matches)}"
         return matches[0]
 

@@ -1,4 +1,8 @@
-"""The five Lambda functions: runtime, architecture, handlers, layers, environment, least-privilege roles."""
+"""The six service functions: runtime, architecture, handlers, layers, environment, least-privilege roles.
+
+"Our" functions are those whose code is the shared functions asset; the one other function in the stack is
+CDK's own BucketNotificationsHandler (inline code), acknowledged in `test_the_only_other_function_is_cdks`.
+"""
 
 import re
 from collections.abc import Callable, Iterator
@@ -6,17 +10,19 @@ from typing import Any
 
 import pytest
 
-from tests.infra.conftest import Synthesized
+from tests.infra.conftest import CDK_NOTIFICATIONS_HANDLER, Synthesized
 
-FUNCTION = "AWS::Lambda::Function"
 API_HANDLER = "handlers.api.handler"
+INGEST_HANDLER = "handlers.ingest.handler"
 PIPELINE_HANDLERS = {
     "Download": "handlers.pipeline.download",
     "Transcode": "handlers.pipeline.transcode",
     "Upload": "handlers.pipeline.upload",
     "RecordFailure": "handlers.pipeline.record_failure",
 }
-ALL_HANDLERS = sorted([API_HANDLER, *PIPELINE_HANDLERS.values()])
+ALL_HANDLERS = sorted([API_HANDLER, INGEST_HANDLER, *PIPELINE_HANDLERS.values()])
+# The functions that start pipeline executions: the API and the drop-a-file ingest.
+STARTERS = (API_HANDLER, INGEST_HANDLER)
 SHARED_ENVIRONMENT = ("TASK_TABLE", "INPUT_BUCKET", "OUTPUT_BUCKET", "WORK_BUCKET")
 
 
@@ -27,15 +33,33 @@ def _role_of(function: dict[str, Any]) -> str:
     return role_id
 
 
-def test_five_functions_with_the_expected_handlers(synthesized: Synthesized) -> None:
-    functions = synthesized.resources(FUNCTION)
+def _managed_policy_arn(name: str) -> dict[str, Any]:
+    return {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":iam::aws:policy/service-role/{name}"]]}
+
+
+def test_six_service_functions_with_the_expected_handlers(synthesized: Synthesized) -> None:
+    functions = synthesized.service_functions()
     assert sorted(f["Properties"]["Handler"] for f in functions.values()) == ALL_HANDLERS
 
 
+def test_the_only_other_function_is_cdks(synthesized: Synthesized) -> None:
+    """The acknowledged exception: CDK's deploy-time BucketNotificationsHandler, with CDK's inline code and role."""
+    logical_id, function = synthesized.cdk_inline_function()
+    assert len(synthesized.resources("AWS::Lambda::Function")) == len(ALL_HANDLERS) + 1
+    properties = function["Properties"]
+    assert set(properties["Code"]) == {"ZipFile"}
+    assert properties["Handler"] == "index.handler"
+    role_id = _role_of(function)
+    assert role_id == synthesized.logical_id(f"{CDK_NOTIFICATIONS_HANDLER}/Role")
+    role = synthesized.resources("AWS::IAM::Role")[role_id]["Properties"]
+    assert role["ManagedPolicyArns"] == [_managed_policy_arn("AWSLambdaBasicExecutionRole")]
+    assert role_id not in {_role_of(f) for f in synthesized.service_functions().values()}, logical_id
+
+
 def test_each_function_has_its_own_role(synthesized: Synthesized) -> None:
-    functions = synthesized.resources(FUNCTION)
+    functions = synthesized.service_functions()
     roles = [_role_of(f) for f in functions.values()]
-    assert len(set(roles)) == len(functions) == 5
+    assert len(set(roles)) == len(functions) == 6
     iam_roles = synthesized.resources("AWS::IAM::Role")
     for role_id in roles:
         assume = iam_roles[role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
@@ -45,7 +69,9 @@ def test_each_function_has_its_own_role(synthesized: Synthesized) -> None:
 
 
 def test_runtime_and_default_architecture(synthesized: Synthesized) -> None:
-    for logical_id, function in synthesized.resources(FUNCTION).items():
+    functions = synthesized.service_functions()
+    assert len(functions) == 6
+    for logical_id, function in functions.items():
         properties = function["Properties"]
         assert properties["Runtime"] == "python3.11", logical_id
         assert properties["Architectures"] == ["x86_64"], logical_id
@@ -56,8 +82,8 @@ def test_runtime_and_default_architecture(synthesized: Synthesized) -> None:
 
 def test_arm64_context_switches_functions_and_layer(synth_variant: Callable[..., Synthesized]) -> None:
     arm = synth_variant({"transcoder": {"architecture": "arm64"}})
-    functions = arm.resources(FUNCTION)
-    assert len(functions) == 5
+    functions = arm.service_functions()
+    assert len(functions) == 6
     for logical_id, function in functions.items():
         assert function["Properties"]["Architectures"] == ["arm64"], logical_id
     (layer,) = arm.resources("AWS::Lambda::LayerVersion").values()
@@ -69,7 +95,7 @@ def test_arm64_assets_differ_from_x86_64(synthesized: Synthesized, synth_variant
     arm = synth_variant({"transcoder": {"architecture": "arm64"}})
 
     def code_keys(s: Synthesized) -> set[str]:
-        keys = {f["Properties"]["Code"]["S3Key"] for f in s.resources(FUNCTION).values()}
+        keys = {f["Properties"]["Code"]["S3Key"] for f in s.service_functions().values()}
         keys |= {layer["Properties"]["Content"]["S3Key"] for layer in s.resources("AWS::Lambda::LayerVersion").values()}
         return keys
 
@@ -77,17 +103,19 @@ def test_arm64_assets_differ_from_x86_64(synthesized: Synthesized, synth_variant
     assert not code_keys(synthesized) & code_keys(arm)
 
 
-def test_ffmpeg_layer_and_disk_on_download_and_transcode(synthesized: Synthesized) -> None:
+def test_ffmpeg_layer_on_download_and_transcode_and_disk_on_transcode(synthesized: Synthesized) -> None:
+    """Download probes the input through a presigned URL (no copy in /tmp); Transcode writes its output to /tmp."""
     (layer_id,) = synthesized.resources("AWS::Lambda::LayerVersion")
-    for name in ("Download", "Transcode"):
+    disk = {"Download": 512, "Transcode": 10240}
+    for name, size in disk.items():
         _, function = synthesized.function_by_handler(PIPELINE_HANDLERS[name])
         assert function["Properties"]["Layers"] == [{"Ref": layer_id}], name
-        assert function["Properties"]["EphemeralStorage"] == {"Size": 10240}, name
+        assert function["Properties"].get("EphemeralStorage", {"Size": 512}) == {"Size": size}, name
         assert function["Properties"]["Timeout"] == 900, name
 
 
 def test_api_and_light_steps_have_no_layer(synthesized: Synthesized) -> None:
-    for handler in (API_HANDLER, PIPELINE_HANDLERS["Upload"], PIPELINE_HANDLERS["RecordFailure"]):
+    for handler in (API_HANDLER, INGEST_HANDLER, PIPELINE_HANDLERS["Upload"], PIPELINE_HANDLERS["RecordFailure"]):
         _, function = synthesized.function_by_handler(handler)
         assert not function["Properties"].get("Layers"), handler
         assert function["Properties"].get("EphemeralStorage", {"Size": 512}) == {"Size": 512}, handler
@@ -103,12 +131,14 @@ def test_environment(synthesized: Synthesized) -> None:
         "WORK_BUCKET": {"Ref": synthesized.logical_id("Storage/Work")},
     }
     state_machine = {"Ref": synthesized.logical_id("Pipeline/StateMachine")}
-    for logical_id, function in synthesized.resources(FUNCTION).items():
+    functions = synthesized.service_functions()
+    assert len(functions) == 6
+    for logical_id, function in functions.items():
         variables = function["Properties"]["Environment"]["Variables"]
         for name in SHARED_ENVIRONMENT:
             assert variables.get(name) == refs[name], f"{logical_id}: {name}"
-        if function["Properties"]["Handler"] == API_HANDLER:
-            assert variables.get("STATE_MACHINE_ARN") == state_machine
+        if function["Properties"]["Handler"] in STARTERS:
+            assert variables.get("STATE_MACHINE_ARN") == state_machine, logical_id
         else:
             # A pipeline step that could start executions would be a privilege the design does not need.
             assert "STATE_MACHINE_ARN" not in variables, logical_id
@@ -117,12 +147,12 @@ def test_environment(synthesized: Synthesized) -> None:
 def test_each_function_logs_to_its_own_log_group(synthesized: Synthesized) -> None:
     groups = synthesized.resources("AWS::Logs::LogGroup")
     seen = []
-    for logical_id, function in synthesized.resources(FUNCTION).items():
+    for logical_id, function in synthesized.service_functions().items():
         group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
         assert group in groups, logical_id
         assert groups[group]["Properties"]["RetentionInDays"] == 30
         seen.append(group)
-    assert len(set(seen)) == 5
+    assert len(set(seen)) == 6
 
 
 # --- IAM: exact actions only, no managed policies ------------------------------------------------
@@ -168,16 +198,20 @@ def test_bucket_policies_allow_no_wildcard_actions(synthesized: Synthesized) -> 
                     assert not _WILDCARD.search(action), f"{logical_id}: wildcard action {action!r}"
 
 
-def test_only_the_api_gateway_logging_role_has_a_managed_policy(synthesized: Synthesized) -> None:
+def test_only_the_api_gateway_logging_role_and_cdks_handler_have_a_managed_policy(synthesized: Synthesized) -> None:
     with_managed = {
         logical_id: role["Properties"]["ManagedPolicyArns"]
         for logical_id, role in synthesized.resources("AWS::IAM::Role").items()
         if role["Properties"].get("ManagedPolicyArns")
     }
-    assert list(with_managed) == [synthesized.logical_id("Api/RestApi/CloudWatchRole")]
-    (arns,) = with_managed.values()
-    assert len(arns) == 1
-    assert arns[0]["Fn::Join"][1][-1] == ":iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+    assert with_managed == {
+        synthesized.logical_id("Api/RestApi/CloudWatchRole"): [
+            _managed_policy_arn("AmazonAPIGatewayPushToCloudWatchLogs")
+        ],
+        synthesized.logical_id(f"{CDK_NOTIFICATIONS_HANDLER}/Role"): [
+            _managed_policy_arn("AWSLambdaBasicExecutionRole")
+        ],
+    }
 
 
 def _objects(bucket_id: str, prefix: str = "") -> dict[str, Any]:
