@@ -99,7 +99,7 @@ def main(argv: list[str]) -> int:
     figures: list[dict[str, Any]] = [api_cold_start_ms(), api_package_mb()]
     with tempfile.TemporaryDirectory(prefix="transcoder-bench-") as scratch:
         figures.append(cost_per_output_minute(scratch))
-        stack = LocalStack(api_port=0, aws_port=_free_port(), log_level="WARNING").start()
+        stack = LocalStack(api_port=0, aws_port=_free_port(), log_level="ERROR").start()
         try:
             inputs = [("30s-720p", 30.0, args.runs, 1.10)]
             if not args.quick:

@@ -61,7 +61,7 @@ def measure_overhead(stack: LocalStack, source: str, label: str, runs: int, temp
     template = find_builtin(name=template_name)
     if template is None:
         raise LookupError(f"built-in template {template_name} is missing")
-    key = f"bench/{label}.mp4"
+    key = f"bench-{label}.mp4"  # top level: an input for create_task, not a dropped file
     boto3.client("s3", endpoint_url=stack.aws_url).upload_file(source, stack.input_bucket, key)
     input_url = f"s3://{stack.input_bucket}/{key}"
     pipeline_seconds: list[float] = []

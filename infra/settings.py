@@ -29,8 +29,9 @@ class DeploymentSettings:
     retain_data: bool = True
     """Keep buckets and the task table when the stack is deleted."""
     extra_input_buckets: tuple[str, ...] = ()
-    default_template: str = "MP4_264_720p"
-    """Template of files dropped at the input bucket's top level; "" makes such files fail instead."""
+    default_template: str = ""
+    """Template of files dropped at the input bucket's top level. Unset, top-level keys are inputs for
+    create_task only (no task of their own); keys under a folder are always drops."""
 
     def __post_init__(self) -> None:
         if self.architecture not in ("x86_64", "arm64"):

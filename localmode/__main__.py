@@ -80,7 +80,7 @@ def _demo_job(stack: LocalStack, seconds: float) -> int:
         source = generate_clip(os.path.join(workdir, "demo.mp4"), seconds=seconds)
         source_facts = probe_file(source)
         print(f"== Generated a {seconds:g} s 1280x720 H.264 + AAC clip: {source_facts.summary()}")
-        key = "demo/demo.mp4"
+        key = "demo.mp4"  # top level: an input for create_task (a key under a folder would be a drop)
         boto3.client("s3", endpoint_url=stack.aws_url).upload_file(source, stack.input_bucket, key)
         print(f"== Uploaded to s3://{stack.input_bucket}/{key}")
 

@@ -61,8 +61,6 @@ class FunctionRegistry:
     def __init__(self) -> None:
         self._functions: dict[str, LocalFunction] = {}
         self._environments: dict[str, threading.Lock] = {}
-        self._lock = threading.Lock()
-        self.invocations: dict[str, int] = {}
 
     def add(self, function: LocalFunction) -> None:
         self._functions[function.name] = function
@@ -77,8 +75,6 @@ class FunctionRegistry:
     def invoke(self, name: str, event: Any) -> tuple[bytes, str | None]:
         """Run the handler; returns the payload and, on error, Lambda's `Unhandled` marker."""
         function = self._functions[name]
-        with self._lock:
-            self.invocations[name] = self.invocations.get(name, 0) + 1
         try:
             with self._environments[name]:
                 result = function.handler()(event, function.context())

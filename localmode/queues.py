@@ -23,7 +23,6 @@ class SqsPoller:
         self.batch_size = min(batch_size, 10)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"sqs-poller-{function_name}", daemon=True)
-        self.batches = 0
 
     def start(self) -> None:
         sqs = boto3.client("sqs")
@@ -56,7 +55,6 @@ class SqsPoller:
     def _deliver(self, sqs: Any, messages: list[Any]) -> None:
         event = {"Records": [self._record(m) for m in messages]}
         payload, error = self.registry.invoke(self.function_name, event)
-        self.batches += 1
         if error:
             return  # the whole batch becomes visible again after the visibility timeout, as on AWS
         failed = {item["itemIdentifier"] for item in json.loads(payload).get("batchItemFailures", [])}

@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from transcoder import ingest
+from transcoder.settings import settings
 
 logger = Logger()
 # At-least-once delivery: the same object version may arrive twice, or in two batches at once.
@@ -34,7 +35,7 @@ def create_once(dropped: dict[str, Any]) -> dict[str, Any]:
 
 def record_handler(record: SQSRecord) -> None:
     for dropped in ingest.parse_notification(record.body):
-        reason = ingest.ignore_reason(dropped)
+        reason = ingest.ignore_reason(dropped, settings().default_template)
         if reason:
             logger.info("dropped object ignored", extra={"key": dropped.key, "reason": reason})
             continue

@@ -2,7 +2,8 @@
 
 A key `<template_name>/<path/name.ext>` is transcoded with that template to `<path/name>` plus the
 template's extension in the `default` storage; a key at the top level uses the operator's default
-template. A key that names no known template, or whose output would leave the storage's prefix,
+template when the operator set one (without it, top-level keys are inputs for create_task and make
+no task). A key that names no known template, or whose output would leave the storage's prefix,
 becomes a task that ends `fail` at once, with err_code 1002 and a message naming the problem.
 """
 
@@ -61,12 +62,14 @@ def parse_notification(body: str) -> list[DroppedObject]:
     return created
 
 
-def ignore_reason(dropped: DroppedObject) -> str | None:
+def ignore_reason(dropped: DroppedObject, default_template: str) -> str | None:
     """Why an object is not a file to transcode (nothing is created for it), or None."""
     if dropped.key.endswith("/"):
         return "folder marker"
     if dropped.size == 0:
         return "zero-byte object"
+    if "/" not in dropped.key and not default_template:
+        return "top-level key and no default template: an input for create_task"
     return None
 
 
@@ -116,8 +119,8 @@ def create_task_for_drop(dropped: DroppedObject) -> TaskModel:
 
 
 def _unknown_template(key: str, name: str) -> str:
-    if not name:
-        return f"{key!r} is at the top level and no default template is set; drop it under <template_name>/"
+    if "/" not in key:
+        return f"default template {name!r} (for top-level {key!r}) is not a template name"
     return f"prefix {name!r} of {key!r} is not a template name"
 
 

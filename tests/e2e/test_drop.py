@@ -42,11 +42,13 @@ def test_aws_cli_drop_transcodes_to_the_path_under_the_prefix(
     assert (facts.video_codec, facts.width, facts.height, facts.audio_codec) == ("h264", 640, 360, "aac")
 
 
-def test_top_level_file_uses_the_default_template(local: Local, clips: dict[str, Path]) -> None:
-    local.upload(clips["silent"], "top level clip.mov")
-    data = local.wait_for_drop("top level clip.mov")
-    assert (data["status"], data["template_name"], data["objkey"]) == ("success", "MP4_264_720p", "top level clip.mp4")
-    assert (data["dst_width"], data["dst_height"]) == (960, 540)
+def test_top_level_file_is_an_api_input_not_a_drop(local: Local, tiny_clip: Path) -> None:
+    """No default template is set (the default): a top-level key waits for create_task."""
+    input_url = local.upload(tiny_clip, "top level clip.mov")
+    local.upload(tiny_clip, "MP4_264_360p/after-the-top-level-one.mp4")
+    local.wait_for_drop("MP4_264_360p/after-the-top-level-one.mp4")  # the queue got past it
+    assert local.tasks_for_input(input_url) == []
+    assert local.run_task(input_url, "from-api")["status"] == "success"
 
 
 def test_unknown_prefix_is_a_failed_task_naming_it(local: Local, tiny_clip: Path) -> None:

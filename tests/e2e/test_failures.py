@@ -41,7 +41,7 @@ def _audio_only(tmp_path: Path) -> bytes:
 def test_bad_media_ends_fail_and_input_is_untouched(
     local: Local, tmp_path: Path, name: str, make: object, err_code: int, needle: str
 ) -> None:
-    key = f"bad/{name}.mp4"
+    key = f"bad-{name}.mp4"
     body = make(tmp_path)  # type: ignore[operator]
     input_url = _put(local, key, body)
     before = _sha(local, key)
@@ -56,14 +56,14 @@ def test_bad_media_ends_fail_and_input_is_untouched(
 
 
 def test_missing_input_object_fails_with_2001(local: Local) -> None:
-    data = local.run_task(f"s3://{local.input_bucket}/bad/does-not-exist.mp4", "bad/missing")
+    data = local.run_task(f"s3://{local.input_bucket}/bad-does-not-exist.mp4", "bad/missing")
     assert (data["status"], data["err_code"]) == ("fail", 2001)
     assert "does-not-exist.mp4" in data["err_message"]
 
 
 def test_truncated_video_fails_with_2002(local: Local, clips: dict[str, Path]) -> None:
     body = clips["720p"].read_bytes()
-    data = local.run_task(_put(local, "bad/truncated.mp4", body[: len(body) // 3]), "bad/truncated")
+    data = local.run_task(_put(local, "bad-truncated.mp4", body[: len(body) // 3]), "bad/truncated")
     assert (data["status"], data["err_code"]) == ("fail", 2002), data
     assert "truncated" in data["err_message"]
     listed = local.s3.list_objects_v2(Bucket=local.output_bucket, Prefix="bad/truncated")

@@ -21,7 +21,7 @@ def _output(local: Local, data: dict[str, object], tmp_path: Path) -> ProbedFile
 
 def test_720p_clip_to_h264_360p(local: Local, clips: dict[str, Path], tmp_path: Path) -> None:
     source = probe_file(str(clips["720p"]))
-    data = local.run_task(local.upload(clips["720p"], "e2e/720p.mp4"), "e2e/720p-360p")
+    data = local.run_task(local.upload(clips["720p"], "e2e-720p.mp4"), "e2e/720p-360p")
     assert (data["status"], data["err_code"], data["err_message"], data["progress"]) == ("success", 0, "success", 100)
     assert data["objkey"] == "e2e/720p-360p.mp4"
     assert data["bucket"] == local.output_bucket
@@ -42,7 +42,7 @@ def test_720p_clip_to_h264_360p(local: Local, clips: dict[str, Path], tmp_path: 
 
 def test_h265_480p_from_real_camera_video(local: Local, real_video: Path, tmp_path: Path) -> None:
     source = probe_file(str(real_video))
-    data = local.run_task(local.upload(real_video, "e2e/real movie.mp4"), "e2e/real-480p", "MP4_265_480p")
+    data = local.run_task(local.upload(real_video, "e2e-real movie.mp4"), "e2e/real-480p", "MP4_265_480p")
     assert data["status"] == "success", data
     output = _output(local, data, tmp_path)
     # 560x320 is smaller than 480p: never upscaled.
@@ -53,13 +53,13 @@ def test_h265_480p_from_real_camera_video(local: Local, real_video: Path, tmp_pa
 
 
 def test_real_video_to_360p_keeps_aspect(local: Local, real_video: Path, tmp_path: Path) -> None:
-    data = local.run_task(local.upload(real_video, "e2e/real.mp4"), "e2e/real-360p", "MP4_264_360p")
+    data = local.run_task(local.upload(real_video, "e2e-real.mp4"), "e2e/real-360p", "MP4_264_360p")
     output = _output(local, data, tmp_path)
     assert (output.width, output.height) == (560, 320)
 
 
 def test_source_without_audio(local: Local, clips: dict[str, Path], tmp_path: Path) -> None:
-    data = local.run_task(local.upload(clips["silent"], "e2e/silent.mp4"), "e2e/silent", "MP4_264_480p")
+    data = local.run_task(local.upload(clips["silent"], "e2e-silent.mp4"), "e2e/silent", "MP4_264_480p")
     assert data["status"] == "success", data
     output = _output(local, data, tmp_path)
     assert (output.width, output.height, output.audio_codec) == (854, 480, None)
@@ -67,19 +67,19 @@ def test_source_without_audio(local: Local, clips: dict[str, Path], tmp_path: Pa
 
 
 def test_portrait_keeps_orientation(local: Local, clips: dict[str, Path], tmp_path: Path) -> None:
-    data = local.run_task(local.upload(clips["portrait"], "e2e/portrait.mp4"), "e2e/portrait", "MP4_264_360p")
+    data = local.run_task(local.upload(clips["portrait"], "e2e-portrait.mp4"), "e2e/portrait", "MP4_264_360p")
     output = _output(local, data, tmp_path)
     assert (output.width, output.height) == (360, 640)
 
 
 def test_original_keeps_resolution(local: Local, clips: dict[str, Path], tmp_path: Path) -> None:
-    data = local.run_task(local.upload(clips["720p"], "e2e/orig.mp4"), "e2e/orig", "MP4_265_Original")
+    data = local.run_task(local.upload(clips["720p"], "e2e-orig.mp4"), "e2e/orig", "MP4_265_Original")
     output = _output(local, data, tmp_path)
     assert (output.video_codec, output.width, output.height) == ("hevc", 1280, 720)
 
 
 def test_concurrent_tasks_all_succeed(local: Local, clips: dict[str, Path]) -> None:
-    input_url = local.upload(clips["silent"], "e2e/many.mp4")
+    input_url = local.upload(clips["silent"], "e2e-many.mp4")
     with ThreadPoolExecutor(max_workers=6) as pool:
         results = list(pool.map(lambda i: local.run_task(input_url, f"e2e/many-{i}"), range(6)))
     assert [r["status"] for r in results] == ["success"] * 6
@@ -99,13 +99,13 @@ def test_aws_cli_upload_then_curl_style_requests(local: Local, clips: dict[str, 
             "s3",
             "cp",
             str(clips["720p"]),
-            f"s3://{local.input_bucket}/cli/clip.mp4",
+            f"s3://{local.input_bucket}/cli-clip.mp4",
         ],
         check=True,
         capture_output=True,
     )
     body = json.dumps(
-        {"input": f"s3://{local.input_bucket}/cli/clip.mp4", "output": "cli/clip", "template_name": "MP4_264_360p"}
+        {"input": f"s3://{local.input_bucket}/cli-clip.mp4", "output": "cli/clip", "template_name": "MP4_264_360p"}
     )
     curl = subprocess.run(
         [
@@ -136,5 +136,5 @@ def test_aws_cli_upload_then_curl_style_requests(local: Local, clips: dict[str, 
 
 @pytest.mark.parametrize("template", ["MP4_264_1080p", "MP4_265_720p"])
 def test_no_upscaling_beyond_the_source(local: Local, clips: dict[str, Path], tmp_path: Path, template: str) -> None:
-    data = local.run_task(local.upload(clips["silent"], f"e2e/up-{template}.mp4"), f"e2e/up-{template}", template)
+    data = local.run_task(local.upload(clips["silent"], f"e2e-up-{template}.mp4"), f"e2e/up-{template}", template)
     assert (data["dst_width"], data["dst_height"]) == (960, 540)

@@ -19,7 +19,7 @@ QUEUE = "AWS::SQS::Queue"
 QUEUE_POLICY = "AWS::SQS::QueuePolicy"
 TABLE = "AWS::DynamoDB::Table"
 INGEST_HANDLER = "handlers.ingest.handler"
-DEFAULT_TEMPLATE = "MP4_264_720p"
+DEFAULT_TEMPLATE = ""  # unset: top-level keys are inputs for create_task, not drops
 FOURTEEN_DAYS = 14 * 24 * 3600
 _WILDCARD = re.compile(r"\*|\?")
 
@@ -245,13 +245,13 @@ def test_every_function_gets_the_default_template_and_the_idempotency_table(
         assert variables["IDEMPOTENCY_TABLE"] == {"Ref": ids["Idempotency"]}, handler
 
 
-def test_empty_default_template_override(synthesized: Synthesized, synth_variant: Callable[..., Synthesized]) -> None:
-    """`default_template: ""` (top-level drops fail) reaches every function, and changes nothing else there."""
-    variant = _environments(synth_variant({"transcoder": {"default_template": ""}}))
+def test_default_template_override(synthesized: Synthesized, synth_variant: Callable[..., Synthesized]) -> None:
+    """A default template (top-level keys become drops) reaches every function, and changes nothing else there."""
+    variant = _environments(synth_variant({"transcoder": {"default_template": "MP4_264_720p"}}))
     default = _environments(synthesized)
     assert sorted(variant) == sorted(default)
     for handler, variables in variant.items():
-        assert variables["DEFAULT_TEMPLATE"] == "", handler
+        assert variables["DEFAULT_TEMPLATE"] == "MP4_264_720p", handler
         assert {k: v for k, v in variables.items() if k != "DEFAULT_TEMPLATE"} == {
             k: v for k, v in default[handler].items() if k != "DEFAULT_TEMPLATE"
         }, handler

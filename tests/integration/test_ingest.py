@@ -106,15 +106,24 @@ def test_unusable_keys_end_as_failed_tasks(aws: Aws, key: str, needle: str) -> N
     assert aws.sfn.list_executions(stateMachineArn=tasks_arn())["executions"] == []
 
 
-def test_top_level_key_without_a_default_template_fails_clearly(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_top_level_key_without_a_default_template_makes_no_task(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
     from transcoder.settings import settings
 
     monkeypatch.setenv("DEFAULT_TEMPLATE", "")
     settings.cache_clear()
+    assert _deliver(_message("clip.mp4")) == {"batchItemFailures": []}
+    assert _tasks() == []
+
+
+def test_a_default_template_that_names_no_template_fails_clearly(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+    from transcoder.settings import settings
+
+    monkeypatch.setenv("DEFAULT_TEMPLATE", "MP4_264_9000p")
+    settings.cache_clear()
     _deliver(_message("clip.mp4"))
     (task,) = _tasks()
     assert (task.status, task.err_code) == ("fail", 1002)
-    assert "no default template" in task.err_message
+    assert "default template 'MP4_264_9000p'" in task.err_message
 
 
 def test_folders_empty_objects_and_test_events_create_nothing(aws: Aws) -> None:

@@ -61,8 +61,15 @@ def test_idempotency_key_separates_versions_of_one_key() -> None:
     [("folder/", 0, "folder marker"), ("MP4_264_360p/", 0, "folder marker"), ("a.mp4", 0, "zero-byte object")],
 )
 def test_folders_and_empty_objects_are_ignored(key: str, size: int, reason: str) -> None:
-    assert ignore_reason(DroppedObject("b", key, size, "v")) == reason
-    assert ignore_reason(DroppedObject("b", "a.mp4", 1, "v")) is None
+    assert ignore_reason(DroppedObject("b", key, size, "v"), "MP4_264_720p") == reason
+    assert ignore_reason(DroppedObject("b", "a.mp4", 1, "v"), "MP4_264_720p") is None
+
+
+def test_top_level_keys_are_api_inputs_unless_a_default_template_is_set() -> None:
+    top_level = DroppedObject("b", "clip.mp4", 1, "v")
+    assert ignore_reason(top_level, "") == "top-level key and no default template: an input for create_task"
+    assert ignore_reason(top_level, "MP4_264_720p") is None
+    assert ignore_reason(DroppedObject("b", "unknown/clip.mp4", 1, "v"), "") is None, "folder keys are drops"
 
 
 @pytest.mark.parametrize(
