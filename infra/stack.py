@@ -5,6 +5,7 @@ import constructs
 
 from infra.constructs.api import Api
 from infra.constructs.ingest import Ingest
+from infra.constructs.nag import acknowledge, logical_id
 from infra.constructs.pipeline import Pipeline
 from infra.constructs.storage import Storage
 from infra.constructs.workers import Workers
@@ -37,6 +38,15 @@ class TranscoderStack(cdk.Stack):
             environment={**environment, "STATE_MACHINE_ARN": self.pipeline.state_machine.state_machine_arn},
         )
         self.pipeline.state_machine.grant_start_execution(self.api.handler.role)
+        # cancel_task and del_task stop a task's execution, named by the task id.
+        self.pipeline.state_machine.grant_execution(self.api.handler.role, "states:StopExecution")
+        machine = logical_id(self.pipeline.state_machine)
+        acknowledge(
+            self.api.handler.role,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
+            f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{machine}"}}]}}]}}:*]',
+            "cancel_task stops the execution of any task of the pipeline: executions are named by task ids.",
+        )
         self.ingest = Ingest(
             self,
             "Ingest",

@@ -12,8 +12,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from transcoder import repository, tasks
 from transcoder.api.envelope import ApiCode, ApiError, envelope
-from transcoder.api.requests import CreateTaskRequest, validation_error
+from transcoder.api.requests import CreateTaskRequest, TaskIdRequest, validation_error
 from transcoder.ids import is_task_id
+from transcoder.models import TaskModel
+from transcoder.status import Status
 
 logger = Logger()
 app = APIGatewayRestResolver(enable_validation=True)
@@ -41,12 +43,53 @@ def create_task(request: CreateTaskRequest) -> Response[Any]:
 
 @app.get("/api/query_task")
 def query_task(task_id: Annotated[str, Query(min_length=1, max_length=64)]) -> Response[Any]:
+    return envelope(ApiCode.SUCCESS, tasks.task_view(_existing_task(task_id)), request_id=_request_id())
+
+
+# 10-digit unix seconds, as the contract says.
+UnixSeconds = Annotated[int, Query(ge=1_000_000_000, le=9_999_999_999)]
+
+
+@app.get("/api/list_task")
+def list_task(
+    start_time: UnixSeconds,
+    end_time: UnixSeconds,
+    status: Annotated[Status | None, Query()] = None,
+    start_num: Annotated[int, Query(ge=0)] = 0,
+    count: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Response[Any]:
+    if end_time < start_time:
+        raise ApiError(ApiCode.BAD_PARAM, "end_time: must not be before start_time")
+    page = tasks.list_tasks(
+        start_time=start_time,
+        end_time=end_time,
+        status=status.value if status else None,
+        start_num=start_num,
+        count=count,
+    )
+    views = [tasks.task_view(task) for task in page.tasks]
+    return envelope(ApiCode.SUCCESS, {"list": views, "total": page.total, "num": len(views)}, request_id=_request_id())
+
+
+@app.post("/api/cancel_task")
+def cancel_task(request: TaskIdRequest) -> Response[Any]:
+    task = tasks.cancel_task(_existing_task(request.task_id))
+    return envelope(ApiCode.SUCCESS, tasks.task_view(task), request_id=_request_id())
+
+
+@app.delete("/api/del_task")
+def del_task(request: TaskIdRequest) -> Response[Any]:
+    tasks.delete_task(_existing_task(request.task_id))
+    return envelope(ApiCode.SUCCESS, None, request_id=_request_id())
+
+
+def _existing_task(task_id: str) -> TaskModel:
     if not is_task_id(task_id):
         raise ApiError(ApiCode.BAD_PARAM, f"task_id: {task_id!r} is not a task id")
     task = repository.get(task_id)
     if task is None:
         raise ApiError(ApiCode.EMPTY_RESULT, f"task {task_id} does not exist")
-    return envelope(ApiCode.SUCCESS, tasks.task_view(task), request_id=_request_id())
+    return task
 
 
 @app.exception_handler(ApiError)

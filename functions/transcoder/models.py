@@ -3,7 +3,22 @@
 import os
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+
+DEFAULT_ACCOUNT = "default"
+"""Until signature auth assigns accounts, every task belongs to the deployment's own account."""
+
+
+class AccountTimeIndex(GlobalSecondaryIndex["TaskModel"]):  # type: ignore[no-untyped-call]  # pynamodb's hook
+    """list_task: an account's tasks by creation time, without scanning the table."""
+
+    class Meta:
+        index_name = "account-create_time"
+        projection = AllProjection()
+
+    account_id = UnicodeAttribute(hash_key=True)
+    create_time = NumberAttribute(range_key=True)
 
 
 class TaskModel(Model):
@@ -12,6 +27,8 @@ class TaskModel(Model):
         region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
 
     task_id = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute(default=DEFAULT_ACCOUNT)
+    by_account_time = AccountTimeIndex()
     status = UnicodeAttribute()
     progress = NumberAttribute(default=0)
     create_time = NumberAttribute()

@@ -32,6 +32,10 @@ def get(task_id: str) -> TaskModel | None:
         return None
 
 
+def delete(task_id: str) -> None:
+    TaskModel(task_id).delete()
+
+
 def move(task_id: str, target: Status, **fields: Any) -> bool:
     """Move a task to `target` and set `fields`, only if the rules allow it.
 

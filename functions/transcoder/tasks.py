@@ -9,12 +9,12 @@ import boto3
 from botocore.exceptions import ClientError
 
 from transcoder import repository
-from transcoder.errors import INTERNAL_ERROR_CODE
+from transcoder.errors import INTERNAL_ERROR_CODE, TaskCancelled
 from transcoder.ids import new_task_id
 from transcoder.locations import S3Location, output_key, parse_s3_url
-from transcoder.models import TaskModel
+from transcoder.models import DEFAULT_ACCOUNT, TaskModel
 from transcoder.settings import settings
-from transcoder.status import Status
+from transcoder.status import Status, is_terminal
 from transcoder.storage import presign
 from transcoder.templates import Template, find_builtin
 
@@ -203,3 +203,57 @@ def _input_url(input_url: str, expiry: int) -> str:
     except ValueError:
         return ""
     return presign(location, expiry) if location.bucket in settings().readable_buckets else ""
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    tasks: list[TaskModel]
+    total: int
+
+
+def list_tasks(
+    *, start_time: int, end_time: int, status: str | None, start_num: int, count: int, account_id: str = DEFAULT_ACCOUNT
+) -> TaskPage:
+    """An account's tasks created in [start_time, end_time], newest first, from the index."""
+    in_range = TaskModel.create_time.between(start_time, end_time)
+    only_status = (TaskModel.status == status) if status else None
+    index = TaskModel.by_account_time
+    total = index.count(account_id, in_range, filter_condition=only_status)
+    page: list[TaskModel] = []
+    if start_num < total:
+        found = index.query(account_id, in_range, filter_condition=only_status, scan_index_forward=False)
+        for position, task in enumerate(found):
+            if position >= start_num + count:
+                break
+            if position >= start_num:
+                page.append(task)
+    return TaskPage(tasks=page, total=total)
+
+
+CANCELLED_MESSAGE = "cancelled by the user"
+
+
+def cancel_task(task: TaskModel) -> TaskModel:
+    """End a task as `cancelled` (5001) and stop its execution; a terminal task is returned as it is."""
+    if repository.move(task.task_id, Status.CANCELLED, err_code=TaskCancelled.err_code, err_message=CANCELLED_MESSAGE):
+        # The status is what counts: a step still running finds it and stops at its next status write.
+        try:
+            _sfn().stop_execution(
+                executionArn=execution_arn(task.task_id), error="TaskCancelled", cause=CANCELLED_MESSAGE
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ExecutionDoesNotExist":
+                raise
+    current = repository.get(task.task_id)
+    return current or task
+
+
+def delete_task(task: TaskModel) -> None:
+    """Delete a task; one that is not terminal is cancelled first, so no pipeline writes to a ghost."""
+    if not is_terminal(Status(task.status)):
+        cancel_task(task)
+    repository.delete(task.task_id)
+
+
+def execution_arn(task_id: str) -> str:
+    return settings().state_machine_arn.replace(":stateMachine:", ":execution:") + f":{task_id}"

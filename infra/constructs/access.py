@@ -2,6 +2,7 @@
 
 import aws_cdk as cdk
 import constructs
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 
@@ -24,6 +25,17 @@ def allow_named_bucket_objects(role: iam.IRole, bucket_name: str, actions: list[
         iam.PolicyStatement(actions=actions, resources=[f"arn:{partition}:s3:::{bucket_name}/*"])
     )
     acknowledge(role, f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{bucket_name}/*]", reason)
+
+
+def allow_items(role: iam.IRole, table: dynamodb.ITable, actions: list[str]) -> None:
+    """Item actions on the table itself; unlike CDK's grant(), no `<table>/index/*` rides along."""
+    role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=[table.table_arn]))
+
+
+def allow_index_query(role: iam.IRole, table: dynamodb.ITable, index_name: str) -> None:
+    role.add_to_principal_policy(
+        iam.PolicyStatement(actions=["dynamodb:Query"], resources=[f"{table.table_arn}/index/{index_name}"])
+    )
 
 
 def allow_listing(role: iam.IRole, bucket: s3.IBucket) -> None:

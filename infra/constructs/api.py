@@ -5,10 +5,10 @@ import constructs
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_logs as logs
 
-from infra.constructs.access import allow_named_bucket_objects, allow_objects
+from infra.constructs.access import allow_index_query, allow_items, allow_named_bucket_objects, allow_objects
 from infra.constructs.functions import ServiceFunction, log_retention
 from infra.constructs.nag import acknowledge
-from infra.constructs.storage import Storage
+from infra.constructs.storage import TASKS_BY_ACCOUNT_TIME, Storage
 from infra.settings import DeploymentSettings
 
 
@@ -32,7 +32,12 @@ class Api(constructs.Construct):
             timeout=cdk.Duration.seconds(29),
             environment=environment,
         )
-        storage.task_table.grant(self.handler.role, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+        allow_items(
+            self.handler.role,
+            storage.task_table,
+            ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+        )
+        allow_index_query(self.handler.role, storage.task_table, TASKS_BY_ACCOUNT_TIME)
         # Presigned URLs carry the signer's permission: the API function may read inputs and outputs.
         presigning = "query_task presigns any task's input or output key."
         for bucket in (storage.input_bucket, storage.output_bucket):

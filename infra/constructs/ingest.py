@@ -8,6 +8,7 @@ from aws_cdk import aws_s3_notifications as s3_notifications
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 
+from infra.constructs.access import allow_items
 from infra.constructs.functions import ServiceFunction
 from infra.constructs.nag import acknowledge
 from infra.constructs.storage import Storage
@@ -63,9 +64,13 @@ class Ingest(constructs.Construct):
                 self.queue, batch_size=10, max_batching_window=cdk.Duration.seconds(1), report_batch_item_failures=True
             )
         )
-        storage.task_table.grant(self.handler.role, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
-        storage.idempotency_table.grant(
-            self.handler.role, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"
+        allow_items(
+            self.handler.role, storage.task_table, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+        )
+        allow_items(
+            self.handler.role,
+            storage.idempotency_table,
+            ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
         )
         state_machine.grant_start_execution(self.handler.role)
         _acknowledge_notification_handler(cdk.Stack.of(self))

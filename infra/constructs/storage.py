@@ -7,6 +7,8 @@ from aws_cdk import aws_s3 as s3
 
 from infra.settings import DeploymentSettings
 
+TASKS_BY_ACCOUNT_TIME = "account-create_time"  # transcoder.models.AccountTimeIndex
+
 
 class Storage(constructs.Construct):
     def __init__(self, scope: constructs.Construct, id: str, *, settings: DeploymentSettings) -> None:
@@ -39,6 +41,12 @@ class Storage(constructs.Construct):
                 point_in_time_recovery_enabled=True
             ),
             removal_policy=removal,
+        )
+        self.task_table.add_global_secondary_index(
+            index_name=TASKS_BY_ACCOUNT_TIME,
+            partition_key=dynamodb.Attribute(name="account_id", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="create_time", type=dynamodb.AttributeType.NUMBER),
+            projection_type=dynamodb.ProjectionType.ALL,
         )
         # Powertools idempotency records (drop-a-file: one task per object version); they expire by TTL.
         self.idempotency_table = dynamodb.Table(

@@ -5,7 +5,13 @@ import constructs
 from aws_cdk import aws_lambda as lambda_
 
 from infra.bundling import RUNTIME, ffmpeg_layer_code
-from infra.constructs.access import INPUT_READ_ACTIONS, allow_listing, allow_named_bucket_objects, allow_objects
+from infra.constructs.access import (
+    INPUT_READ_ACTIONS,
+    allow_items,
+    allow_listing,
+    allow_named_bucket_objects,
+    allow_objects,
+)
 from infra.constructs.functions import ServiceFunction
 from infra.constructs.storage import Storage
 from infra.settings import DeploymentSettings
@@ -62,7 +68,7 @@ class Workers(constructs.Construct):
         table = storage.task_table
         work, task_keys = storage.work_bucket, _TASK_KEYS
         for function in (self.download, self.transcode, self.upload, self.record_failure):
-            table.grant(function.role, "dynamodb:GetItem", "dynamodb:UpdateItem")
+            allow_items(function.role, table, ["dynamodb:GetItem", "dynamodb:UpdateItem"])
 
         # Download and Transcode read the input (the version Download pins); Transcode writes the output.
         for reader in (self.download, self.transcode):

@@ -4,6 +4,7 @@
 CDK's own BucketNotificationsHandler (inline code), acknowledged in `test_the_only_other_function_is_cdks`.
 """
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -229,16 +230,26 @@ def ids(synthesized: Synthesized) -> dict[str, str]:
 def test_api_role_is_least_privilege(synthesized: Synthesized, ids: dict[str, str]) -> None:
     allowed = synthesized.allowed(API_HANDLER)
     assert sorted(allowed) == [
+        "dynamodb:DeleteItem",
         "dynamodb:GetItem",
         "dynamodb:PutItem",
+        "dynamodb:Query",
         "dynamodb:UpdateItem",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
         "s3:GetObject",
         "states:StartExecution",
+        "states:StopExecution",
     ]
     assert allowed["states:StartExecution"] == [{"Ref": ids["StateMachine"]}]
-    assert allowed["dynamodb:PutItem"] == [{"Fn::GetAtt": [ids["Tasks"], "Arn"]}]
+    for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"):
+        assert allowed[action] == [{"Fn::GetAtt": [ids["Tasks"], "Arn"]}], action
+    # Query only on list_task's index, not on the table or every index.
+    (query_resource,) = allowed["dynamodb:Query"]
+    assert "account-create_time" in json.dumps(query_resource)
+    assert "*" not in json.dumps(query_resource)
+    (stop_resource,) = allowed["states:StopExecution"]
+    assert ":execution:" in json.dumps(stop_resource)
     assert sorted(map(str, allowed["s3:GetObject"])) == sorted(
         map(str, [_objects(ids["Input"]), _objects(ids["Output"])])
     )

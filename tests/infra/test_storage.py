@@ -122,7 +122,22 @@ def test_task_table(synthesized: Synthesized) -> None:
     table = tables[matches[0]]
     properties = table["Properties"]
     assert properties["BillingMode"] == "PAY_PER_REQUEST"
-    assert properties["AttributeDefinitions"] == [{"AttributeName": "task_id", "AttributeType": "S"}]
+    assert sorted(properties["AttributeDefinitions"], key=lambda a: a["AttributeName"]) == [
+        {"AttributeName": "account_id", "AttributeType": "S"},
+        {"AttributeName": "create_time", "AttributeType": "N"},
+        {"AttributeName": "task_id", "AttributeType": "S"},
+    ]
+    # list_task reads an account's tasks by creation time from this index, never by scanning.
+    assert properties["GlobalSecondaryIndexes"] == [
+        {
+            "IndexName": "account-create_time",
+            "KeySchema": [
+                {"AttributeName": "account_id", "KeyType": "HASH"},
+                {"AttributeName": "create_time", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+    ]
     assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert properties["SSESpecification"]["SSEEnabled"] is True
     assert "TimeToLiveSpecification" not in properties  # tasks are the service's record: they never expire

@@ -23,6 +23,14 @@ class CreateTaskData(BaseModel):
     task_id: str
 
 
+class TaskIdRequest(BaseModel):
+    """cancel_task and del_task."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    task_id: StrictStr = Field(min_length=1, max_length=64)
+
+
 def _field_name(location: Sequence[Any]) -> str:
     parts = [str(part) for part in location if part not in ("body", "query", "path", "header")]
     return ".".join(parts)
