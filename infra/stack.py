@@ -27,6 +27,7 @@ class TranscoderStack(cdk.Stack):
             "EXTRA_INPUT_BUCKETS": ",".join(settings.extra_input_buckets),
             "DEFAULT_TEMPLATE": settings.default_template,
             "IDEMPOTENCY_TABLE": self.storage.idempotency_table.table_name,
+            "TEMPLATE_TABLE": self.storage.template_table.table_name,
         }
         self.workers = Workers(self, "Workers", settings=settings, storage=self.storage, environment=environment)
         self.pipeline = Pipeline(self, "Pipeline", settings=settings, workers=self.workers)

@@ -25,6 +25,7 @@ TEST_ENVIRONMENT = {
     "OUTPUT_BUCKET": "test-output",
     "WORK_BUCKET": "test-work",
     "IDEMPOTENCY_TABLE": "test-idempotency",
+    "TEMPLATE_TABLE": "test-templates",
     "DEFAULT_TEMPLATE": "MP4_264_720p",
     "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:test-pipeline",
     "FFMPEG_PATH": _FFMPEG,

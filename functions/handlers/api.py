@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from handlers import template_routes
 from transcoder import repository, tasks
 from transcoder.api.envelope import ApiCode, ApiError, envelope
 from transcoder.api.requests import CreateTaskRequest, TaskIdRequest, validation_error
@@ -19,6 +20,7 @@ from transcoder.status import Status
 
 logger = Logger()
 app = APIGatewayRestResolver(enable_validation=True)
+app.include_router(template_routes.router)
 
 
 def _request_id() -> str:

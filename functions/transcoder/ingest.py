@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from transcoder import tasks
+from transcoder import tasks, template_store
 from transcoder.locations import S3Location, check_key
 from transcoder.models import TaskModel
 from transcoder.settings import settings
-from transcoder.templates import Template, find_builtin
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +75,6 @@ def ignore_reason(dropped: DroppedObject, default_template: str) -> str | None:
 @dataclass(frozen=True)
 class Route:
     template_name: str
-    template: Template | None
     output: str
 
 
@@ -89,7 +87,7 @@ def route(key: str, default_template: str) -> Route:
         name, path = prefix, rest
     stem, dot, extension = path.rpartition(".")
     output = stem if dot and stem and "/" not in extension else path
-    return Route(template_name=name, template=find_builtin(name=name) if name else None, output=output)
+    return Route(template_name=name, output=output)
 
 
 def create_task_for_drop(dropped: DroppedObject) -> TaskModel:
@@ -99,9 +97,10 @@ def create_task_for_drop(dropped: DroppedObject) -> TaskModel:
     where = route(dropped.key, settings().default_template)
     try:
         check_key(dropped.key)
-        if where.template is None:
+        template = template_store.find(name=where.template_name) if where.template_name else None
+        if template is None:
             raise tasks.InvalidParameter("template", _unknown_template(dropped.key, where.template_name))
-        return tasks.create_task_for(source, where.output, where.template, storage)
+        return tasks.create_task_for(source, where.output, template, storage)
     except tasks.InvalidParameter as exc:
         logger.warning("dropped file rejected", extra={"key": dropped.key, "reason": str(exc)})
         return tasks.record_rejected_task(

@@ -7,11 +7,13 @@ Steps pass what they learn to the next one through the state machine's payload.
 
 import json
 import os
+import posixpath
 import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -103,13 +105,15 @@ def transcode(event: dict[str, Any], remaining_seconds: float) -> dict[str, Any]
     template = Template.from_dict(event["template"])
     media = MediaInfo.from_dict(event["source"]["media"])
     plan = plan_encode(template, media)
-    encoded = S3Location(settings().work_bucket, work_prefix(task_id) + "output" + template.extension)
+    # Files are named as they will be delivered: an HLS playlist refers to its segments by name.
+    output_name = posixpath.basename(event["destination"]["key"])
+    encoded_prefix = work_prefix(task_id) + "output/"
 
     staged = event["source"]["staged"]
     # ffmpeg encodes while the input arrives; only the output is written to /tmp.
     source_url = storage.presign(_location(staged), int(remaining_seconds) + READ_URL_SECONDS, staged.get("version_id"))
     with _scratch_dir(task_id) as scratch:
-        local_output = os.path.join(scratch, "output" + template.extension)
+        local_output = os.path.join(scratch, output_name)
         run_encode(
             plan,
             source_url,
@@ -120,8 +124,26 @@ def transcode(event: dict[str, Any], remaining_seconds: float) -> dict[str, Any]
         )
         result = probe(local_output)
         check_complete(source=media, encoded=result)
-        _storage_call(storage.upload, local_output, encoded, "video/" + template.format.value)
-    return {"encoded": _as_dict(encoded), "media": result.to_dict()}
+        files = sorted(os.listdir(scratch))
+        for name in files:
+            target = S3Location(settings().work_bucket, encoded_prefix + name)
+            _storage_call(storage.upload, os.path.join(scratch, name), target, content_type(name))
+        total_bytes = sum(os.path.getsize(os.path.join(scratch, name)) for name in files)
+    result = replace(result, size_bytes=total_bytes)
+    encoded = {"bucket": settings().work_bucket, "prefix": encoded_prefix, "files": files}
+    return {"encoded": encoded, "media": result.to_dict()}
+
+
+_CONTENT_TYPES = {
+    ".mp4": "video/mp4",
+    ".flv": "video/x-flv",
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".ts": "video/mp2t",
+}
+
+
+def content_type(name: str) -> str:
+    return _CONTENT_TYPES.get(os.path.splitext(name)[1].lower(), "application/octet-stream")
 
 
 def check_complete(*, source: MediaInfo, encoded: MediaInfo) -> None:
@@ -149,11 +171,14 @@ def upload(event: dict[str, Any]) -> dict[str, Any]:
     """Write the encoded file to the destination storage and mark the task a success."""
     task_id = event["task_id"]
     _enter(task_id, Status.UPLOADING)
-    encoded = _location(event["transcoded"]["encoded"])
+    encoded = event["transcoded"]["encoded"]
     destination = _location(event["destination"])
+    folder = posixpath.dirname(destination.key)
     result = MediaInfo.from_dict(event["transcoded"]["media"])
     try:
-        storage.copy(encoded, destination)
+        for name in encoded["files"]:
+            source = S3Location(encoded["bucket"], encoded["prefix"] + name)
+            storage.copy(source, S3Location(destination.bucket, posixpath.join(folder, name)))
     except ClientError as exc:
         if storage.is_transient(exc):
             raise TransientStorageError(f"writing {destination.url}: {storage.error_code(exc)}") from exc

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import ClientError
 
-from transcoder import repository
+from transcoder import repository, template_store
 from transcoder.errors import INTERNAL_ERROR_CODE, TaskCancelled
 from transcoder.ids import new_task_id
 from transcoder.locations import S3Location, output_key, parse_s3_url
@@ -16,7 +16,7 @@ from transcoder.models import DEFAULT_ACCOUNT, TaskModel
 from transcoder.settings import settings
 from transcoder.status import Status, is_terminal
 from transcoder.storage import presign
-from transcoder.templates import Template, find_builtin
+from transcoder.templates import Template
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
@@ -44,14 +44,14 @@ class Storage:
 
 def resolve_template(*, template_name: str | None, template_id: str | None) -> Template:
     if template_name:
-        template = find_builtin(name=template_name)
+        template = template_store.find(name=template_name)
         if template is None:
             raise InvalidParameter("template_name", f"template {template_name!r} does not exist")
         if template_id and template.template_id != template_id:
             raise InvalidParameter("template_id", f"{template_id!r} is not the id of template {template_name!r}")
         return template
     if template_id:
-        template = find_builtin(template_id=template_id)
+        template = template_store.find(template_id=template_id)
         if template is None:
             raise InvalidParameter("template_id", f"template {template_id!r} does not exist")
         return template

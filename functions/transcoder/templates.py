@@ -12,6 +12,8 @@ class VideoCodec(StrEnum):
 
 class ContainerFormat(StrEnum):
     MP4 = "mp4"
+    FLV = "flv"
+    HLS = "hls"
 
 
 class TemplateType(StrEnum):
@@ -42,9 +44,14 @@ class Template:
     template_type: TemplateType = TemplateType.CUSTOM
     extra: dict[str, Any] = field(default_factory=dict)
 
+    gop_seconds: float | None = None
+    """Seconds between keyframes; unset leaves it to the encoder."""
+    hls_seg_time: int | None = None
+    """Seconds per HLS segment (format hls)."""
+
     @property
     def extension(self) -> str:
-        return "." + self.format.value
+        return ".m3u8" if self.format is ContainerFormat.HLS else "." + self.format.value
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

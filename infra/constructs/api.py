@@ -8,7 +8,7 @@ from aws_cdk import aws_logs as logs
 from infra.constructs.access import allow_index_query, allow_items, allow_named_bucket_objects, allow_objects
 from infra.constructs.functions import ServiceFunction, log_retention
 from infra.constructs.nag import acknowledge
-from infra.constructs.storage import TASKS_BY_ACCOUNT_TIME, Storage
+from infra.constructs.storage import TASKS_BY_ACCOUNT_TIME, TEMPLATES_BY_ID, Storage
 from infra.settings import DeploymentSettings
 
 
@@ -38,6 +38,13 @@ class Api(constructs.Construct):
             ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
         )
         allow_index_query(self.handler.role, storage.task_table, TASKS_BY_ACCOUNT_TIME)
+        # Templates: managed through the API; list_template queries an account's items.
+        allow_items(
+            self.handler.role,
+            storage.template_table,
+            ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"],
+        )
+        allow_index_query(self.handler.role, storage.template_table, TEMPLATES_BY_ID)
         # Presigned URLs carry the signer's permission: the API function may read inputs and outputs.
         presigning = "query_task presigns any task's input or output key."
         for bucket in (storage.input_bucket, storage.output_bucket):

@@ -67,6 +67,8 @@ class Ingest(constructs.Construct):
         allow_items(
             self.handler.role, storage.task_table, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
         )
+        # A dropped file's folder may name one of the account's custom templates.
+        allow_items(self.handler.role, storage.template_table, ["dynamodb:GetItem"])
         allow_items(
             self.handler.role,
             storage.idempotency_table,

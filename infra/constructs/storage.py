@@ -8,6 +8,7 @@ from aws_cdk import aws_s3 as s3
 from infra.settings import DeploymentSettings
 
 TASKS_BY_ACCOUNT_TIME = "account-create_time"  # transcoder.models.AccountTimeIndex
+TEMPLATES_BY_ID = "template_id"  # transcoder.template_store.TemplateIdIndex
 
 
 class Storage(constructs.Construct):
@@ -46,6 +47,24 @@ class Storage(constructs.Construct):
             index_name=TASKS_BY_ACCOUNT_TIME,
             partition_key=dynamodb.Attribute(name="account_id", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="create_time", type=dynamodb.AttributeType.NUMBER),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
+        # Custom templates: one item per (account, name), so names are unique per account.
+        self.template_table = dynamodb.Table(
+            self,
+            "Templates",
+            partition_key=dynamodb.Attribute(name="account_id", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="name", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            removal_policy=removal,
+        )
+        self.template_table.add_global_secondary_index(
+            index_name=TEMPLATES_BY_ID,
+            partition_key=dynamodb.Attribute(name="template_id", type=dynamodb.AttributeType.STRING),
             projection_type=dynamodb.ProjectionType.ALL,
         )
         # Powertools idempotency records (drop-a-file: one task per object version); they expire by TTL.

@@ -221,7 +221,7 @@ def _objects(bucket_id: str, prefix: str = "") -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def ids(synthesized: Synthesized) -> dict[str, str]:
-    names = ("Input", "Output", "Work", "Tasks")
+    names = ("Input", "Output", "Work", "Tasks", "Templates")
     result = {name: synthesized.logical_id(f"Storage/{name}") for name in names}
     result["StateMachine"] = synthesized.logical_id("Pipeline/StateMachine")
     return result
@@ -242,12 +242,14 @@ def test_api_role_is_least_privilege(synthesized: Synthesized, ids: dict[str, st
         "states:StopExecution",
     ]
     assert allowed["states:StartExecution"] == [{"Ref": ids["StateMachine"]}]
+    tasks, templates = {"Fn::GetAtt": [ids["Tasks"], "Arn"]}, {"Fn::GetAtt": [ids["Templates"], "Arn"]}
     for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"):
-        assert allowed[action] == [{"Fn::GetAtt": [ids["Tasks"], "Arn"]}], action
-    # Query only on list_task's index, not on the table or every index.
-    (query_resource,) = allowed["dynamodb:Query"]
-    assert "account-create_time" in json.dumps(query_resource)
-    assert "*" not in json.dumps(query_resource)
+        assert sorted(map(str, allowed[action])) == sorted(map(str, [tasks, templates])), action
+    # Query: an account's templates, list_task's index and the template-id index; never a wildcard index.
+    queried = json.dumps(allowed["dynamodb:Query"])
+    assert len(allowed["dynamodb:Query"]) == 3
+    assert "account-create_time" in queried and "/index/template_id" in queried and ids["Templates"] in queried
+    assert "*" not in queried
     (stop_resource,) = allowed["states:StopExecution"]
     assert ":execution:" in json.dumps(stop_resource)
     assert sorted(map(str, allowed["s3:GetObject"])) == sorted(

@@ -32,6 +32,7 @@ def ids(synthesized: Synthesized) -> dict[str, str]:
         "Input": "Storage/Input",
         "Tasks": "Storage/Tasks",
         "Idempotency": "Storage/Idempotency",
+        "Templates": "Storage/Templates",
         "StateMachine": "Pipeline/StateMachine",
         "IngestFunction": "Ingest/Handler/Function",
         "IngestLogs": "Ingest/Handler/Logs",
@@ -180,10 +181,10 @@ def test_queue_feeds_the_ingest_function(synthesized: Synthesized, ids: dict[str
 
 def test_ingest_role_is_least_privilege(synthesized: Synthesized, ids: dict[str, str]) -> None:
     allowed = {action: sorted(map(str, resources)) for action, resources in synthesized.allowed(INGEST_HANDLER).items()}
-    tasks, idempotency = str(_arn(ids["Tasks"])), str(_arn(ids["Idempotency"]))
+    tasks, idempotency, templates = str(_arn(ids["Tasks"])), str(_arn(ids["Idempotency"])), str(_arn(ids["Templates"]))
     queue, logs = str(_arn(ids["Notifications"])), str(_arn(ids["IngestLogs"]))
     assert allowed == {
-        "dynamodb:GetItem": sorted([tasks, idempotency]),
+        "dynamodb:GetItem": sorted([tasks, idempotency, templates]),  # a folder may name a custom template
         "dynamodb:PutItem": sorted([tasks, idempotency]),
         "dynamodb:UpdateItem": sorted([tasks, idempotency]),
         "dynamodb:DeleteItem": [idempotency],  # Powertools deletes a record whose call failed; never a task
@@ -211,7 +212,11 @@ def test_two_tables_by_key(synthesized: Synthesized, ids: dict[str, str]) -> Non
         logical_id: [(k["AttributeName"], k["KeyType"]) for k in table["Properties"]["KeySchema"]]
         for logical_id, table in synthesized.resources(TABLE).items()
     }
-    assert keys == {ids["Tasks"]: [("task_id", "HASH")], ids["Idempotency"]: [("id", "HASH")]}
+    assert keys == {
+        ids["Tasks"]: [("task_id", "HASH")],
+        ids["Idempotency"]: [("id", "HASH")],
+        ids["Templates"]: [("account_id", "HASH"), ("name", "RANGE")],
+    }
 
 
 def test_idempotency_table(synthesized: Synthesized, ids: dict[str, str]) -> None:

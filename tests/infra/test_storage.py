@@ -142,3 +142,24 @@ def test_task_table(synthesized: Synthesized) -> None:
     assert properties["SSESpecification"]["SSEEnabled"] is True
     assert "TimeToLiveSpecification" not in properties  # tasks are the service's record: they never expire
     assert table["DeletionPolicy"] == "Retain"
+
+
+def test_template_table(synthesized: Synthesized) -> None:
+    table = synthesized.resources("AWS::DynamoDB::Table")[synthesized.logical_id("Storage/Templates")]
+    properties = table["Properties"]
+    # One item per (account, name): a conditional put keeps names unique per account.
+    assert properties["KeySchema"] == [
+        {"AttributeName": "account_id", "KeyType": "HASH"},
+        {"AttributeName": "name", "KeyType": "RANGE"},
+    ]
+    assert properties["GlobalSecondaryIndexes"] == [
+        {
+            "IndexName": "template_id",
+            "KeySchema": [{"AttributeName": "template_id", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+    ]
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert properties["SSESpecification"]["SSEEnabled"] is True
+    assert table["DeletionPolicy"] == "Retain"

@@ -17,6 +17,7 @@ from mypy_boto3_stepfunctions import SFNClient
 from localmode.media import generate_clip
 from transcoder.models import TaskModel
 from transcoder.settings import settings
+from transcoder.template_store import TemplateModel
 
 _PASS_MACHINE = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
 
@@ -53,6 +54,7 @@ def _forget_clients() -> None:
     storage.s3_client.cache_clear()
     tasks._sfn.cache_clear()
     TaskModel._connection = None
+    TemplateModel._connection = None
 
 
 @pytest.fixture
@@ -60,6 +62,7 @@ def aws(moto_server: str) -> Iterator[Aws]:
     requests.post(f"{moto_server}/moto-api/reset", timeout=10)
     _forget_clients()
     TaskModel.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+    TemplateModel.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
     boto3.client("dynamodb").create_table(
         TableName=os.environ["IDEMPOTENCY_TABLE"],
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],

@@ -108,6 +108,8 @@ def test_to_dict_fields() -> None:
         "video_bitrate": 2500,
         "description": "desc",
         "template_type": "custom",
+        "gop_seconds": None,
+        "hls_seg_time": None,
     }
 
 

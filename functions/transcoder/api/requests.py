@@ -45,10 +45,17 @@ def validation_error(errors: Sequence[Any]) -> ApiError:
     field = _field_name(first.get("loc", ()))
     if first.get("type") == "json_invalid":
         return ApiError(ApiCode.BAD_PARAM, "the request body is not valid JSON")
+    reason = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
     if not field:
         if missing:
             return ApiError(ApiCode.LACK_PARAM, "the request needs a JSON body")
-        return ApiError(ApiCode.BAD_PARAM, "the request body must be a JSON object")
+        if first.get("type") in _NOT_AN_OBJECT:
+            return ApiError(ApiCode.BAD_PARAM, "the request body must be a JSON object")
+        # A rule across fields: its message names them.
+        return ApiError(ApiCode.BAD_PARAM, reason)
     if missing:
         return ApiError(ApiCode.LACK_PARAM, field)
-    return ApiError(ApiCode.BAD_PARAM, f"{field}: {first.get('msg', 'invalid value')}")
+    return ApiError(ApiCode.BAD_PARAM, f"{field}: {reason}")
+
+
+_NOT_AN_OBJECT = {"model_type", "model_attributes_type", "dict_type"}

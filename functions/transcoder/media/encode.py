@@ -2,7 +2,6 @@
 
 import subprocess
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 
@@ -31,9 +30,14 @@ def run_encode(
     stderr_tail: deque[str] = deque(maxlen=20)
     drain = threading.Thread(target=lambda: stderr_tail.extend(process.stderr or []), daemon=True)
     drain.start()
-    timer = threading.Timer(timeout_seconds, process.kill)
+    timed_out = threading.Event()
+
+    def stop_at_deadline() -> None:
+        timed_out.set()
+        process.kill()
+
+    timer = threading.Timer(timeout_seconds, stop_at_deadline)
     timer.start()
-    started = time.monotonic()
     try:
         for line in process.stdout or []:
             if on_progress and duration > 0 and line.startswith("out_time_us="):
@@ -45,7 +49,7 @@ def run_encode(
         timer.cancel()
         drain.join(timeout=5)
     if returncode != 0:
-        if time.monotonic() - started >= timeout_seconds:
+        if timed_out.is_set():
             raise TranscodeTimedOut(f"transcoding did not finish within {timeout_seconds:.0f} s")
         detail = redact(" ".join(line.strip() for line in stderr_tail if line.strip()), source)[-400:]
         raise TranscodeFailed(f"ffmpeg exited with code {returncode}: {detail or 'no error output'}")

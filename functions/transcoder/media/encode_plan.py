@@ -5,12 +5,13 @@ passed through as raw text, and the list is executed without a shell.
 """
 
 import math
+import os
 import re
 from dataclasses import dataclass
 
 from transcoder.media.info import MediaInfo, VideoStream
 from transcoder.media.sources import reader_options
-from transcoder.templates import DEFAULT_AUDIO_BITRATE_KBPS, Template, VideoCodec
+from transcoder.templates import DEFAULT_AUDIO_BITRATE_KBPS, ContainerFormat, Template, VideoCodec
 
 _SHORT_SIDE = re.compile(r"^([1-9]\d{2,3})p$")
 _BOX = re.compile(r"^([1-9]\d{1,3})x([1-9]\d{1,3})$")
@@ -20,6 +21,7 @@ _ORIGINAL = {"original", "0"}
 _CRF_AT_QUALITY_5 = {VideoCodec.H264: 23, VideoCodec.H265: 28}
 _ENCODERS = {VideoCodec.H264: "libx264", VideoCodec.H265: "libx265"}
 PRESET = "veryfast"
+DEFAULT_HLS_SEGMENT_SECONDS = 6
 
 
 @dataclass(frozen=True)
@@ -30,12 +32,18 @@ class EncodePlan:
     has_audio: bool
     output_args: list[str]
     """Everything after the input: stream selection, filters, codecs, container."""
+    segmented: bool = False
+    """HLS: the destination is a playlist, with segments named after it in the same folder."""
 
     def command(self, ffmpeg: str, source: str, destination: str) -> list[str]:
+        output_args = list(self.output_args)
+        if self.segmented:
+            stem = os.path.splitext(destination)[0]
+            output_args += ["-hls_segment_filename", f"{stem}_%05d.ts"]
         return [
             *(ffmpeg, "-hide_banner", "-nostdin", "-y"),
             *reader_options(source),
-            *("-i", source, *self.output_args, destination),
+            *("-i", source, *output_args, destination),
         ]
 
 
@@ -81,6 +89,12 @@ def plan_encode(template: Template, media: MediaInfo) -> EncodePlan:
     else:
         args += ["-crf", str(crf_for(template))]
     args += ["-pix_fmt", "yuv420p"]
+    if template.gop_seconds:
+        args += ["-g", str(max(1, round(fps * template.gop_seconds)))]
+    if template.format is ContainerFormat.HLS:
+        # Segments can only start at keyframes: put one at every segment boundary.
+        seconds = template.hls_seg_time or DEFAULT_HLS_SEGMENT_SECONDS
+        args += ["-force_key_frames", f"expr:gte(t,n_forced*{seconds})"]
     if template.vcodec is VideoCodec.H265:
         # hvc1 is the tag Apple players require for HEVC in MP4.
         args += ["-tag:v", "hvc1", "-x265-params", "log-level=error"]
@@ -90,5 +104,21 @@ def plan_encode(template: Template, media: MediaInfo) -> EncodePlan:
         if media.audio.channels > 2:
             args += ["-ac", "2"]
     args += ["-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1"]
-    args += ["-movflags", "+faststart", "-f", template.format.value]
-    return EncodePlan(width=width, height=height, fps=fps, has_audio=media.audio is not None, output_args=args)
+    args += _container_args(template)
+    return EncodePlan(
+        width=width,
+        height=height,
+        fps=fps,
+        has_audio=media.audio is not None,
+        output_args=args,
+        segmented=template.format is ContainerFormat.HLS,
+    )
+
+
+def _container_args(template: Template) -> list[str]:
+    if template.format is ContainerFormat.HLS:
+        seconds = template.hls_seg_time or DEFAULT_HLS_SEGMENT_SECONDS
+        return ["-f", "hls", "-hls_time", str(seconds), "-hls_playlist_type", "vod", "-hls_list_size", "0"]
+    if template.format is ContainerFormat.FLV:
+        return ["-f", "flv"]
+    return ["-movflags", "+faststart", "-f", "mp4"]

@@ -1,0 +1,135 @@
+"""Template requests (api.md, "Templates"): every field validated, errors naming the field."""
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator, model_validator
+
+from transcoder.templates import ContainerFormat, Template, TemplateType, VideoCodec
+
+SHORT_SIDES = ("360p", "480p", "540p", "720p", "1080p", "1440p", "2160p")
+_BOX = re.compile(r"^(\d{2,4})x(\d{2,4})$")
+_OFFSET = re.compile(r"^x=\d{1,4}:y=\d{1,4}$")
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+def check_resolution(value: str) -> str:
+    spec = value.strip().lower()
+    if spec in ("0", "original") or spec in SHORT_SIDES:
+        return spec
+    box = _BOX.match(spec)
+    if box and all(16 <= int(side) <= 7680 for side in box.groups()):
+        return spec
+    raise ValueError(f"must be one of {', '.join(SHORT_SIDES)}, WxH (16 to 7680 each) or original")
+
+
+class TemplateFields(BaseModel):
+    """The settable fields; defaults as in api.md."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    description: StrictStr = Field(default="", max_length=256)
+    format: Literal["mp4", "hls", "flv"] = "mp4"
+    quality: StrictInt = Field(default=5, ge=1, le=10)
+    framerate: float = Field(default=0, ge=0, le=120)
+    resolution: StrictStr = Field(max_length=16)
+    vcodec: Literal["h264", "h265"] = "h264"
+    acodec: Literal["aac"] = "aac"
+    audio_bitrate: Literal[0, 32, 48, 64, 96, 128] = 0
+    video_bitrate: StrictInt | None = Field(default=None, ge=64, le=100_000)
+    gop_seconds: float | None = Field(default=None, gt=0, le=20)
+    hls_seg_time: StrictInt | None = Field(default=None, ge=1, le=60)
+    logo_path: StrictStr | None = None
+    logo_size: StrictStr | None = None
+    logo_offset: StrictStr | None = None
+
+    @field_validator("resolution")
+    @classmethod
+    def _resolution(cls, value: str) -> str:
+        return check_resolution(value)
+
+    @field_validator("logo_size")
+    @classmethod
+    def _logo_size(cls, value: str | None) -> str | None:
+        if value is not None and not _BOX.match(value):
+            raise ValueError("must be WxH")
+        return value
+
+    @field_validator("logo_offset")
+    @classmethod
+    def _logo_offset(cls, value: str | None) -> str | None:
+        if value is not None and not _OFFSET.match(value):
+            raise ValueError("must be x=N:y=N")
+        return value
+
+    @field_validator("logo_path")
+    @classmethod
+    def _logo_path(cls, value: str | None) -> str | None:
+        if value:
+            # Accepting a watermark and not drawing it would be worse than saying so.
+            raise ValueError("logo watermarks are not supported yet")
+        return value
+
+    @model_validator(mode="after")
+    def _combinations(self) -> "TemplateFields":
+        if self.format == "flv" and self.vcodec != "h264":
+            raise ValueError("vcodec: flv carries h264 only")
+        if self.hls_seg_time is not None and self.format != "hls":
+            raise ValueError("hls_seg_time: only for format hls")
+        return self
+
+    def to_template(self, *, template_id: str, name: str) -> Template:
+        return Template(
+            template_id=template_id,
+            name=name,
+            resolution=self.resolution,
+            vcodec=VideoCodec(self.vcodec),
+            format=ContainerFormat(self.format),
+            quality=self.quality,
+            framerate=self.framerate,
+            acodec=self.acodec,
+            audio_bitrate=self.audio_bitrate,
+            video_bitrate=self.video_bitrate,
+            description=self.description,
+            gop_seconds=self.gop_seconds,
+            hls_seg_time=self.hls_seg_time,
+            template_type=TemplateType.CUSTOM,
+        )
+
+
+class AddTemplateRequest(TemplateFields):
+    name: StrictStr = Field(pattern=NAME_PATTERN)
+
+
+class UpdateTemplateRequest(BaseModel):
+    """`name` plus the fields to change; the result is validated as a whole."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: StrictStr = Field(pattern=NAME_PATTERN)
+    description: Any = None
+    format: Any = None
+    quality: Any = None
+    framerate: Any = None
+    resolution: Any = None
+    vcodec: Any = None
+    acodec: Any = None
+    audio_bitrate: Any = None
+    video_bitrate: Any = None
+    gop_seconds: Any = None
+    hls_seg_time: Any = None
+    logo_path: Any = None
+    logo_size: Any = None
+    logo_offset: Any = None
+
+    def changes(self) -> dict[str, Any]:
+        return {k: v for k, v in self.model_dump(exclude_unset=True).items() if k != "name"}
+
+
+class TemplateRef(BaseModel):
+    """del_template: `name` or `template_id`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: StrictStr | None = Field(default=None, max_length=64)
+    template_id: StrictStr | None = Field(default=None, max_length=64)
