@@ -1,11 +1,15 @@
 """The API function: API Gateway (REST) → Powertools resolver → the task domain."""
 
+import json
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -94,6 +98,20 @@ def _existing_task(task_id: str) -> TaskModel:
     return task
 
 
+@app.get("/api/openapi.json", include_in_schema=False)
+def openapi() -> Response[str]:
+    """The OpenAPI document of this API, generated from the routes and their models."""
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_document())
+
+
+def openapi_document() -> str:
+    return app.get_openapi_json_schema(
+        title="Video transcoding API",
+        version="1.0.0",
+        description="Tasks, templates and storages; the contract is api.md. Every answer is {code, msg, data}.",
+    )
+
+
 @app.exception_handler(ApiError)
 def handle_api_error(exc: ApiError) -> Response[Any]:
     return envelope(exc.code, detail=exc.detail, request_id=_request_id())
@@ -119,6 +137,39 @@ def handle_unexpected(exc: Exception) -> Response[Any]:
     return envelope(ApiCode.INTERNAL_ERROR, detail=f"request {_request_id()} failed", request_id=_request_id())
 
 
+@app.exception_handler(RequestUnsupportedContentType)
+def handle_content_type(exc: RequestUnsupportedContentType) -> Response[Any]:
+    return envelope(ApiCode.BAD_PARAM, detail=JSON_BODY_ONLY, request_id=_request_id())
+
+
+JSON_BODY_ONLY = "Content-Type: a request body must be JSON (application/json)"
+
+
+def _body_is_not_json(event: dict[str, Any]) -> bool:
+    """The contract's bodies are JSON; anything else is refused before Powertools tries to parse it.
+
+    Media types are case-insensitive: a JSON body's header is normalized to what Powertools expects.
+    """
+    if not event.get("body"):
+        return False
+    headers: dict[str, Any] = event.get("headers") or {}
+    name = next((k for k in headers if str(k).lower() == "content-type"), None)
+    media_type = str(headers.get(name, "") if name else "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        return True
+    headers[name] = "application/json"  # type: ignore[index]  # name is set when media_type matched
+    return False
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if _body_is_not_json(event):
+        request_id = str((event.get("requestContext") or {}).get("requestId") or "")
+        response = envelope(ApiCode.BAD_PARAM, detail=JSON_BODY_ONLY, request_id=request_id)
+        return {
+            "statusCode": response.status_code,
+            "headers": {"Content-Type": content_types.APPLICATION_JSON},
+            "body": json.dumps(response.body),
+            "isBase64Encoded": False,
+        }
     return app.resolve(event, context)

@@ -87,3 +87,27 @@ def test_aws_fault_is_internal_error_without_details(aws: Aws, monkeypatch: pyte
     status, response = _call("GET", "/api/query_task?task_id=01m87ken790ez9c6fq6336xxkz")
     assert (status, response["code"]) == (500, 1000)
     assert "secret" not in response["msg"]
+
+
+def _call_with_type(content_type: str, body: bytes) -> tuple[int, dict[str, Any]]:
+    from handlers.api import handler
+
+    event = to_rest_event("POST", "/api/create_task", {"Content-Type": content_type}, body, "127.0.0.1")
+    response = handler(event, LocalContext("api", 512, "arn:aws:lambda:us-east-1:123456789012:function:api", 29))
+    return response["statusCode"], json.loads(response["body"])
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/x-www-form-urlencoded", "multipart/form-data", "text/plain", "application/vnd.x+json", ""],
+)
+def test_bodies_that_are_not_json_are_refused_by_content_type(aws: Aws, content_type: str) -> None:
+    status, body = _call_with_type(content_type, json.dumps(VALID).encode())
+    assert (status, body["code"]) == (400, 1002)
+    assert "Content-Type" in body["msg"]
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "APPLICATION/JSON", " application/json "])
+def test_json_content_types_are_accepted(aws: Aws, content_type: str) -> None:
+    status, body = _call_with_type(content_type, json.dumps(VALID).encode())
+    assert (status, body["code"]) == (200, 0), body
