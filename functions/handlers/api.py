@@ -1,6 +1,7 @@
 """The API function: API Gateway (REST) → Powertools resolver → the task domain."""
 
 import json
+import os
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
@@ -12,6 +13,15 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from handlers import template_routes
@@ -19,7 +29,7 @@ from transcoder import repository, tasks
 from transcoder.api.envelope import ApiCode, ApiError, envelope
 from transcoder.api.requests import CreateTaskRequest, TaskIdRequest, validation_error
 from transcoder.ids import is_task_id
-from transcoder.models import TaskModel
+from transcoder.models import DEFAULT_ACCOUNT, TaskModel
 from transcoder.status import Status
 
 logger = Logger()
@@ -31,20 +41,49 @@ def _request_id() -> str:
     return str(app.current_event.request_context.request_id or "")
 
 
+# client_token: a retried create_task returns the task of its first call, for 24 hours.
+idempotency = IdempotencyConfig(
+    event_key_jmespath="[account_id, client_token]",
+    payload_validation_jmespath="request",
+    expires_after_seconds=24 * 3600,
+)
+persistence = DynamoDBPersistenceLayer(table_name=os.environ.get("IDEMPOTENCY_TABLE", "transcoder-idempotency"))
+
+
 @app.post("/api/create_task")
 def create_task(request: CreateTaskRequest) -> Response[Any]:
+    fields = request.model_dump(exclude={"client_token"})
+    if request.client_token is None:
+        data = _create(fields)
+    else:
+        call = {"account_id": DEFAULT_ACCOUNT, "client_token": request.client_token, "request": fields}
+        try:
+            data = _create_once(call=call)
+        except IdempotencyValidationError as exc:
+            raise ApiError(ApiCode.BAD_PARAM, "client_token: already used for a different request") from exc
+        except IdempotencyAlreadyInProgressError as exc:
+            raise ApiError(ApiCode.OPERATION_FAIL, "client_token: a request with this token is in progress") from exc
+    return envelope(ApiCode.SUCCESS, data, request_id=_request_id())
+
+
+def _create(fields: dict[str, Any]) -> dict[str, Any]:
     try:
         task = tasks.create_task(
-            input_url=request.input,
-            output=request.output,
-            template_name=request.template_name,
-            template_id=request.template_id,
-            storage_id=request.storage_id,
+            input_url=fields["input"],
+            output=fields["output"],
+            template_name=fields["template_name"],
+            template_id=fields["template_id"],
+            storage_id=fields["storage_id"],
         )
     except tasks.InvalidParameter as exc:
         raise ApiError(ApiCode.BAD_PARAM, str(exc)) from exc
     logger.info("task created", extra={"task_id": task.task_id, "template": task.template_name})
-    return envelope(ApiCode.SUCCESS, {"task_id": task.task_id}, request_id=_request_id())
+    return {"task_id": task.task_id}
+
+
+@idempotent_function(data_keyword_argument="call", config=idempotency, persistence_store=persistence)
+def _create_once(call: dict[str, Any]) -> dict[str, Any]:
+    return _create(call["request"])
 
 
 @app.get("/api/query_task")
@@ -163,6 +202,7 @@ def _body_is_not_json(event: dict[str, Any]) -> bool:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    idempotency.register_lambda_context(context)
     if _body_is_not_json(event):
         request_id = str((event.get("requestContext") or {}).get("requestId") or "")
         response = envelope(ApiCode.BAD_PARAM, detail=JSON_BODY_ONLY, request_id=request_id)

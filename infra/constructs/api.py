@@ -45,6 +45,12 @@ class Api(constructs.Construct):
             ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"],
         )
         allow_index_query(self.handler.role, storage.template_table, TEMPLATES_BY_ID)
+        # create_task's client_token: Powertools idempotency records.
+        allow_items(
+            self.handler.role,
+            storage.idempotency_table,
+            ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+        )
         # Presigned URLs carry the signer's permission: the API function may read inputs and outputs.
         presigning = "query_task presigns any task's input or output key."
         for bucket in (storage.input_bucket, storage.output_bucket):

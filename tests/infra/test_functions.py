@@ -221,7 +221,7 @@ def _objects(bucket_id: str, prefix: str = "") -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def ids(synthesized: Synthesized) -> dict[str, str]:
-    names = ("Input", "Output", "Work", "Tasks", "Templates")
+    names = ("Input", "Output", "Work", "Tasks", "Templates", "Idempotency")
     result = {name: synthesized.logical_id(f"Storage/{name}") for name in names}
     result["StateMachine"] = synthesized.logical_id("Pipeline/StateMachine")
     return result
@@ -242,9 +242,9 @@ def test_api_role_is_least_privilege(synthesized: Synthesized, ids: dict[str, st
         "states:StopExecution",
     ]
     assert allowed["states:StartExecution"] == [{"Ref": ids["StateMachine"]}]
-    tasks, templates = {"Fn::GetAtt": [ids["Tasks"], "Arn"]}, {"Fn::GetAtt": [ids["Templates"], "Arn"]}
+    tables = [{"Fn::GetAtt": [ids[name], "Arn"]} for name in ("Tasks", "Templates", "Idempotency")]
     for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"):
-        assert sorted(map(str, allowed[action])) == sorted(map(str, [tasks, templates])), action
+        assert sorted(map(str, allowed[action])) == sorted(map(str, tables)), action
     # Query: an account's templates, list_task's index and the template-id index; never a wildcard index.
     queried = json.dumps(allowed["dynamodb:Query"])
     assert len(allowed["dynamodb:Query"]) == 3

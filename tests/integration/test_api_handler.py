@@ -111,3 +111,30 @@ def test_bodies_that_are_not_json_are_refused_by_content_type(aws: Aws, content_
 def test_json_content_types_are_accepted(aws: Aws, content_type: str) -> None:
     status, body = _call_with_type(content_type, json.dumps(VALID).encode())
     assert (status, body["code"]) == (200, 0), body
+
+
+def test_client_token_makes_create_task_idempotent(aws: Aws) -> None:
+    import os
+
+    request = {**VALID, "client_token": "retry-me-1"}
+    first = _call("POST", "/api/create_task", request)
+    again = _call("POST", "/api/create_task", request)
+    assert first[0] == again[0] == 200
+    assert first[1]["data"]["task_id"] == again[1]["data"]["task_id"]
+    executions = aws.sfn.list_executions(stateMachineArn=os.environ["STATE_MACHINE_ARN"])["executions"]
+    assert len(executions) == 1
+
+    status, body = _call("POST", "/api/create_task", {**request, "output": "elsewhere"})
+    assert (status, body["code"]) == (400, 1002)
+    assert "client_token" in body["msg"]
+
+    other = _call("POST", "/api/create_task", {**VALID, "client_token": "retry-me-2"})[1]["data"]["task_id"]
+    plain = [_call("POST", "/api/create_task", VALID)[1]["data"]["task_id"] for _ in range(2)]
+    assert len({first[1]["data"]["task_id"], other, *plain}) == 4
+
+
+def test_a_failed_create_task_does_not_burn_its_client_token(aws: Aws) -> None:
+    bad = {**VALID, "template_name": "nope", "client_token": "fix-and-retry"}
+    assert _call("POST", "/api/create_task", bad)[1]["code"] == 1002
+    status, body = _call("POST", "/api/create_task", {**bad, "template_name": "MP4_264_360p"})
+    assert (status, body["code"]) == (200, 0), body

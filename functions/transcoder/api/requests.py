@@ -17,6 +17,9 @@ class CreateTaskRequest(BaseModel):
     template_name: StrictStr | None = Field(default=None, max_length=128)
     template_id: StrictStr | None = Field(default=None, max_length=128)
     storage_id: StrictStr = Field(default="default", min_length=1, max_length=128)
+    client_token: StrictStr | None = Field(
+        default=None, min_length=1, max_length=64, description="the same token returns the same task (24 h)"
+    )
 
 
 class CreateTaskData(BaseModel):
