@@ -31,6 +31,7 @@ from transcoder.api.requests import CreateTaskRequest, TaskIdRequest, validation
 from transcoder.ids import is_task_id
 from transcoder.models import DEFAULT_ACCOUNT, TaskModel
 from transcoder.status import Status
+from transcoder.summary import summarize
 
 logger = Logger()
 app = APIGatewayRestResolver(enable_validation=True)
@@ -114,6 +115,20 @@ def list_task(
     )
     views = [tasks.task_view(task) for task in page.tasks]
     return envelope(ApiCode.SUCCESS, {"list": views, "total": page.total, "num": len(views)}, request_id=_request_id())
+
+
+# Hours ago, as the contract says; a summary covers at most 30 days.
+HoursAgo = Annotated[int, Query(ge=0, le=720)]
+
+
+@app.get("/api/list_summary")
+def list_summary(start_time: HoursAgo = 48, end_time: HoursAgo = 24) -> Response[Any]:
+    if start_time <= end_time:
+        raise ApiError(ApiCode.BAD_PARAM, "start_time: must be more hours ago than end_time")
+    now = repository.now()
+    found = tasks.tasks_created_between(now - start_time * 3600, now - end_time * 3600)
+    rows = summarize(found)
+    return envelope(ApiCode.SUCCESS, {"list": rows, "num": len(rows)}, request_id=_request_id())
 
 
 @app.post("/api/cancel_task")

@@ -1,6 +1,7 @@
 """Creating tasks and showing them: the domain calls behind create_task and query_task."""
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -228,6 +229,10 @@ def list_tasks(
             if position >= start_num:
                 page.append(task)
     return TaskPage(tasks=page, total=total)
+
+
+def tasks_created_between(start_time: int, end_time: int, account_id: str = DEFAULT_ACCOUNT) -> Iterator[TaskModel]:
+    return TaskModel.by_account_time.query(account_id, TaskModel.create_time.between(start_time, end_time))
 
 
 CANCELLED_MESSAGE = "cancelled by the user"

@@ -48,7 +48,15 @@ def moto_server() -> Iterator[str]:
 
 def _forget_clients() -> None:
     """Clients are cached per process, as in Lambda; each test gets fresh ones for the reset server."""
+    import sys
+
     from transcoder import storage, tasks
+
+    # Powertools' idempotency layers make their client when a handler module is imported, which
+    # test collection may do before any endpoint is set.
+    for module in ("handlers.api", "handlers.ingest"):
+        if module in sys.modules:
+            sys.modules[module].persistence.client = boto3.client("dynamodb")
 
     settings.cache_clear()
     storage.s3_client.cache_clear()

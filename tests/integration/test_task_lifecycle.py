@@ -114,3 +114,24 @@ def test_del_task_cancels_then_deletes(aws: Aws) -> None:
 def test_cancel_and_delete_validation(aws: Aws, method: str, path: str, body: Any, http: int, code: int) -> None:
     status, response = _call(method, path, body)
     assert (status, response["code"]) == (http, code), response
+
+
+def test_list_summary_counts_recent_tasks(aws: Aws) -> None:
+    ids = _create(2)
+    for status in (Status.DOWNLOADING, Status.RUNNING, Status.UPLOADING):
+        repository.move(ids[0], status)
+    repository.move(ids[0], Status.SUCCESS, dst_width=640, dst_height=360, duration=120.0)
+    status, body = _call("GET", "/api/list_summary?start_time=1&end_time=0")
+    assert status == 200, body
+    rows = body["data"]["list"]
+    assert sum(r["task_count"] for r in rows) == 2
+    assert sum(r["output_minutes"] for r in rows) == 2.0
+    assert {r["definition"] for r in rows} == {"sd"}  # MP4_264_360p: done or planned, 360 lines
+    _, default_window = _call("GET", "/api/list_summary")
+    assert default_window["data"] == {"list": [], "num": 0}, "48 to 24 hours ago holds nothing yet"
+
+
+@pytest.mark.parametrize("query", ["start_time=24&end_time=48", "start_time=721", "start_time=abc", "end_time=-1"])
+def test_list_summary_validation(aws: Aws, query: str) -> None:
+    status, body = _call("GET", f"/api/list_summary?{query}")
+    assert (status, body["code"]) == (400, 1002), body
