@@ -4,6 +4,8 @@ import time
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.models import Model
 
 from transcoder.models import TaskModel
 from transcoder.status import PROGRESS_AT_START, Status, allowed_predecessors, is_terminal
@@ -15,14 +17,21 @@ def now() -> int:
     return int(time.time())
 
 
-def insert(task: TaskModel) -> None:
-    """Write a new task; a second write of the same id fails instead of overwriting."""
+def save_new(item: Model, condition: Condition) -> bool:
+    """Write an item only if `condition` holds (its key is new); False when it does not."""
     try:
-        task.save(condition=TaskModel.task_id.does_not_exist())
+        item.save(condition=condition)
     except PutError as exc:
         if exc.cause_response_code == _CONDITION_FAILED:
-            raise ValueError(f"task {task.task_id} already exists") from exc
+            return False
         raise
+    return True
+
+
+def insert(task: TaskModel) -> None:
+    """Write a new task; a second write of the same id fails instead of overwriting."""
+    if not save_new(task, TaskModel.task_id.does_not_exist()):
+        raise ValueError(f"task {task.task_id} already exists")
 
 
 def get(task_id: str) -> TaskModel | None:

@@ -4,7 +4,7 @@ import os
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -12,8 +12,6 @@ from transcoder import repository
 from transcoder.ids import new_task_id
 from transcoder.models import DEFAULT_ACCOUNT
 from transcoder.templates import BUILTIN_TEMPLATES, Template, TemplateType, find_builtin
-
-_CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 class TemplateIdIndex(GlobalSecondaryIndex["TemplateModel"]):  # type: ignore[no-untyped-call]  # pynamodb's hook
@@ -61,12 +59,8 @@ def add(template: Template, account_id: str = DEFAULT_ACCOUNT) -> Template:
         create_time=now,
         update_time=now,
     )
-    try:
-        item.save(condition=TemplateModel.name.does_not_exist())
-    except PutError as exc:
-        if exc.cause_response_code == _CONDITION_FAILED:
-            raise DuplicateName(f"template {template.name!r} already exists") from exc
-        raise
+    if not repository.save_new(item, TemplateModel.name.does_not_exist()):
+        raise DuplicateName(f"template {template.name!r} already exists")
     return template
 
 

@@ -32,53 +32,44 @@ class Storage(constructs.Construct):
             abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
         )
 
-        self.task_table = dynamodb.Table(
-            self,
-            "Tasks",
-            partition_key=dynamodb.Attribute(name="task_id", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            removal_policy=removal,
-        )
+        self.task_table = self._table("Tasks", removal, partition_key=_key("task_id"))
         self.task_table.add_global_secondary_index(
             index_name=TASKS_BY_ACCOUNT_TIME,
-            partition_key=dynamodb.Attribute(name="account_id", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="create_time", type=dynamodb.AttributeType.NUMBER),
+            partition_key=_key("account_id"),
+            sort_key=_key("create_time", dynamodb.AttributeType.NUMBER),
             projection_type=dynamodb.ProjectionType.ALL,
         )
         # Custom templates: one item per (account, name), so names are unique per account.
-        self.template_table = dynamodb.Table(
+        self.template_table = self._table("Templates", removal, partition_key=_key("account_id"), sort_key=_key("name"))
+        self.template_table.add_global_secondary_index(
+            index_name=TEMPLATES_BY_ID, partition_key=_key("template_id"), projection_type=dynamodb.ProjectionType.ALL
+        )
+        # Powertools idempotency records (client_token, drop-a-file); they expire by TTL.
+        self.idempotency_table = self._table(
+            "Idempotency", cdk.RemovalPolicy.DESTROY, partition_key=_key("id"), time_to_live_attribute="expiration"
+        )
+
+    def _table(
+        self,
+        id: str,
+        removal: cdk.RemovalPolicy,
+        *,
+        partition_key: dynamodb.Attribute,
+        sort_key: dynamodb.Attribute | None = None,
+        time_to_live_attribute: str | None = None,
+    ) -> dynamodb.Table:
+        return dynamodb.Table(
             self,
-            "Templates",
-            partition_key=dynamodb.Attribute(name="account_id", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="name", type=dynamodb.AttributeType.STRING),
+            id,
+            partition_key=partition_key,
+            sort_key=sort_key,
+            time_to_live_attribute=time_to_live_attribute,
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
             removal_policy=removal,
-        )
-        self.template_table.add_global_secondary_index(
-            index_name=TEMPLATES_BY_ID,
-            partition_key=dynamodb.Attribute(name="template_id", type=dynamodb.AttributeType.STRING),
-            projection_type=dynamodb.ProjectionType.ALL,
-        )
-        # Powertools idempotency records (drop-a-file: one task per object version); they expire by TTL.
-        self.idempotency_table = dynamodb.Table(
-            self,
-            "Idempotency",
-            partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
-            time_to_live_attribute="expiration",
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            removal_policy=cdk.RemovalPolicy.DESTROY,
         )
 
     def _bucket(
@@ -97,3 +88,7 @@ class Storage(constructs.Construct):
             server_access_logs_prefix=f"{id.lower()}/" if access_logs else None,
             removal_policy=removal,
         )
+
+
+def _key(name: str, kind: dynamodb.AttributeType = dynamodb.AttributeType.STRING) -> dynamodb.Attribute:
+    return dynamodb.Attribute(name=name, type=kind)
