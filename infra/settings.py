@@ -1,5 +1,6 @@
 """Deployment settings: typed, read from `cdk.json` context (or `-c key=value`), with defaults."""
 
+import ipaddress
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
@@ -29,6 +30,8 @@ class DeploymentSettings:
     retain_data: bool = True
     """Keep buckets and the task table when the stack is deleted."""
     extra_input_buckets: tuple[str, ...] = ()
+    trusted_input_networks: tuple[str, ...] = ()
+    """CIDRs that https:// inputs may come from besides the public internet (private ranges are refused)."""
     default_template: str = ""
     """Template of files dropped at the input bucket's top level. Unset, top-level keys are inputs for
     create_task only (no task of their own); keys under a folder are always drops."""
@@ -43,6 +46,8 @@ class DeploymentSettings:
             raise ValueError("step_timeout_seconds must be between 1 and 900 (Lambda's limit)")
         if not 512 <= self.ephemeral_storage_mib <= 10240:
             raise ValueError("ephemeral_storage_mib must be between 512 and 10240")
+        for cidr in self.trusted_input_networks:
+            ipaddress.ip_network(cidr, strict=False)  # raises ValueError naming the bad value
         if self.work_retention_days < 1:
             raise ValueError("work_retention_days must be at least 1")
         if self.max_input_bytes < 1 or self.max_input_seconds < 1:
@@ -61,5 +66,5 @@ class DeploymentSettings:
             raise ValueError(f"unknown {CONTEXT_KEY} settings in cdk.json context: {sorted(unknown)}")
         values: dict[str, Any] = {}
         for name, value in raw.items():
-            values[name] = tuple(value) if name == "extra_input_buckets" else value
+            values[name] = tuple(value) if name in ("extra_input_buckets", "trusted_input_networks") else value
         return cls(**values)

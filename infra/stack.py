@@ -26,6 +26,7 @@ class TranscoderStack(cdk.Stack):
             "MAX_INPUT_SECONDS": str(settings.max_input_seconds),
             "EXTRA_INPUT_BUCKETS": ",".join(settings.extra_input_buckets),
             "DEFAULT_TEMPLATE": settings.default_template,
+            "TRUSTED_INPUT_NETWORKS": ",".join(settings.trusted_input_networks),
             "IDEMPOTENCY_TABLE": self.storage.idempotency_table.table_name,
             "TEMPLATE_TABLE": self.storage.template_table.table_name,
         }

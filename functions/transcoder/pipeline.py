@@ -18,7 +18,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from transcoder import repository, storage
+from transcoder import fetch, repository, storage
 from transcoder.errors import (
     InputNotDecodable,
     InputOverLimits,
@@ -74,7 +74,12 @@ def download(event: dict[str, Any]) -> dict[str, Any]:
     task_id = event["task_id"]
     _enter(task_id, Status.DOWNLOADING)
     config = settings()
-    source = _location(event["input"])
+    if "url" in event["input"]:
+        # Fetched once, with every hop checked, into the work bucket; then probed like any object.
+        source = S3Location(config.work_bucket, work_prefix(task_id) + "source")
+        fetch.stage(event["input"]["url"], source, config.max_input_bytes)
+    else:
+        source = _location(event["input"])
     info = storage.head_input(source)
     if info.size == 0:
         raise InputNotDecodable(f"input {source.url} is empty (0 bytes)")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import ClientError
 
-from transcoder import repository, template_store
+from transcoder import fetch, repository, template_store
 from transcoder.errors import INTERNAL_ERROR_CODE, TaskCancelled
 from transcoder.ids import new_task_id
 from transcoder.locations import S3Location, output_key, parse_s3_url
@@ -66,7 +66,23 @@ def resolve_storage(storage_id: str) -> Storage:
     return Storage(storage_id=DEFAULT_STORAGE_ID, bucket=config.output_bucket, region=config.region)
 
 
-def resolve_input(value: str) -> S3Location:
+@dataclass(frozen=True)
+class HttpsSource:
+    """An input the Download step fetches (with the SSRF checks of transcoder.fetch) before probing."""
+
+    url: str
+
+
+Source = S3Location | HttpsSource
+
+
+def resolve_input(value: str) -> Source:
+    if value.startswith("https://"):
+        try:
+            fetch.check_url(value)
+        except fetch.RefusedInput as exc:
+            raise InvalidParameter("input", str(exc)) from exc
+        return HttpsSource(value)
     try:
         location = parse_s3_url(value)
     except ValueError as exc:
@@ -93,7 +109,7 @@ def create_task(
 
 
 def create_task_for(
-    source: S3Location, output: str, template: Template, storage: Storage, *, input_text: str | None = None
+    source: Source, output: str, template: Template, storage: Storage, *, input_text: str | None = None
 ) -> TaskModel:
     """The shared "create task" call of the API and of dropped files, once the request is resolved."""
     try:
@@ -122,7 +138,7 @@ def record_rejected_task(
 
 
 def _new_task(
-    source: S3Location, input_text: str | None, output: str, storage: Storage, *, template_id: str, template_name: str
+    source: Source, input_text: str | None, output: str, storage: Storage, *, template_id: str, template_name: str
 ) -> TaskModel:
     return TaskModel(
         task_id=new_task_id(),
@@ -145,10 +161,12 @@ def _sfn() -> "SFNClient":
     return boto3.client("stepfunctions")
 
 
-def start_pipeline(task: TaskModel, source: S3Location, destination: S3Location, template: Template) -> None:
+def start_pipeline(task: TaskModel, source: Source, destination: S3Location, template: Template) -> None:
     execution_input = {
         "task_id": task.task_id,
-        "input": {"bucket": source.bucket, "key": source.key},
+        "input": {"url": source.url}
+        if isinstance(source, HttpsSource)
+        else {"bucket": source.bucket, "key": source.key},
         "destination": {"bucket": destination.bucket, "key": destination.key},
         "template": template.to_dict(),
     }

@@ -76,7 +76,9 @@ class Workers(constructs.Construct):
             allow_objects(reader.role, storage.input_bucket, INPUT_READ_ACTIONS, reason=_INPUTS)
             for name in settings.extra_input_buckets:
                 allow_named_bucket_objects(reader.role, name, INPUT_READ_ACTIONS, reason=_INPUTS)
-        allow_objects(self.transcode.role, work, ["s3:PutObject"], prefix=WORK_PREFIX, reason=task_keys)
+        allow_objects(self.transcode.role, work, ["s3:GetObject", "s3:PutObject"], prefix=WORK_PREFIX, reason=task_keys)
+        # Download stages https:// inputs in the work bucket, then probes them there.
+        allow_objects(self.download.role, work, ["s3:GetObject", "s3:PutObject"], prefix=WORK_PREFIX, reason=task_keys)
         # Upload: copy the encoded output to the destination, then clear the task's work files.
         allow_listing(self.upload.role, work)
         allow_objects(self.upload.role, work, ["s3:GetObject", "s3:DeleteObject"], prefix=WORK_PREFIX, reason=task_keys)

@@ -261,19 +261,21 @@ def test_api_role_is_least_privilege(synthesized: Synthesized, ids: dict[str, st
     ("step", "expected"),
     [
         # Download probes the input in place and pins its version; Transcode reads that version.
+        # https:// inputs are staged under tasks/ first: Download writes them there, both read them.
         (
             "Download",
             {
                 "s3:ListBucket": [("Input", None)],
-                "s3:GetObject": [("Input", "")],
+                "s3:GetObject": [("Input", ""), ("Work", "tasks/")],
                 "s3:GetObjectVersion": [("Input", "")],
+                "s3:PutObject": [("Work", "tasks/")],
             },
         ),
         (
             "Transcode",
             {
                 "s3:ListBucket": [("Input", None)],
-                "s3:GetObject": [("Input", "")],
+                "s3:GetObject": [("Input", ""), ("Work", "tasks/")],
                 "s3:GetObjectVersion": [("Input", "")],
                 "s3:PutObject": [("Work", "tasks/")],
             },

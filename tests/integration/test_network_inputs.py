@@ -1,52 +1,14 @@
 """ffprobe and ffmpeg read inputs over HTTPS with the peer verified, and never echo the URL."""
 
-import http.server
-import ssl
-import subprocess
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from localmode.media import generate_clip
 from transcoder.errors import InputNotDecodable, TranscodeFailed
 from transcoder.media.encode import run_encode
 from transcoder.media.encode_plan import plan_encode
 from transcoder.media.probe import probe
 from transcoder.templates import find_builtin
-
-
-@pytest.fixture(scope="module")
-def https_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """A local HTTPS server with a self-signed certificate for 127.0.0.1, serving one clip."""
-    folder = tmp_path_factory.mktemp("https")
-    generate_clip(str(folder / "clip.mp4"), seconds=1, size="320x240", rate=25)
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"),
-            *("-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)),
-        ],
-        check=True,
-        capture_output=True,
-    )
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args: object, **kwargs: object) -> None:
-            super().__init__(*args, directory=str(folder), **kwargs)  # type: ignore[arg-type]
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"https://127.0.0.1:{server.server_address[1]}", cert
-    server.shutdown()
 
 
 def test_https_input_with_a_trusted_certificate(https_site: tuple[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:

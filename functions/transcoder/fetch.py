@@ -1,0 +1,137 @@
+"""Fetch an `https://` input without server-side request forgery, streaming it into the work bucket.
+
+Every hop is checked: https only, no credentials in the URL, and the host's addresses must be public
+(not loopback, private, link-local such as the metadata service, multicast or reserved) unless an
+operator trusts their network. The connection goes to the address that was checked, with TLS verified
+against the host's name, and redirects are followed by hand so that each target is checked too.
+"""
+
+import ipaddress
+import os
+import socket
+from typing import IO, Any
+from urllib.parse import urljoin, urlsplit
+
+import urllib3
+
+from transcoder import storage
+from transcoder.errors import InputNotFound, InputOverLimits
+from transcoder.locations import S3Location
+from transcoder.media.sources import ca_bundle
+
+MAX_REDIRECTS = 5
+_TIMEOUT = urllib3.Timeout(connect=10, read=30)
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class RefusedInput(InputNotFound):
+    """The input's URL or one of its addresses may not be fetched (err_code 2001)."""
+
+
+def check_url(url: str) -> tuple[str, int, str]:
+    """(host, port, path with query) of an acceptable https URL; raises RefusedInput otherwise."""
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        raise RefusedInput(f"input URL must be https:// (got {parts.scheme or 'no'} scheme)")
+    if parts.username or parts.password:
+        raise RefusedInput("input URL must not carry credentials")
+    if not parts.hostname:
+        raise RefusedInput("input URL has no host")
+    try:
+        port = parts.port or 443
+    except ValueError as exc:
+        raise RefusedInput("input URL has an invalid port") from exc
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return parts.hostname, port, path
+
+
+def trusted_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Networks the operator allows besides the public internet ($TRUSTED_INPUT_NETWORKS, CIDRs)."""
+    value = os.environ.get("TRUSTED_INPUT_NETWORKS", "")
+    return [ipaddress.ip_network(cidr.strip(), strict=False) for cidr in value.split(",") if cidr.strip()]
+
+
+def is_allowed(address: IpAddress) -> bool:
+    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+    effective = mapped or address
+    if any(effective in network for network in trusted_networks()):
+        return True
+    return effective.is_global and not effective.is_multicast
+
+
+def resolve(host: str, port: int) -> IpAddress:
+    """The address to connect to: every address the name resolves to must be allowed."""
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise InputNotFound(f"input host {host!r} does not resolve") from exc
+    addresses = [ipaddress.ip_address(info[4][0]) for info in found]
+    refused = [a for a in addresses if not is_allowed(a)]
+    if refused or not addresses:
+        raise RefusedInput(
+            f"input host {host!r} resolves to a non-public address ({refused[0] if refused else 'none'})"
+        )
+    return addresses[0]
+
+
+def open_input(url: str) -> Any:
+    """A streaming response for `url`, after checked redirects."""
+    for _ in range(MAX_REDIRECTS + 1):
+        host, port, path = check_url(url)
+        address = resolve(host, port)
+        pool = urllib3.HTTPSConnectionPool(
+            host=str(address),
+            port=port,
+            server_hostname=host,
+            assert_hostname=host,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=ca_bundle(),
+            timeout=_TIMEOUT,
+            retries=False,
+        )
+        try:
+            response = pool.urlopen(
+                "GET", path, headers={"Host": host if port == 443 else f"{host}:{port}"}, redirect=False,
+                preload_content=False,
+            )  # fmt: skip
+        except urllib3.exceptions.SSLError as exc:
+            raise RefusedInput(f"input host {host!r}: TLS certificate not trusted") from exc
+        except urllib3.exceptions.HTTPError as exc:
+            raise InputNotFound(f"input host {host!r} is not reachable") from exc
+        if response.status in (301, 302, 303, 307, 308) and response.headers.get("Location"):
+            url = urljoin(url, response.headers["Location"])
+            response.release_conn()
+            continue
+        if response.status != 200:
+            response.release_conn()
+            raise InputNotFound(f"input URL answered HTTP {response.status}")
+        return response
+    raise RefusedInput(f"input URL redirects more than {MAX_REDIRECTS} times")
+
+
+class _Limited:
+    """A file-like reader that refuses to read past the operator's size limit."""
+
+    def __init__(self, stream: IO[bytes], limit: int) -> None:
+        self.stream, self.limit, self.read_bytes = stream, limit, 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.stream.read(size if size and size > 0 else 1 << 20)
+        self.read_bytes += len(chunk)
+        if self.read_bytes > self.limit:
+            raise InputOverLimits(f"input is larger than the limit of {self.limit} bytes")
+        return chunk
+
+
+def stage(url: str, destination: S3Location, max_bytes: int) -> int:
+    """Stream the input into `destination`; returns its size."""
+    response = open_input(url)
+    try:
+        declared = int(response.headers.get("Content-Length") or 0)
+        if declared > max_bytes:
+            raise InputOverLimits(f"input is {declared} bytes; the limit is {max_bytes} bytes")
+        reader = _Limited(response, max_bytes)
+        storage.s3_client().upload_fileobj(reader, destination.bucket, destination.key)  # type: ignore[arg-type]
+        return reader.read_bytes
+    finally:
+        response.release_conn()
