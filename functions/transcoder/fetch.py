@@ -131,7 +131,10 @@ def stage(url: str, destination: S3Location, max_bytes: int) -> int:
         if declared > max_bytes:
             raise InputOverLimits(f"input is {declared} bytes; the limit is {max_bytes} bytes")
         reader = _Limited(response, max_bytes)
-        storage.s3_client().upload_fileobj(reader, destination.bucket, destination.key)  # type: ignore[arg-type]
+        try:
+            storage.s3_client().upload_fileobj(reader, destination.bucket, destination.key)  # type: ignore[arg-type]
+        except urllib3.exceptions.HTTPError as exc:
+            raise InputNotFound("input transfer broke off before the end") from exc
         return reader.read_bytes
     finally:
         response.release_conn()

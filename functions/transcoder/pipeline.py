@@ -24,7 +24,6 @@ from transcoder.errors import (
     InputOverLimits,
     OutputWriteFailed,
     StatusConflict,
-    TaskError,
     TransientStorageError,
     err_code_for,
 )
@@ -98,7 +97,7 @@ def download(event: dict[str, Any]) -> dict[str, Any]:
         src_height=video.display_height,
         src_size=media.size_bytes,
     )
-    # The input stays where it is (a bucket of this deployment); the version pins its bytes.
+    # An s3:// input stays where it is, its version pinning its bytes; an https:// one is in the work bucket.
     staged = {**_as_dict(source), "version_id": info.version_id}
     return {"staged": staged, "media": media.to_dict()}
 
@@ -243,4 +242,4 @@ def _storage_call(function: Callable[..., None], *args: Any) -> None:
         raise
 
 
-__all__ = ["TaskError", "download", "record_failure", "transcode", "upload"]
+__all__ = ["download", "record_failure", "transcode", "upload"]

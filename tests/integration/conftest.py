@@ -128,13 +128,20 @@ def https_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
     )
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
-        """Serves the folder; `/redirect?to=<url>` answers 302 to that URL."""
+        """Serves the folder; `/redirect?to=<url>` answers 302 to that URL; `/truncated` breaks off."""
 
         def __init__(self, *args: object, **kwargs: object) -> None:
             super().__init__(*args, directory=str(folder), **kwargs)  # type: ignore[arg-type]
 
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
+            if parts.path == "/truncated":  # promises a megabyte, sends 10 bytes, hangs up
+                self.send_response(200)
+                self.send_header("Content-Length", "1000000")
+                self.end_headers()
+                self.wfile.write(b"0123456789")
+                self.close_connection = True
+                return
             if parts.path == "/redirect":
                 self.send_response(302)
                 self.send_header("Location", parse_qs(parts.query)["to"][0])

@@ -114,3 +114,8 @@ def test_create_task_refuses_bad_https_urls(aws: Aws, url: str) -> None:
     status, body = _call("POST", "/api/create_task", {**VALID, "input": url})
     assert (status, body["code"]) == (400, 1002)
     assert "input" in body["msg"]
+
+
+def test_a_transfer_that_breaks_off_is_input_not_found(aws: Aws, trusted: str) -> None:
+    with pytest.raises(errors.InputNotFound, match="broke off"):
+        fetch.stage(f"{trusted}/truncated", S3Location(aws.work_bucket, "tasks/x/source"), max_bytes=10**9)
