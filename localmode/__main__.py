@@ -49,13 +49,13 @@ Local mode is running (started in {stack.startup_seconds:.1f} s).
 
 Try it (any credentials work against the emulator):
   export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1
-  uv run aws --endpoint-url {aws} s3 cp clip.mp4 s3://{stack.input_bucket}/clip.mp4
+  .venv/bin/aws --endpoint-url {aws} s3 cp clip.mp4 s3://{stack.input_bucket}/clip.mp4
   curl -s -X POST {api}/api/create_task -H 'Content-Type: application/json' \\
     -d '{{"input": "s3://{stack.input_bucket}/clip.mp4", "output": "clips/clip", "template_name": "MP4_264_360p"}}'
   curl -s '{api}/api/query_task?task_id=<task_id>'
 
 Or drop a file: its key's first folder names the template, the rest is the output key.
-  uv run aws --endpoint-url {aws} s3 cp clip.mp4 s3://{stack.input_bucket}/MP4_264_360p/holiday/clip.mp4
+  .venv/bin/aws --endpoint-url {aws} s3 cp clip.mp4 s3://{stack.input_bucket}/MP4_264_360p/holiday/clip.mp4
   -> a task that writes s3://{stack.output_bucket}/holiday/clip.mp4
 
 Press Ctrl-C to stop."""
