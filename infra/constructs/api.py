@@ -91,14 +91,31 @@ class Api(constructs.Construct):
         )
         integration = apigateway.LambdaIntegration(self.handler.function)
         api_resource = self.rest_api.root.add_resource("api")
-        api_resource.add_proxy(default_integration=integration, any_method=True)
-
-        reason_auth = (
-            "Requests are authenticated by the contract's own HMAC signature (api.md, Authentication), "
-            "checked inside the API function, so that clients of the compatible service work unchanged."
+        # Until the contract's own signature auth exists, the default makes callers sign with SigV4 (IAM).
+        iam_only = settings.api_authorization == "iam"
+        authorization = apigateway.AuthorizationType.IAM if iam_only else apigateway.AuthorizationType.NONE
+        api_resource.add_proxy(
+            default_integration=integration,
+            any_method=True,
+            default_method_options=apigateway.MethodOptions(authorization_type=authorization),
         )
-        for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
-            acknowledge(self.rest_api, rule, reason_auth)
+
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-COG4",
+            "Callers are AWS principals signing with SigV4 (IAM authorization) until the contract's HMAC signature "
+            "auth is built; a Cognito user pool does not fit service-to-service access keys."
+            if iam_only
+            else "The operator set api_authorization=none: the API is open until the contract's signature auth is "
+            "built, and the stage must be protected by a resource policy or WAF.",
+        )
+        if not iam_only:
+            acknowledge(
+                self.rest_api,
+                "AwsSolutions-APIG4",
+                "The operator set api_authorization=none (see the README): the API is open until the contract's "
+                "signature auth is built.",
+            )
         acknowledge(
             self.rest_api,
             "AwsSolutions-APIG2",

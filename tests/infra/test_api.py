@@ -1,5 +1,7 @@
 """API Gateway: `/api/{proxy+}` ANY → the API function (proxy), one stage with access logs, tracing, throttling."""
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -90,3 +92,21 @@ def test_api_url_output(synthesized: Synthesized) -> None:
     assert parts[0] == "https://"
     assert parts[-2:] == [{"Ref": stage_id}, "/"]
     assert synthesized.resources("AWS::ApiGateway::Stage")[stage_id]["Properties"]["StageName"] == "v1"
+
+
+def _proxy_authorization(synthesized: Synthesized) -> set[str]:
+    methods = synthesized.resources("AWS::ApiGateway::Method")
+    return {method["Properties"]["AuthorizationType"] for method in methods.values()}
+
+
+def test_callers_must_sign_with_iam_by_default(synthesized: Synthesized) -> None:
+    """Until the contract's signature auth exists, a default deployment is not an open API."""
+    assert _proxy_authorization(synthesized) == {"AWS_IAM"}
+
+
+def test_open_api_is_an_explicit_choice(synth_variant: Callable[[dict[str, Any]], Synthesized]) -> None:
+    variant = synth_variant({"transcoder": {"api_authorization": "none"}})
+    assert _proxy_authorization(variant) == {"NONE"}
+    report = json.loads((variant.outdir / "validation-report.json").read_text())
+    suppressed = {entry["ruleName"] for plugin in report["pluginReports"] for entry in plugin["suppressedViolations"]}
+    assert "AwsSolutions-APIG4" in suppressed, "an open API must be acknowledged, with its reason"
