@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from transcoder import fetch, repository, storage
 from transcoder.errors import (
+    SUCCESS_CODE,
     InputNotDecodable,
     InputOverLimits,
     OutputWriteFailed,
@@ -196,7 +197,7 @@ def upload(event: dict[str, Any]) -> dict[str, Any]:
         dst_width=video.display_width if video else 0,
         dst_height=video.display_height if video else 0,
         dst_size=result.size_bytes,
-        err_code=0,
+        err_code=SUCCESS_CODE,
         err_message="success",
     )
     storage.delete_prefix(settings().work_bucket, work_prefix(task_id))

@@ -42,10 +42,6 @@ def allowed_predecessors(target: Status) -> frozenset[Status]:
     return frozenset(s for s in non_terminal if _PIPELINE_ORDER.index(s) <= rank)
 
 
-def can_move(current: Status, target: Status) -> bool:
-    return current in allowed_predecessors(target)
-
-
 # Progress shown while a status holds; `running` reports the encoder's own progress in between.
 PROGRESS_AT_START: dict[Status, int] = {
     Status.PENDING: 0,

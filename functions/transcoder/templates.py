@@ -1,6 +1,6 @@
 """Transcoding templates (api.md, "Templates") and the built-in set, kept as data."""
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -42,7 +42,6 @@ class Template:
     video_bitrate: int | None = None
     description: str = ""
     template_type: TemplateType = TemplateType.CUSTOM
-    extra: dict[str, Any] = field(default_factory=dict)
 
     gop_seconds: float | None = None
     """Seconds between keyframes; unset leaves it to the encoder."""
@@ -55,7 +54,6 @@ class Template:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data.pop("extra")
         data["vcodec"] = self.vcodec.value
         data["format"] = self.format.value
         data["template_type"] = self.template_type.value
@@ -63,7 +61,7 @@ class Template:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Template":
-        known = {f for f in cls.__dataclass_fields__ if f != "extra"}
+        known = set(cls.__dataclass_fields__)
         values = {k: v for k, v in data.items() if k in known}
         values["vcodec"] = VideoCodec(values.get("vcodec", VideoCodec.H264))
         values["format"] = ContainerFormat(values.get("format", ContainerFormat.MP4))

@@ -10,7 +10,7 @@ from infra.bundling import RUNTIME, functions_code
 from infra.constructs.nag import acknowledge
 from infra.settings import DeploymentSettings
 
-_ARCHITECTURES = {"x86_64": lambda_.Architecture.X86_64, "arm64": lambda_.Architecture.ARM_64}
+LAMBDA_ARCHITECTURES = {"x86_64": lambda_.Architecture.X86_64, "arm64": lambda_.Architecture.ARM_64}
 SERVICE_NAME = "transcoder"
 
 
@@ -42,7 +42,7 @@ class ServiceFunction(constructs.Construct):
             self,
             "Function",
             runtime=RUNTIME,
-            architecture=_ARCHITECTURES[settings.architecture],
+            architecture=LAMBDA_ARCHITECTURES[settings.architecture],
             code=functions_code(settings.architecture),
             handler=handler,
             memory_size=memory_mb,

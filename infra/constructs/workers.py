@@ -12,11 +12,10 @@ from infra.constructs.access import (
     allow_named_bucket_objects,
     allow_objects,
 )
-from infra.constructs.functions import ServiceFunction
+from infra.constructs.functions import LAMBDA_ARCHITECTURES, ServiceFunction
 from infra.constructs.storage import Storage
 from infra.settings import DeploymentSettings
 
-_ARCHITECTURES = {"x86_64": lambda_.Architecture.X86_64, "arm64": lambda_.Architecture.ARM_64}
 _TASK_KEYS = "Each task's work files live under tasks/<task_id>/, known only at run time."
 _INPUTS = "A task's input is any object of the input bucket, named by the user at run time."
 _OUTPUTS = "A task's output key is named by the user at run time."
@@ -38,7 +37,7 @@ class Workers(constructs.Construct):
             self,
             "FfmpegLayer",
             code=ffmpeg_layer_code(settings.architecture),
-            compatible_architectures=[_ARCHITECTURES[settings.architecture]],
+            compatible_architectures=[LAMBDA_ARCHITECTURES[settings.architecture]],
             compatible_runtimes=[RUNTIME],
             license="GPL-3.0-or-later",
             description="Static ffmpeg and ffprobe (FFmpeg n8.1.2) in /opt/bin; licence in /opt/licenses/ffmpeg",

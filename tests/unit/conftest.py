@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.media import generate_clip
+from localmode.media import generate_clip
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.media import probe_file
+from localmode.media import probe_file
 from transcoder.errors import TranscodeFailed, TranscodeTimedOut
 from transcoder.media.encode import run_encode
 from transcoder.media.encode_plan import plan_encode

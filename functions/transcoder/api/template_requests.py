@@ -102,28 +102,15 @@ class AddTemplateRequest(TemplateFields):
 
 
 class UpdateTemplateRequest(BaseModel):
-    """`name` plus the fields to change; the result is validated as a whole."""
+    """`name` plus the fields to change; the merged template is validated as a whole (TemplateFields)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="allow")
 
     name: StrictStr = Field(pattern=NAME_PATTERN)
-    description: Any = None
-    format: Any = None
-    quality: Any = None
-    framerate: Any = None
-    resolution: Any = None
-    vcodec: Any = None
-    acodec: Any = None
-    audio_bitrate: Any = None
-    video_bitrate: Any = None
-    gop_seconds: Any = None
-    hls_seg_time: Any = None
-    logo_path: Any = None
-    logo_size: Any = None
-    logo_offset: Any = None
 
     def changes(self) -> dict[str, Any]:
-        return {k: v for k, v in self.model_dump(exclude_unset=True).items() if k != "name"}
+        """The given fields that a template has; others are ignored, as in every request."""
+        return {k: v for k, v in (self.model_extra or {}).items() if k in TemplateFields.model_fields}
 
 
 class TemplateRef(BaseModel):
