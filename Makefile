@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RUN := $(UV) run --frozen
-export PYTHONPATH := functions:.
+export PYTHONPATH := functions:client:.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_DEFAULT_REGION ?= us-east-1
 # A real video file from a Debian package (MIT), fetched for the end-to-end tests.
@@ -45,7 +45,7 @@ format: setup
 	$(RUN) ruff format .
 
 typecheck: setup
-	$(RUN) mypy functions infra localmode bench
+	$(RUN) mypy functions client infra localmode bench
 
 unit: setup
 	$(RUN) pytest tests/unit

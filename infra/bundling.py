@@ -15,6 +15,8 @@ from aws_cdk import aws_lambda as lambda_
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS_DIR = ROOT / "functions"
+# The API verifies signatures with the client's own signing code, so the two can never disagree.
+CLIENT_PACKAGE_DIR = ROOT / "client" / "transcoder_client"
 FFMPEG_LAYER_DIR = ROOT / "layers" / "ffmpeg"
 PYTHON_VERSION = "3.11"
 RUNTIME = lambda_.Runtime.PYTHON_3_11
@@ -57,9 +59,9 @@ def bundle_functions(output_dir: str, architecture: str) -> None:
         )  # fmt: skip
     finally:
         os.unlink(handle.name)
-    shutil.copytree(
-        FUNCTIONS_DIR, output_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-    )
+    skip_compiled = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(FUNCTIONS_DIR, output_dir, dirs_exist_ok=True, ignore=skip_compiled)
+    shutil.copytree(CLIENT_PACKAGE_DIR, Path(output_dir) / CLIENT_PACKAGE_DIR.name, ignore=skip_compiled)
     # Lambda's file system is read-only: without .pyc files every cold start compiles every module. The
     # asset zip carries fixed timestamps, so the .pyc files must not be checked against them.
     compileall.compile_dir(
@@ -112,7 +114,7 @@ def functions_code(architecture: str) -> lambda_.Code:
         str(FUNCTIONS_DIR),
         exclude=["**/__pycache__", "**/*.pyc"],
         asset_hash_type=cdk.AssetHashType.CUSTOM,
-        asset_hash=content_hash(FUNCTIONS_DIR, ROOT / "uv.lock", salt=architecture),
+        asset_hash=content_hash(FUNCTIONS_DIR, CLIENT_PACKAGE_DIR, ROOT / "uv.lock", salt=architecture),
         bundling=cdk.BundlingOptions(image=RUNTIME.bundling_image, local=_FunctionsBundler(architecture)),
     )
 

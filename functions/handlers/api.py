@@ -25,6 +25,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from handlers import template_routes
+from handlers.account import ACCOUNT_KEY, account_of
 from transcoder import repository, tasks
 from transcoder.api.envelope import ApiCode, ApiError, envelope
 from transcoder.api.requests import CreateTaskRequest, TaskIdRequest, validation_error
@@ -57,7 +58,7 @@ def create_task(request: CreateTaskRequest) -> Response[Any]:
     if request.client_token is None:
         data = _create(fields)
     else:
-        call = {"account_id": DEFAULT_ACCOUNT, "client_token": request.client_token, "request": fields}
+        call = {"account_id": account_of(app.context), "client_token": request.client_token, "request": fields}
         try:
             data = _create_once(call=call)
         except IdempotencyValidationError as exc:
@@ -227,4 +228,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "body": json.dumps(response.body),
             "isBase64Encoded": False,
         }
+    app.append_context(**{ACCOUNT_KEY: DEFAULT_ACCOUNT})  # type: ignore[no-untyped-call]  # untyped in Powertools
     return app.resolve(event, context)
