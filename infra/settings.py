@@ -32,8 +32,9 @@ class DeploymentSettings:
     extra_input_buckets: tuple[str, ...] = ()
     trusted_input_networks: tuple[str, ...] = ()
     """CIDRs that https:// inputs may come from besides the public internet (private ranges are refused)."""
-    api_authorization: Literal["iam", "none"] = "iam"
-    """`iam`: callers sign with SigV4 until the contract's signature auth exists; `none`: the API is open."""
+    api_authorization: Literal["signature", "iam"] = "signature"
+    """`signature`: the contract's access-key signature, checked by the API function; `iam`: API Gateway
+    also requires SigV4-signed AWS callers in front of it."""
     default_template: str = ""
     """Template of files dropped at the input bucket's top level. Unset, top-level keys are inputs for
     create_task only (no task of their own); keys under a folder are always drops."""
@@ -50,8 +51,8 @@ class DeploymentSettings:
             raise ValueError("ephemeral_storage_mib must be between 512 and 10240")
         for cidr in self.trusted_input_networks:
             ipaddress.ip_network(cidr, strict=False)  # raises ValueError naming the bad value
-        if self.api_authorization not in ("iam", "none"):
-            raise ValueError("api_authorization must be iam or none")
+        if self.api_authorization not in ("signature", "iam"):
+            raise ValueError("api_authorization must be signature or iam")
         if self.work_retention_days < 1:
             raise ValueError("work_retention_days must be at least 1")
         if self.max_input_bytes < 1 or self.max_input_seconds < 1:

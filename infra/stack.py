@@ -63,3 +63,6 @@ class TranscoderStack(cdk.Stack):
         cdk.CfnOutput(self, "OutputBucketName", value=self.storage.output_bucket.bucket_name)
         cdk.CfnOutput(self, "IngestDeadLetterQueueUrl", value=self.ingest.dead_letters.queue_url)
         cdk.CfnOutput(self, "StateMachineArn", value=self.pipeline.state_machine.state_machine_arn)
+        # What `transcoder keys` needs to manage access keys of this deployment.
+        cdk.CfnOutput(self, "AccessKeysTableName", value=self.storage.access_key_table.table_name)
+        cdk.CfnOutput(self, "AccessKeyEncryptionKeyArn", value=self.storage.access_key_encryption.key_arn)

@@ -107,6 +107,11 @@ class Emulator:
 
     def provision(self, local: LocalTemplate) -> dict[str, str]:
         """Create what the template declares; returns the function environment, resolved."""
+        kms = boto3.client("kms", endpoint_url=self.endpoint_url)
+        for logical_id, resource in local.of_type("AWS::KMS::Key").items():
+            description = resource.get("Properties", {}).get("Description", logical_id)
+            local.assigned_ids[logical_id] = kms.create_key(Description=description)["KeyMetadata"]["KeyId"]
+
         s3 = boto3.client("s3", endpoint_url=self.endpoint_url)
         for logical_id, resource in local.of_type("AWS::S3::Bucket").items():
             name = local.physical_name(logical_id)

@@ -4,10 +4,14 @@ import os
 import platform
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from localmode.emulator import Emulator, set_local_environment
 from localmode.http_api import LocalHttpApi
 from localmode.template import LocalTemplate, synthesize
+
+if TYPE_CHECKING:
+    from transcoder.auth.keys import NewAccessKey
 
 DEFAULT_API_PORT = 8080
 DEFAULT_AWS_PORT = 5000
@@ -50,6 +54,7 @@ class LocalStack:
         self.environment = self.emulator.provision(self.local_template)
         # Handlers read their settings from the environment, as on Lambda.
         os.environ.update(self.environment)
+        self.access_key = _local_access_key()
         if self.log_level:
             os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
         self.http_api = LocalHttpApi(self.emulator.registry, self.api_port)
@@ -87,4 +92,31 @@ class LocalStack:
             "work_bucket": self.environment["WORK_BUCKET"],
             "task_table": self.environment["TASK_TABLE"],
             "state_machine_arn": self.environment["STATE_MACHINE_ARN"],
+            "access_key_id": self.access_key.access_key.access_key_id,
+            "secret_access_key": self.access_key.secret_access_key,
+            "keys_table": self.environment["KEYS_TABLE"],
+            "keys_kms_key_id": self.environment["KEYS_KMS_KEY_ID"],
         }
+
+
+ACCESS_KEY_ENV = ("TRANSCODER_ACCESS_KEY_ID", "TRANSCODER_SECRET_ACCESS_KEY")
+
+
+def _local_access_key() -> "NewAccessKey":
+    """The key local mode signs with: the user's own pair when both are set, otherwise a new one."""
+    # Imported once the environment names the key table: pynamodb reads it at import.
+    from transcoder.auth import keys
+    from transcoder.models import DEFAULT_ACCOUNT
+
+    access_key_id, secret = (os.environ.get(name, "") for name in ACCESS_KEY_ENV)
+    if bool(access_key_id) != bool(secret):
+        raise SystemExit(f"set both {' and '.join(ACCESS_KEY_ENV)}, or neither")
+    try:
+        return keys.create(
+            DEFAULT_ACCOUNT,
+            description="local mode",
+            access_key_id=access_key_id or None,
+            secret_access_key=secret or None,
+        )
+    except ValueError as exc:
+        raise SystemExit(f"{ACCESS_KEY_ENV[0]}/{ACCESS_KEY_ENV[1]}: {exc}") from exc

@@ -6,7 +6,7 @@ import re
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,8 @@ class LocalTemplate:
 
     template: dict[str, Any]
     endpoint_url: str = ""
+    assigned_ids: dict[str, str] = field(default_factory=dict)
+    """Ids the emulator chose itself (KMS key ids), by logical id."""
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
@@ -69,6 +71,8 @@ class LocalTemplate:
         return {k: v for k, v in self.resources.items() if v["Type"] == resource_type}
 
     def physical_name(self, logical_id: str) -> str:
+        if logical_id in self.assigned_ids:
+            return self.assigned_ids[logical_id]
         resource_type = self.resources[logical_id]["Type"]
         if resource_type == "AWS::S3::Bucket":
             # Bucket names: lower case, at most 63 characters.
@@ -86,6 +90,7 @@ class LocalTemplate:
             "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT}:role/{name}",
             "AWS::Logs::LogGroup": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}:*",
             "AWS::SQS::Queue": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}",
+            "AWS::KMS::Key": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{name}",
         }
         if resource_type not in arns:
             raise KeyError(f"no local ARN for {resource_type} ({logical_id})")

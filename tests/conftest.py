@@ -26,6 +26,8 @@ TEST_ENVIRONMENT = {
     "WORK_BUCKET": "test-work",
     "IDEMPOTENCY_TABLE": "test-idempotency",
     "TEMPLATE_TABLE": "test-templates",
+    "KEYS_TABLE": "test-keys",
+    "NONCE_TABLE": "test-nonces",
     "DEFAULT_TEMPLATE": "MP4_264_720p",
     "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:test-pipeline",
     "FFMPEG_PATH": _FFMPEG,

@@ -2,6 +2,7 @@
 
 import json
 import os
+import time
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
@@ -29,8 +30,10 @@ from handlers.account import ACCOUNT_KEY, account_of
 from transcoder import repository, tasks
 from transcoder.api.envelope import ApiCode, ApiError, envelope
 from transcoder.api.requests import CreateTaskRequest, TaskIdRequest, validation_error
+from transcoder.auth import keys, nonces
+from transcoder.auth.verify import AuthFailure, from_rest_event, verify
 from transcoder.ids import is_task_id
-from transcoder.models import DEFAULT_ACCOUNT, TaskModel
+from transcoder.models import TaskModel
 from transcoder.status import Status
 from transcoder.summary import summarize
 
@@ -71,6 +74,7 @@ def create_task(request: CreateTaskRequest) -> Response[Any]:
 def _create(fields: dict[str, Any]) -> dict[str, Any]:
     try:
         task = tasks.create_task(
+            account_id=account_of(app.context),
             input_url=fields["input"],
             output=fields["output"],
             template_name=fields["template_name"],
@@ -108,6 +112,7 @@ def list_task(
     if end_time < start_time:
         raise ApiError(ApiCode.BAD_PARAM, "end_time: must not be before start_time")
     page = tasks.list_tasks(
+        account_id=account_of(app.context),
         start_time=start_time,
         end_time=end_time,
         status=status.value if status else None,
@@ -127,7 +132,9 @@ def list_summary(start_time: HoursAgo = 48, end_time: HoursAgo = 24) -> Response
     if start_time <= end_time:
         raise ApiError(ApiCode.BAD_PARAM, "start_time: must be more hours ago than end_time")
     now = repository.now()
-    found = tasks.tasks_created_between(now - start_time * 3600, now - end_time * 3600)
+    found = tasks.tasks_created_between(
+        account_id=account_of(app.context), start_time=now - start_time * 3600, end_time=now - end_time * 3600
+    )
     rows = summarize(found)
     return envelope(ApiCode.SUCCESS, {"list": rows, "num": len(rows)}, request_id=_request_id())
 
@@ -148,7 +155,8 @@ def _existing_task(task_id: str) -> TaskModel:
     if not is_task_id(task_id):
         raise ApiError(ApiCode.BAD_PARAM, f"task_id: {task_id!r} is not a task id")
     task = repository.get(task_id)
-    if task is None:
+    # Another account's task is reported exactly like a missing one: ids reveal nothing across accounts.
+    if task is None or task.account_id != account_of(app.context):
         raise ApiError(ApiCode.EMPTY_RESULT, f"task {task_id} does not exist")
     return task
 
@@ -216,17 +224,36 @@ def _body_is_not_json(event: dict[str, Any]) -> bool:
     return False
 
 
+# The only paths answered without a signature: api.md exempts list_storage_type; the OpenAPI document is public.
+UNSIGNED_PATHS = frozenset({"/api/list_storage_type", "/api/openapi.json"})
+
+
+def _authenticate(event: dict[str, Any]) -> str:
+    return verify(from_rest_event(event), now=time.time(), secret_of=keys.enabled_secret, claim_nonce=nonces.claim)
+
+
+def _early_answer(event: dict[str, Any], code: ApiCode, detail: str) -> dict[str, Any]:
+    """An answer given before the resolver runs, in the same envelope the routes use."""
+    request_id = str((event.get("requestContext") or {}).get("requestId") or "")
+    response = envelope(code, detail=detail, request_id=request_id)
+    return {
+        "statusCode": response.status_code,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps(response.body),
+        "isBase64Encoded": False,
+    }
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
+    if event.get("path") not in UNSIGNED_PATHS:
+        try:
+            account_id = _authenticate(event)
+        except AuthFailure as exc:
+            logger.info("request refused", extra={"reason": str(exc)})
+            return _early_answer(event, ApiCode.AUTH_FAIL, str(exc))
+        app.append_context(**{ACCOUNT_KEY: account_id})  # type: ignore[no-untyped-call]  # untyped in Powertools
     if _body_is_not_json(event):
-        request_id = str((event.get("requestContext") or {}).get("requestId") or "")
-        response = envelope(ApiCode.BAD_PARAM, detail=JSON_BODY_ONLY, request_id=request_id)
-        return {
-            "statusCode": response.status_code,
-            "headers": {"Content-Type": content_types.APPLICATION_JSON},
-            "body": json.dumps(response.body),
-            "isBase64Encoded": False,
-        }
-    app.append_context(**{ACCOUNT_KEY: DEFAULT_ACCOUNT})  # type: ignore[no-untyped-call]  # untyped in Powertools
+        return _early_answer(event, ApiCode.BAD_PARAM, JSON_BODY_ONLY)
     return app.resolve(event, context)

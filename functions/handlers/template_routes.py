@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import ValidationError
 
+from handlers.account import account_of
 from transcoder import template_store
 from transcoder.api.envelope import ApiCode, ApiError, envelope
 from transcoder.api.requests import validation_error
@@ -23,7 +24,7 @@ def _request_id() -> str:
 def _found(name: str | None, template_id: str | None) -> Template:
     if not name and not template_id:
         raise ApiError(ApiCode.LACK_PARAM, "template_id or name")
-    template = template_store.find(name=name, template_id=template_id)
+    template = template_store.find(name=name, template_id=template_id, account_id=account_of(router.context))
     if template is None:
         raise ApiError(ApiCode.EMPTY_RESULT, f"template {name or template_id!r} does not exist")
     return template
@@ -39,7 +40,7 @@ def _custom(template: Template, action: str) -> Template:
 def add_template(request: AddTemplateRequest) -> Response[Any]:
     template = request.to_template(template_id=template_store.new_template_id(), name=request.name)
     try:
-        template_store.add(template)
+        template_store.add(template, account_id=account_of(router.context))
     except template_store.DuplicateName as exc:
         raise ApiError(ApiCode.DUPLICATED_ENTITY, f"name: {exc}") from exc
     return envelope(ApiCode.SUCCESS, template.to_dict(), request_id=_request_id())
@@ -62,18 +63,18 @@ def update_template(request: UpdateTemplateRequest) -> Response[Any]:
     except ValidationError as exc:
         raise validation_error(exc.errors()) from exc
     updated = fields.to_template(template_id=current.template_id, name=current.name)
-    template_store.replace(updated)
+    template_store.replace(updated, account_id=account_of(router.context))
     return envelope(ApiCode.SUCCESS, updated.to_dict(), request_id=_request_id())
 
 
 @router.get("/api/list_template")
 def list_template() -> Response[Any]:
-    templates = [t.to_dict() for t in template_store.list_all()]
+    templates = [t.to_dict() for t in template_store.list_all(account_id=account_of(router.context))]
     return envelope(ApiCode.SUCCESS, {"list": templates, "num": len(templates)}, request_id=_request_id())
 
 
 @router.delete("/api/del_template")
 def del_template(request: TemplateRef) -> Response[Any]:
     template = _custom(_found(request.name, request.template_id), "deleted")
-    template_store.delete(template)
+    template_store.delete(template, account_id=account_of(router.context))
     return envelope(ApiCode.SUCCESS, None, request_id=_request_id())

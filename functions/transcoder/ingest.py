@@ -15,12 +15,14 @@ from urllib.parse import unquote_plus
 
 from transcoder import tasks, template_store
 from transcoder.locations import S3Location, check_key
-from transcoder.models import TaskModel
+from transcoder.models import DEFAULT_ACCOUNT, TaskModel
 from transcoder.settings import settings
 
 logger = logging.getLogger(__name__)
 
 REJECTED_ERR_CODE = 1002
+# Dropped files have no signed caller: their tasks and templates are the deployment's own account's.
+DROP_ACCOUNT = DEFAULT_ACCOUNT
 """The contract's "bad param": what a file's key asks for cannot be done."""
 
 
@@ -97,10 +99,12 @@ def create_task_for_drop(dropped: DroppedObject) -> TaskModel:
     where = route(dropped.key, settings().default_template)
     try:
         check_key(dropped.key)
-        template = template_store.find(name=where.template_name) if where.template_name else None
+        template = (
+            template_store.find(name=where.template_name, account_id=DROP_ACCOUNT) if where.template_name else None
+        )
         if template is None:
             raise tasks.InvalidParameter("template", _unknown_template(dropped.key, where.template_name))
-        return tasks.create_task_for(source, where.output, template, storage)
+        return tasks.create_task_for(source, where.output, template, storage, account_id=DROP_ACCOUNT)
     except tasks.InvalidParameter as exc:
         logger.warning("dropped file rejected", extra={"key": dropped.key, "reason": str(exc)})
         return tasks.record_rejected_task(
@@ -108,12 +112,19 @@ def create_task_for_drop(dropped: DroppedObject) -> TaskModel:
             where.output,
             where.template_name,
             storage,
+            account_id=DROP_ACCOUNT,
             err_code=REJECTED_ERR_CODE,
             message=f"bad param: {exc.reason}" if exc.field == "template" else f"bad param: {exc}",
         )
     except ValueError as exc:
         return tasks.record_rejected_task(
-            source, where.output, where.template_name, storage, err_code=REJECTED_ERR_CODE, message=f"bad param: {exc}"
+            source,
+            where.output,
+            where.template_name,
+            storage,
+            account_id=DROP_ACCOUNT,
+            err_code=REJECTED_ERR_CODE,
+            message=f"bad param: {exc}",
         )
 
 

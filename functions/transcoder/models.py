@@ -7,7 +7,8 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 DEFAULT_ACCOUNT = "default"
-"""Until signature auth assigns accounts, every task belongs to the deployment's own account."""
+"""The deployment's own account: files dropped into the input bucket create its tasks, and local mode's key
+belongs to it. Every other account exists through the access keys an operator creates for it."""
 
 
 class AccountTimeIndex(GlobalSecondaryIndex["TaskModel"]):  # type: ignore[no-untyped-call]  # pynamodb's hook
@@ -27,7 +28,7 @@ class TaskModel(Model):
         region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
 
     task_id = UnicodeAttribute(hash_key=True)
-    account_id = UnicodeAttribute(default=DEFAULT_ACCOUNT)
+    account_id = UnicodeAttribute()
     by_account_time = AccountTimeIndex()
     status = UnicodeAttribute()
     progress = NumberAttribute(default=0)

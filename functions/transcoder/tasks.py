@@ -13,7 +13,7 @@ from transcoder import fetch, repository, template_store
 from transcoder.errors import INTERNAL_ERROR_CODE, TaskCancelled
 from transcoder.ids import new_task_id
 from transcoder.locations import S3Location, output_key, parse_s3_url
-from transcoder.models import DEFAULT_ACCOUNT, TaskModel
+from transcoder.models import TaskModel
 from transcoder.settings import settings
 from transcoder.status import Status, is_terminal
 from transcoder.storage import presign
@@ -43,16 +43,16 @@ class Storage:
     region_type: str = "s3"
 
 
-def resolve_template(*, template_name: str | None, template_id: str | None) -> Template:
+def resolve_template(*, template_name: str | None, template_id: str | None, account_id: str) -> Template:
     if template_name:
-        template = template_store.find(name=template_name)
+        template = template_store.find(name=template_name, account_id=account_id)
         if template is None:
             raise InvalidParameter("template_name", f"template {template_name!r} does not exist")
         if template_id and template.template_id != template_id:
             raise InvalidParameter("template_id", f"{template_id!r} is not the id of template {template_name!r}")
         return template
     if template_id:
-        template = template_store.find(template_id=template_id)
+        template = template_store.find(template_id=template_id, account_id=account_id)
         if template is None:
             raise InvalidParameter("template_id", f"template {template_id!r} does not exist")
         return template
@@ -96,6 +96,7 @@ def resolve_input(value: str) -> Source:
 
 def create_task(
     *,
+    account_id: str,
     input_url: str,
     output: str,
     template_name: str | None = None,
@@ -104,19 +105,34 @@ def create_task(
 ) -> TaskModel:
     """Validate, write the task as `pending`, and start its pipeline execution."""
     source = resolve_input(input_url)
-    template = resolve_template(template_name=template_name, template_id=template_id)
-    return create_task_for(source, output, template, resolve_storage(storage_id), input_text=input_url)
+    template = resolve_template(template_name=template_name, template_id=template_id, account_id=account_id)
+    storage = resolve_storage(storage_id)
+    return create_task_for(source, output, template, storage, account_id=account_id, input_text=input_url)
 
 
 def create_task_for(
-    source: Source, output: str, template: Template, storage: Storage, *, input_text: str | None = None
+    source: Source,
+    output: str,
+    template: Template,
+    storage: Storage,
+    *,
+    account_id: str,
+    input_text: str | None = None,
 ) -> TaskModel:
     """The shared "create task" call of the API and of dropped files, once the request is resolved."""
     try:
         objkey = output_key(storage.prefix, output, template.extension)
     except ValueError as exc:
         raise InvalidParameter("output", str(exc)) from exc
-    task = _new_task(source, input_text, output, storage, template_id=template.template_id, template_name=template.name)
+    task = _new_task(
+        source,
+        input_text,
+        output,
+        storage,
+        account_id=account_id,
+        template_id=template.template_id,
+        template_name=template.name,
+    )
     task.objkey = objkey
     task.template = template.to_dict()
     repository.insert(task)
@@ -125,10 +141,17 @@ def create_task_for(
 
 
 def record_rejected_task(
-    source: S3Location, output: str, template_name: str, storage: Storage, *, err_code: int, message: str
+    source: S3Location,
+    output: str,
+    template_name: str,
+    storage: Storage,
+    *,
+    account_id: str,
+    err_code: int,
+    message: str,
 ) -> TaskModel:
     """A task that ends `fail` at once: how a dropped file that cannot be transcoded is reported."""
-    task = _new_task(source, None, output, storage, template_id="", template_name=template_name)
+    task = _new_task(source, None, output, storage, account_id=account_id, template_id="", template_name=template_name)
     task.status = Status.FAIL.value
     task.finish_time = task.updated_time = task.create_time
     task.err_code = err_code
@@ -138,10 +161,18 @@ def record_rejected_task(
 
 
 def _new_task(
-    source: Source, input_text: str | None, output: str, storage: Storage, *, template_id: str, template_name: str
+    source: Source,
+    input_text: str | None,
+    output: str,
+    storage: Storage,
+    *,
+    account_id: str,
+    template_id: str,
+    template_name: str,
 ) -> TaskModel:
     return TaskModel(
         task_id=new_task_id(),
+        account_id=account_id,
         status=Status.PENDING.value,
         create_time=repository.now(),
         input=input_text or source.url,
@@ -231,7 +262,7 @@ class TaskPage:
 
 
 def list_tasks(
-    *, start_time: int, end_time: int, status: str | None, start_num: int, count: int, account_id: str = DEFAULT_ACCOUNT
+    *, account_id: str, start_time: int, end_time: int, status: str | None, start_num: int, count: int
 ) -> TaskPage:
     """An account's tasks created in [start_time, end_time], newest first, from the index."""
     in_range = TaskModel.create_time.between(start_time, end_time)
@@ -249,7 +280,7 @@ def list_tasks(
     return TaskPage(tasks=page, total=total)
 
 
-def tasks_created_between(start_time: int, end_time: int, account_id: str = DEFAULT_ACCOUNT) -> Iterator[TaskModel]:
+def tasks_created_between(*, account_id: str, start_time: int, end_time: int) -> Iterator[TaskModel]:
     return TaskModel.by_account_time.query(account_id, TaskModel.create_time.between(start_time, end_time))
 
 

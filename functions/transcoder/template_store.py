@@ -10,7 +10,6 @@ from pynamodb.models import Model
 
 from transcoder import repository
 from transcoder.ids import new_task_id
-from transcoder.models import DEFAULT_ACCOUNT
 from transcoder.templates import BUILTIN_TEMPLATES, Template, TemplateType, find_builtin
 
 
@@ -47,7 +46,7 @@ def new_template_id() -> str:
     return "tpl-" + new_task_id()
 
 
-def add(template: Template, account_id: str = DEFAULT_ACCOUNT) -> Template:
+def add(template: Template, *, account_id: str) -> Template:
     if find_builtin(name=template.name):
         raise DuplicateName(f"name {template.name!r} is a built-in template")
     now = repository.now()
@@ -64,7 +63,7 @@ def add(template: Template, account_id: str = DEFAULT_ACCOUNT) -> Template:
     return template
 
 
-def replace(template: Template, account_id: str = DEFAULT_ACCOUNT) -> Template:
+def replace(template: Template, *, account_id: str) -> Template:
     """Write the changed fields of an existing custom template (its name and id stay)."""
     item = TemplateModel(account_id, template.name)
     item.update(
@@ -74,9 +73,7 @@ def replace(template: Template, account_id: str = DEFAULT_ACCOUNT) -> Template:
     return template
 
 
-def find(
-    *, name: str | None = None, template_id: str | None = None, account_id: str = DEFAULT_ACCOUNT
-) -> Template | None:
+def find(*, account_id: str, name: str | None = None, template_id: str | None = None) -> Template | None:
     """A built-in or one of the account's custom templates, by name or by id."""
     builtin = find_builtin(name=name, template_id=template_id)
     if builtin:
@@ -93,12 +90,12 @@ def find(
     return None
 
 
-def list_all(account_id: str = DEFAULT_ACCOUNT) -> list[Template]:
+def list_all(*, account_id: str) -> list[Template]:
     custom = [item.to_template() for item in TemplateModel.query(account_id)]
     return [*BUILTIN_TEMPLATES, *custom]
 
 
-def delete(template: Template, account_id: str = DEFAULT_ACCOUNT) -> None:
+def delete(template: Template, *, account_id: str) -> None:
     TemplateModel(account_id, template.name).delete(condition=TemplateModel.template_id == template.template_id)
 
 

@@ -3,12 +3,13 @@
 import aws_cdk as cdk
 import constructs
 from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 
 from infra.constructs.access import allow_index_query, allow_items, allow_named_bucket_objects, allow_objects
 from infra.constructs.functions import ServiceFunction, log_retention
 from infra.constructs.nag import acknowledge
-from infra.constructs.storage import TASKS_BY_ACCOUNT_TIME, TEMPLATES_BY_ID, Storage
+from infra.constructs.storage import ACCESS_KEY_PURPOSE, TASKS_BY_ACCOUNT_TIME, TEMPLATES_BY_ID, Storage
 from infra.settings import DeploymentSettings
 
 
@@ -30,7 +31,22 @@ class Api(constructs.Construct):
             handler="handlers.api.handler",
             memory_mb=settings.api_memory_mb,
             timeout=cdk.Duration.seconds(29),
-            environment=environment,
+            environment={
+                **environment,
+                "KEYS_TABLE": storage.access_key_table.table_name,
+                "NONCE_TABLE": storage.nonce_table.table_name,
+                "KEYS_KMS_KEY_ID": storage.access_key_encryption.key_arn,
+            },
+        )
+        # Signature auth: read a key, decrypt its secret (only with the access-key context), spend a nonce.
+        allow_items(self.handler.role, storage.access_key_table, ["dynamodb:GetItem"])
+        allow_items(self.handler.role, storage.nonce_table, ["dynamodb:PutItem"])
+        self.handler.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt"],
+                resources=[storage.access_key_encryption.key_arn],
+                conditions={"StringEquals": {"kms:EncryptionContext:purpose": ACCESS_KEY_PURPOSE}},
+            )
         )
         allow_items(
             self.handler.role,
@@ -91,9 +107,10 @@ class Api(constructs.Construct):
         )
         integration = apigateway.LambdaIntegration(self.handler.function)
         api_resource = self.rest_api.root.add_resource("api")
-        # Until the contract's own signature auth exists, the default makes callers sign with SigV4 (IAM).
-        iam_only = settings.api_authorization == "iam"
-        authorization = apigateway.AuthorizationType.IAM if iam_only else apigateway.AuthorizationType.NONE
+        # The contract's signature covers the body (Content-MD5), which API Gateway authorizers never see:
+        # the API function verifies it. `iam` puts SigV4 in front as well.
+        iam_too = settings.api_authorization == "iam"
+        authorization = apigateway.AuthorizationType.IAM if iam_too else apigateway.AuthorizationType.NONE
         api_resource.add_proxy(
             default_integration=integration,
             any_method=True,
@@ -103,18 +120,16 @@ class Api(constructs.Construct):
         acknowledge(
             self.rest_api,
             "AwsSolutions-COG4",
-            "Callers are AWS principals signing with SigV4 (IAM authorization) until the contract's HMAC signature "
-            "auth is built; a Cognito user pool does not fit service-to-service access keys."
-            if iam_only
-            else "The operator set api_authorization=none: the API is open until the contract's signature auth is "
-            "built, and the stage must be protected by a resource policy or WAF.",
+            "Callers sign each request with an access key (api.md's HMAC signature, verified by the API function "
+            "over method, path, query, Date, nonce and body MD5); a Cognito user pool does not fit "
+            "service-to-service access keys.",
         )
-        if not iam_only:
+        if not iam_too:
             acknowledge(
                 self.rest_api,
                 "AwsSolutions-APIG4",
-                "The operator set api_authorization=none (see the README): the API is open until the contract's "
-                "signature auth is built.",
+                "Authorization is the contract's access-key signature, which covers the body: API Gateway "
+                "authorizers never see the body, so the API function verifies it before any route runs.",
             )
         acknowledge(
             self.rest_api,

@@ -1,14 +1,16 @@
-"""Buckets (input, output, work, access logs) and the task table."""
+"""Buckets (input, output, work, access logs), the tables, and the key that encrypts API secrets."""
 
 import aws_cdk as cdk
 import constructs
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
 from infra.settings import DeploymentSettings
 
 TASKS_BY_ACCOUNT_TIME = "account-create_time"  # transcoder.models.AccountTimeIndex
 TEMPLATES_BY_ID = "template_id"  # transcoder.template_store.TemplateIdIndex
+ACCESS_KEY_PURPOSE = "transcoder-api-access-key"  # transcoder.auth.keys: the KMS encryption context
 
 
 class Storage(constructs.Construct):
@@ -43,6 +45,20 @@ class Storage(constructs.Construct):
         self.template_table = self._table("Templates", removal, partition_key=_key("account_id"), sort_key=_key("name"))
         self.template_table.add_global_secondary_index(
             index_name=TEMPLATES_BY_ID, partition_key=_key("template_id"), projection_type=dynamodb.ProjectionType.ALL
+        )
+        # Signature auth: one item per access key, its secret encrypted under a customer-managed KMS key
+        # (rotated yearly) so that only the API function, by its key policy grant, can read secrets.
+        self.access_key_encryption = kms.Key(
+            self,
+            "AccessKeyEncryption",
+            description="Encrypts the secret access keys of the transcoding API",
+            enable_key_rotation=True,
+            removal_policy=removal,
+        )
+        self.access_key_table = self._table("AccessKeys", removal, partition_key=_key("access_key_id"))
+        # Nonces already used (replay protection); they expire by TTL shortly after their Date would.
+        self.nonce_table = self._table(
+            "Nonces", cdk.RemovalPolicy.DESTROY, partition_key=_key("nonce_id"), time_to_live_attribute="expires_at"
         )
         # Powertools idempotency records (client_token, drop-a-file); they expire by TTL.
         self.idempotency_table = self._table(

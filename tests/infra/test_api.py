@@ -99,14 +99,27 @@ def _proxy_authorization(synthesized: Synthesized) -> set[str]:
     return {method["Properties"]["AuthorizationType"] for method in methods.values()}
 
 
-def test_callers_must_sign_with_iam_by_default(synthesized: Synthesized) -> None:
-    """Until the contract's signature auth exists, a default deployment is not an open API."""
-    assert _proxy_authorization(synthesized) == {"AWS_IAM"}
-
-
-def test_open_api_is_an_explicit_choice(synth_variant: Callable[[dict[str, Any]], Synthesized]) -> None:
-    variant = synth_variant({"transcoder": {"api_authorization": "none"}})
-    assert _proxy_authorization(variant) == {"NONE"}
-    report = json.loads((variant.outdir / "validation-report.json").read_text())
+def test_the_function_checks_signatures_by_default(synthesized: Synthesized) -> None:
+    """The contract's signature covers the body, which only the function sees: API Gateway passes requests on."""
+    assert _proxy_authorization(synthesized) == {"NONE"}
+    (_, function) = synthesized.function_by_handler("handlers.api.handler")
+    environment = function["Properties"]["Environment"]["Variables"]
+    assert {"KEYS_TABLE", "NONCE_TABLE", "KEYS_KMS_KEY_ID"} <= set(environment)
+    report = json.loads((synthesized.outdir / "validation-report.json").read_text())
     suppressed = {entry["ruleName"] for plugin in report["pluginReports"] for entry in plugin["suppressedViolations"]}
-    assert "AwsSolutions-APIG4" in suppressed, "an open API must be acknowledged, with its reason"
+    assert "AwsSolutions-APIG4" in suppressed, "authorization in the function must be acknowledged, with its reason"
+
+
+def test_iam_in_front_is_an_option(synth_variant: Callable[[dict[str, Any]], Synthesized]) -> None:
+    variant = synth_variant({"transcoder": {"api_authorization": "iam"}})
+    assert _proxy_authorization(variant) == {"AWS_IAM"}
+
+
+def test_an_open_api_cannot_be_configured(synth_variant: Callable[[dict[str, Any]], Synthesized]) -> None:
+    with pytest.raises(ValueError, match="api_authorization"):
+        synth_variant({"transcoder": {"api_authorization": "none"}})
+
+
+def test_operators_find_the_key_table_and_kms_key(synthesized: Synthesized) -> None:
+    outputs = synthesized.template_dict["Outputs"]
+    assert {"AccessKeysTableName", "AccessKeyEncryptionKeyArn"} <= set(outputs)

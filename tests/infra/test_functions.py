@@ -221,10 +221,33 @@ def _objects(bucket_id: str, prefix: str = "") -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def ids(synthesized: Synthesized) -> dict[str, str]:
-    names = ("Input", "Output", "Work", "Tasks", "Templates", "Idempotency")
+    names = ("Input", "Output", "Work", "Tasks", "Templates", "Idempotency", "AccessKeys", "Nonces")
     result = {name: synthesized.logical_id(f"Storage/{name}") for name in names}
     result["StateMachine"] = synthesized.logical_id("Pipeline/StateMachine")
     return result
+
+
+def test_api_decrypts_only_access_key_secrets(synthesized: Synthesized) -> None:
+    """kms:Decrypt on the access-key KMS key, and only for ciphertexts made for an access key."""
+    _, function = synthesized.function_by_handler(API_HANDLER)
+    role = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    (key_id,) = synthesized.resources("AWS::KMS::Key")
+    statements = [
+        statement
+        for policy in synthesized.resources("AWS::IAM::Policy").values()
+        if {"Ref": role} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "kms:Decrypt" in statement["Action"]
+    ]
+    assert statements == [
+        {
+            "Action": "kms:Decrypt",
+            "Condition": {"StringEquals": {"kms:EncryptionContext:purpose": "transcoder-api-access-key"}},
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [key_id, "Arn"]},
+        }
+    ]
+    assert synthesized.resources("AWS::KMS::Key")[key_id]["Properties"]["EnableKeyRotation"] is True
 
 
 def test_api_role_is_least_privilege(synthesized: Synthesized, ids: dict[str, str]) -> None:
@@ -235,6 +258,7 @@ def test_api_role_is_least_privilege(synthesized: Synthesized, ids: dict[str, st
         "dynamodb:PutItem",
         "dynamodb:Query",
         "dynamodb:UpdateItem",
+        "kms:Decrypt",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
         "s3:GetObject",
@@ -243,8 +267,11 @@ def test_api_role_is_least_privilege(synthesized: Synthesized, ids: dict[str, st
     ]
     assert allowed["states:StartExecution"] == [{"Ref": ids["StateMachine"]}]
     tables = [{"Fn::GetAtt": [ids[name], "Arn"]} for name in ("Tasks", "Templates", "Idempotency")]
+    # Signature auth reads keys and spends nonces: nothing else on those tables.
+    extra = {"dynamodb:GetItem": ["AccessKeys"], "dynamodb:PutItem": ["Nonces"]}
     for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"):
-        assert sorted(map(str, allowed[action])) == sorted(map(str, tables)), action
+        expected = tables + [{"Fn::GetAtt": [ids[name], "Arn"]} for name in extra.get(action, [])]
+        assert sorted(map(str, allowed[action])) == sorted(map(str, expected)), action
     # Query: an account's templates, list_task's index and the template-id index; never a wildcard index.
     queried = json.dumps(allowed["dynamodb:Query"])
     assert len(allowed["dynamodb:Query"]) == 3

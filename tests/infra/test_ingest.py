@@ -33,6 +33,8 @@ def ids(synthesized: Synthesized) -> dict[str, str]:
         "Tasks": "Storage/Tasks",
         "Idempotency": "Storage/Idempotency",
         "Templates": "Storage/Templates",
+        "AccessKeys": "Storage/AccessKeys",
+        "Nonces": "Storage/Nonces",
         "StateMachine": "Pipeline/StateMachine",
         "IngestFunction": "Ingest/Handler/Function",
         "IngestLogs": "Ingest/Handler/Logs",
@@ -207,7 +209,7 @@ def test_ingest_role_is_least_privilege(synthesized: Synthesized, ids: dict[str,
 # --- the idempotency table ------------------------------------------------------------------------
 
 
-def test_two_tables_by_key(synthesized: Synthesized, ids: dict[str, str]) -> None:
+def test_tables_by_key(synthesized: Synthesized, ids: dict[str, str]) -> None:
     keys = {
         logical_id: [(k["AttributeName"], k["KeyType"]) for k in table["Properties"]["KeySchema"]]
         for logical_id, table in synthesized.resources(TABLE).items()
@@ -216,6 +218,8 @@ def test_two_tables_by_key(synthesized: Synthesized, ids: dict[str, str]) -> Non
         ids["Tasks"]: [("task_id", "HASH")],
         ids["Idempotency"]: [("id", "HASH")],
         ids["Templates"]: [("account_id", "HASH"), ("name", "RANGE")],
+        ids["AccessKeys"]: [("access_key_id", "HASH")],
+        ids["Nonces"]: [("nonce_id", "HASH")],
     }
 
 

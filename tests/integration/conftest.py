@@ -20,11 +20,17 @@ from mypy_boto3_s3 import S3Client
 from mypy_boto3_stepfunctions import SFNClient
 
 from localmode.media import generate_clip
-from transcoder.models import TaskModel
+from transcoder.auth import keys
+from transcoder.auth.keys import AccessKeyModel
+from transcoder.auth.nonces import NonceModel
+from transcoder.models import DEFAULT_ACCOUNT, TaskModel
 from transcoder.settings import settings
 from transcoder.template_store import TemplateModel
 
 _PASS_MACHINE = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
+# The access key every `aws` fixture creates for the deployment's own account; tests sign with it.
+TEST_ACCESS_KEY_ID = "TESTKEY000000001"
+TEST_SECRET_ACCESS_KEY = "testsecret000000000000000000000A"
 
 
 @dataclass
@@ -66,8 +72,10 @@ def _forget_clients() -> None:
     settings.cache_clear()
     storage.s3_client.cache_clear()
     tasks._sfn.cache_clear()
-    TaskModel._connection = None
-    TemplateModel._connection = None
+    keys._kms.cache_clear()
+    keys._decrypt.cache_clear()
+    for model in (TaskModel, TemplateModel, AccessKeyModel, NonceModel):
+        model._connection = None
 
 
 @pytest.fixture
@@ -76,6 +84,10 @@ def aws(moto_server: str) -> Iterator[Aws]:
     _forget_clients()
     TaskModel.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
     TemplateModel.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+    AccessKeyModel.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+    NonceModel.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+    os.environ["KEYS_KMS_KEY_ID"] = boto3.client("kms").create_key()["KeyMetadata"]["Arn"]
+    keys.create(DEFAULT_ACCOUNT, access_key_id=TEST_ACCESS_KEY_ID, secret_access_key=TEST_SECRET_ACCESS_KEY)
     boto3.client("dynamodb").create_table(
         TableName=os.environ["IDEMPOTENCY_TABLE"],
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],

@@ -2,21 +2,55 @@
 
 import json
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
 from localmode.functions import LocalContext
 from localmode.http_api import to_rest_event
-from tests.integration.conftest import Aws
+from tests.integration.conftest import TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY, Aws
+from transcoder_client.signing import signed_headers
 
 
-def _call(method: str, target: str, body: Any = None, raw: bytes | None = None) -> tuple[int, dict[str, Any]]:
+def signed_request_headers(
+    method: str,
+    target: str,
+    body: bytes,
+    *,
+    content_type: str = "application/json",
+    key: tuple[str, str] = (TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY),
+) -> dict[str, str]:
+    parts = urlsplit(target)
+    return signed_headers(
+        access_key_id=key[0],
+        secret_access_key=key[1],
+        method=method,
+        path=parts.path,
+        query=parse_qsl(parts.query, keep_blank_values=True),
+        body=body,
+        content_type=content_type,
+    )
+
+
+def call_handler(method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
     from handlers.api import handler
 
-    payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
-    event = to_rest_event(method, target, {"Content-Type": "application/json"}, payload, "127.0.0.1")
+    event = to_rest_event(method, target, headers, body, "127.0.0.1")
     response = handler(event, LocalContext("api", 512, "arn:aws:lambda:us-east-1:123456789012:function:api", 29))
     return response["statusCode"], json.loads(response["body"])
+
+
+def _call(
+    method: str,
+    target: str,
+    body: Any = None,
+    raw: bytes | None = None,
+    *,
+    key: tuple[str, str] = (TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY),
+) -> tuple[int, dict[str, Any]]:
+    """A request signed as a client signs it (by default with the deployment account's test key)."""
+    payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
+    return call_handler(method, target, signed_request_headers(method, target, payload, key=key), payload)
 
 
 VALID = {"input": "s3://test-input/a.mp4", "output": "a", "template_name": "MP4_264_360p"}
@@ -90,11 +124,8 @@ def test_aws_fault_is_internal_error_without_details(aws: Aws, monkeypatch: pyte
 
 
 def _call_with_type(content_type: str, body: bytes) -> tuple[int, dict[str, Any]]:
-    from handlers.api import handler
-
-    event = to_rest_event("POST", "/api/create_task", {"Content-Type": content_type}, body, "127.0.0.1")
-    response = handler(event, LocalContext("api", 512, "arn:aws:lambda:us-east-1:123456789012:function:api", 29))
-    return response["statusCode"], json.loads(response["body"])
+    headers = signed_request_headers("POST", "/api/create_task", body, content_type=content_type)
+    return call_handler("POST", "/api/create_task", headers, body)
 
 
 @pytest.mark.parametrize(

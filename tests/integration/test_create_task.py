@@ -8,11 +8,17 @@ from botocore.exceptions import ClientError
 
 from tests.integration.conftest import Aws
 from transcoder import repository, tasks
+from transcoder.models import DEFAULT_ACCOUNT
 from transcoder.settings import settings
 
 
 def test_creates_pending_task_and_one_named_execution(aws: Aws) -> None:
-    task = tasks.create_task(input_url="s3://test-input/in/clip.mp4", output="out/clip", template_name="MP4_265_720p")
+    task = tasks.create_task(
+        account_id=DEFAULT_ACCOUNT,
+        input_url="s3://test-input/in/clip.mp4",
+        output="out/clip",
+        template_name="MP4_265_720p",
+    )
     stored = repository.get(task.task_id)
     assert stored is not None
     assert stored.status == "pending"
@@ -30,7 +36,12 @@ def test_creates_pending_task_and_one_named_execution(aws: Aws) -> None:
 
 
 def test_template_id_works_like_template_name(aws: Aws) -> None:
-    task = tasks.create_task(input_url="s3://test-input/a.mp4", output="a", template_id="builtin-MP4-264-Original")
+    task = tasks.create_task(
+        account_id=DEFAULT_ACCOUNT,
+        input_url="s3://test-input/a.mp4",
+        output="a",
+        template_id="builtin-MP4-264-Original",
+    )
     assert task.template_name == "MP4_264_Original"
 
 
@@ -57,7 +68,7 @@ def test_invalid_fields_are_named(aws: Aws, fields: dict[str, str | None], field
         **fields,
     }
     with pytest.raises(tasks.InvalidParameter) as raised:
-        tasks.create_task(**request)  # type: ignore[arg-type]
+        tasks.create_task(account_id=DEFAULT_ACCOUNT, **request)  # type: ignore[arg-type]
     assert raised.value.field == field
     assert aws.sfn.list_executions(stateMachineArn=settings().state_machine_arn)["executions"] == []
 
@@ -70,14 +81,18 @@ def test_pipeline_that_cannot_start_leaves_a_failed_task_not_a_stuck_one(
     original_insert = repository.insert
     monkeypatch.setattr(repository, "insert", lambda task: (created.append(task.task_id), original_insert(task)))
     with pytest.raises(ClientError):
-        tasks.create_task(input_url="s3://test-input/a.mp4", output="a", template_name="MP4_264_360p")
+        tasks.create_task(
+            account_id=DEFAULT_ACCOUNT, input_url="s3://test-input/a.mp4", output="a", template_name="MP4_264_360p"
+        )
     task = repository.get(created[0])
     assert task is not None
     assert (task.status, task.err_code) == ("fail", 9000)
 
 
 def test_task_view_presigns_output_only_on_success(aws: Aws) -> None:
-    task = tasks.create_task(input_url="s3://test-input/a.mp4", output="a", template_name="MP4_264_360p")
+    task = tasks.create_task(
+        account_id=DEFAULT_ACCOUNT, input_url="s3://test-input/a.mp4", output="a", template_name="MP4_264_360p"
+    )
     view = tasks.task_view(task)
     assert view["input_url"].startswith(os.environ["AWS_ENDPOINT_URL"] + "/test-input/")
     assert "X-Amz-Signature=" in view["input_url"]

@@ -10,6 +10,7 @@ import pytest
 from localmode.media import probe_file
 from tests.integration.conftest import Aws
 from transcoder import errors, pipeline, repository, tasks
+from transcoder.models import DEFAULT_ACCOUNT
 from transcoder.status import Status
 
 
@@ -18,7 +19,12 @@ def _start(
 ) -> dict[str, Any]:
     body = source.read_bytes() if isinstance(source, Path) else source
     aws.s3.put_object(Bucket=aws.input_bucket, Key=key, Body=body)
-    task = tasks.create_task(input_url=f"s3://{aws.input_bucket}/{key}", output="out/clip", template_name=template)
+    task = tasks.create_task(
+        account_id=DEFAULT_ACCOUNT,
+        input_url=f"s3://{aws.input_bucket}/{key}",
+        output="out/clip",
+        template_name=template,
+    )
     execution = aws.sfn.list_executions(stateMachineArn=tasks.settings().state_machine_arn)["executions"][-1]
     event: dict[str, Any] = json.loads(aws.sfn.describe_execution(executionArn=execution["executionArn"])["input"])
     assert event["task_id"] == task.task_id

@@ -13,6 +13,7 @@ from transcoder.status import Status
 def _new_task() -> str:
     task = TaskModel(
         task_id=new_task_id(),
+        account_id="default",
         status=Status.PENDING.value,
         create_time=repository.now(),
         input="s3://test-input/a.mp4",

@@ -1,0 +1,1 @@
+"""Signature auth (api.md, "Authentication"): access keys, nonces and request verification."""
