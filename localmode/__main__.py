@@ -8,6 +8,7 @@ import sys
 import tempfile
 import threading
 import time
+from pathlib import Path
 
 from localmode import client
 from localmode.media import generate_clip, probe_file
@@ -20,14 +21,19 @@ def _ports(args: argparse.Namespace) -> tuple[int, int]:
     return api_port, aws_port
 
 
+# Where `transcoder --local` and `transcoder keys --local` find the running local mode.
+STATE_FILE = Path(__file__).resolve().parents[1] / ".cache" / "localmode.json"
+
+
 def run(args: argparse.Namespace) -> int:
     api_port, aws_port = _ports(args)
     print("Starting local mode (synthesizing the CDK app, starting the AWS emulator)...", flush=True)
     stack = LocalStack(api_port=api_port, aws_port=aws_port).start()
-    info = stack.describe()
-    if args.ready_file:
-        with open(args.ready_file, "w") as handle:
-            json.dump(info, handle)
+    state_file = Path(args.ready_file) if args.ready_file else STATE_FILE
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    # It holds the local key's secret: readable by this user only.
+    state_file.touch(mode=0o600)
+    state_file.write_text(json.dumps(stack.describe()))
     print(_banner(stack), flush=True)
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -35,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     stopped.wait()
     print("\nStopping local mode...", flush=True)
     stack.stop()
+    state_file.unlink(missing_ok=True)
     return 0
 
 
@@ -46,6 +53,8 @@ Local mode is running (started in {stack.startup_seconds:.1f} s).
   AWS endpoint:      {aws}   (S3, DynamoDB, Step Functions, SQS)
   input bucket:      {stack.input_bucket}
   output bucket:     {stack.output_bucket}
+  access key:        {stack.access_key.access_key.access_key_id} (account {stack.access_key.access_key.account_id})
+  secret key:        {stack.access_key.secret_access_key}
 
 Try it (any credentials work against the emulator):
   export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1

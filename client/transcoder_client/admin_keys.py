@@ -1,0 +1,107 @@
+"""`transcoder keys create|disable|enable|list`: the operator's access-key command (api.md, ext).
+
+It works on the deployment's key table directly, with the operator's own AWS credentials (or against
+local mode's emulator with `--local`), never through the API: the API cannot mint its own keys.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+DEFAULT_STACK = "Transcoder"  # infra.names.STACK_NAME; the client package does not import the CDK app
+LOCAL_STATE_FILE = Path(".cache") / "localmode.json"
+
+
+def add_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = commands.add_parser("keys", help="create, disable, enable and list API access keys (operators)")
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--stack", default=DEFAULT_STACK, help=f"the deployed stack (default {DEFAULT_STACK})")
+    target.add_argument(
+        "--local",
+        nargs="?",
+        const=str(LOCAL_STATE_FILE),
+        metavar="STATE_FILE",
+        help=f"local mode's emulator, as described by its state file (default {LOCAL_STATE_FILE})",
+    )
+    actions = parser.add_subparsers(dest="keys_action", required=True)
+    create = actions.add_parser("create", help="a new key for an account; its secret is shown once")
+    create.add_argument("--account", required=True, help="the account the key's requests act for")
+    create.add_argument("--description", default="", help="a note for operators (who holds the key)")
+    for name, help_text in (("disable", "refuse the key's requests from now on"), ("enable", "accept them again")):
+        actions.add_parser(name, help=help_text).add_argument("access_key_id")
+    listing = actions.add_parser("list", help="every key (never secrets)")
+    listing.add_argument("--account", help="only this account's keys")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    _use_deployment(args)
+    from transcoder.auth import keys  # after _use_deployment: pynamodb reads the table name at import
+
+    try:
+        if args.keys_action == "create":
+            new = keys.create(args.account, description=args.description)
+            print(f"access key id:     {new.access_key.access_key_id}")
+            print(f"secret access key: {new.secret_access_key}")
+            print(f"account:           {new.access_key.account_id}")
+            print("Store the secret now: it is kept encrypted and cannot be shown again.", file=sys.stderr)
+        elif args.keys_action in ("disable", "enable"):
+            status = keys.DISABLED if args.keys_action == "disable" else keys.ENABLED
+            changed = keys.set_status(args.access_key_id, status)
+            print(f"{changed.access_key_id} ({changed.account_id}) is {changed.status}")
+        else:
+            _print_keys(keys.list_all(args.account))
+    except (keys.UnknownKey, keys.KeyExists, ValueError) as exc:
+        print(f"transcoder keys: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _print_keys(found: list[Any]) -> None:
+    print(f"{'ACCESS KEY ID':<18}{'ACCOUNT':<22}{'STATUS':<10}{'CREATED':<22}DESCRIPTION")
+    for key in found:
+        created = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(key.create_time))
+        print(f"{key.access_key_id:<18}{key.account_id:<22}{key.status:<10}{created:<22}{key.description}")
+
+
+def _use_deployment(args: argparse.Namespace) -> None:
+    """Point the key store at the stack's key table and KMS key, or at local mode's."""
+    if args.local:
+        state = _local_state(Path(args.local))
+        os.environ["AWS_ENDPOINT_URL"] = state["aws_endpoint_url"]
+        # The emulator accepts any credentials; these name nothing real.
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            os.environ[name] = "local"
+        os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+        table, kms_key = state["keys_table"], state["keys_kms_key_id"]
+    else:
+        table, kms_key = _stack_outputs(args.stack)
+    os.environ["KEYS_TABLE"] = table
+    os.environ["KEYS_KMS_KEY_ID"] = kms_key
+
+
+def _local_state(path: Path) -> dict[str, str]:
+    try:
+        state: dict[str, str] = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise SystemExit(f"transcoder keys: {path} not found: is local mode running (make local)?") from None
+    return state
+
+
+def _stack_outputs(stack: str) -> tuple[str, str]:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        described = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+    except (BotoCoreError, ClientError) as exc:
+        raise SystemExit(f"transcoder keys: cannot read stack {stack!r}: {exc}") from exc
+    outputs = {output["OutputKey"]: output["OutputValue"] for output in described.get("Outputs", [])}
+    try:
+        return outputs["AccessKeysTableName"], outputs["AccessKeyEncryptionKeyArn"]
+    except KeyError as exc:
+        raise SystemExit(f"transcoder keys: stack {stack!r} has no output {exc}: deploy this version first") from exc
