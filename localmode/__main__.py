@@ -30,10 +30,7 @@ def run(args: argparse.Namespace) -> int:
     print("Starting local mode (synthesizing the CDK app, starting the AWS emulator)...", flush=True)
     stack = LocalStack(api_port=api_port, aws_port=aws_port).start()
     state_file = Path(args.ready_file) if args.ready_file else STATE_FILE
-    state_file.parent.mkdir(parents=True, exist_ok=True)
-    # It holds the local key's secret: readable by this user only.
-    state_file.touch(mode=0o600)
-    state_file.write_text(json.dumps(stack.describe()))
+    _write_state(state_file, stack.describe())
     print(_banner(stack), flush=True)
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -43,6 +40,16 @@ def run(args: argparse.Namespace) -> int:
     stack.stop()
     state_file.unlink(missing_ok=True)
     return 0
+
+
+def _write_state(path: Path, state: dict[str, object]) -> None:
+    """Written whole, then renamed: a reader never sees half a file. It holds the local key's secret,
+    so only this user may read it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.touch(mode=0o600)
+    partial.write_text(json.dumps(state))
+    partial.replace(path)
 
 
 def _banner(stack: LocalStack) -> str:

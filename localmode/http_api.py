@@ -1,5 +1,6 @@
 """The HTTP API of local mode: requests become API Gateway (REST, proxy) events for the API function."""
 
+import base64
 import json
 import threading
 import time
@@ -18,7 +19,7 @@ MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 def to_rest_event(method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str) -> dict[str, Any]:
     parts = urlsplit(target)
     query = parse_qs(parts.query, keep_blank_values=True)
-    text = body.decode("utf-8", errors="replace") if body else None
+    text, is_base64 = _event_body(body)
     return {
         "resource": "/api/{proxy+}",
         "path": parts.path,
@@ -41,8 +42,18 @@ def to_rest_event(method: str, target: str, headers: dict[str, str], body: bytes
             "apiId": "local",
         },
         "body": text,
-        "isBase64Encoded": False,
+        "isBase64Encoded": is_base64,
     }
+
+
+def _event_body(body: bytes) -> tuple[str | None, bool]:
+    """Text as it came; bytes that are not UTF-8 base64-encoded, as API Gateway passes binary bodies."""
+    if not body:
+        return None, False
+    try:
+        return body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return base64.b64encode(body).decode(), True
 
 
 class LocalHttpApi:

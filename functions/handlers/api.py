@@ -1,5 +1,6 @@
 """The API function: API Gateway (REST) → Powertools resolver → the task domain."""
 
+import base64
 import json
 import os
 import time
@@ -208,20 +209,26 @@ def handle_content_type(exc: RequestUnsupportedContentType) -> Response[Any]:
 JSON_BODY_ONLY = "Content-Type: a request body must be JSON (application/json)"
 
 
-def _body_is_not_json(event: dict[str, Any]) -> bool:
-    """The contract's bodies are JSON; anything else is refused before Powertools tries to parse it.
+def _refused_body(event: dict[str, Any]) -> str | None:
+    """Why a body is refused before Powertools tries to parse it; None when it is acceptable.
 
-    Media types are case-insensitive: a JSON body's header is normalized to what Powertools expects.
+    The contract's bodies are UTF-8 JSON. Media types are case-insensitive: a JSON body's header is
+    normalized to what Powertools expects.
     """
     if not event.get("body"):
-        return False
+        return None
     headers: dict[str, Any] = event.get("headers") or {}
     name = next((k for k in headers if str(k).lower() == "content-type"), None)
     media_type = str(headers.get(name, "") if name else "").split(";", 1)[0].strip().lower()
     if media_type != "application/json":
-        return True
+        return JSON_BODY_ONLY
+    if event.get("isBase64Encoded"):
+        try:
+            base64.b64decode(event["body"]).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return "body: must be UTF-8 encoded JSON"
     headers[name] = "application/json"  # type: ignore[index]  # name is set when media_type matched
-    return False
+    return None
 
 
 # The only paths answered without a signature: api.md exempts list_storage_type; the OpenAPI document is public.
@@ -254,6 +261,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             logger.info("request refused", extra={"reason": str(exc)})
             return _early_answer(event, ApiCode.AUTH_FAIL, str(exc))
         app.append_context(**{ACCOUNT_KEY: account_id})  # type: ignore[no-untyped-call]  # untyped in Powertools
-    if _body_is_not_json(event):
-        return _early_answer(event, ApiCode.BAD_PARAM, JSON_BODY_ONLY)
+    refused = _refused_body(event)
+    if refused:
+        return _early_answer(event, ApiCode.BAD_PARAM, refused)
     return app.resolve(event, context)

@@ -37,6 +37,8 @@ class Local:
     output_bucket: str
     work_bucket: str
     task_table: str
+    access_key_id: str
+    secret_access_key: str
     s3: S3Client
     process: subprocess.Popen[bytes]
 
@@ -105,6 +107,8 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
         output_bucket=info["output_bucket"],
         work_bucket=info["work_bucket"],
         task_table=info["task_table"],
+        access_key_id=info["access_key_id"],
+        secret_access_key=info["secret_access_key"],
         s3=s3,
         process=process,
     )

@@ -169,3 +169,10 @@ def test_a_failed_create_task_does_not_burn_its_client_token(aws: Aws) -> None:
     assert _call("POST", "/api/create_task", bad)[1]["code"] == 1002
     status, body = _call("POST", "/api/create_task", {**bad, "template_name": "MP4_264_360p"})
     assert (status, body["code"]) == (200, 0), body
+
+
+def test_a_body_that_is_not_utf8_is_bad_param(aws: Aws) -> None:
+    """API Gateway passes such a body base64-encoded; it is refused, signed or not, never a 500."""
+    status, body = _call("POST", "/api/add_template", raw=b"\x80{")
+    assert (status, body["code"]) == (400, 1002), body
+    assert "UTF-8" in body["msg"]
