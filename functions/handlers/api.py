@@ -27,12 +27,12 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from handlers import template_routes
-from handlers.account import ACCOUNT_KEY, account_of
+from handlers.account import ACCESS_KEY_ID_KEY, ACCOUNT_KEY, account_of
 from transcoder import repository, tasks
 from transcoder.api.envelope import ApiCode, ApiError, envelope
 from transcoder.api.requests import CreateTaskRequest, TaskIdRequest, validation_error
 from transcoder.auth import keys, nonces
-from transcoder.auth.verify import AuthFailure, from_rest_event, verify
+from transcoder.auth.verify import AuthFailure, Caller, from_rest_event, verify
 from transcoder.ids import is_task_id
 from transcoder.models import TaskModel
 from transcoder.status import Status
@@ -235,7 +235,7 @@ def _refused_body(event: dict[str, Any]) -> str | None:
 UNSIGNED_PATHS = frozenset({"/api/list_storage_type", "/api/openapi.json"})
 
 
-def _authenticate(event: dict[str, Any]) -> str:
+def _authenticate(event: dict[str, Any]) -> Caller:
     return verify(from_rest_event(event), now=time.time(), secret_of=keys.enabled_secret, claim_nonce=nonces.claim)
 
 
@@ -256,11 +256,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
     if event.get("path") not in UNSIGNED_PATHS:
         try:
-            account_id = _authenticate(event)
+            caller = _authenticate(event)
         except AuthFailure as exc:
             logger.info("request refused", extra={"reason": str(exc)})
             return _early_answer(event, ApiCode.AUTH_FAIL, str(exc))
-        app.append_context(**{ACCOUNT_KEY: account_id})  # type: ignore[no-untyped-call]  # untyped in Powertools
+        app.append_context(  # type: ignore[no-untyped-call]  # untyped in Powertools
+            **{ACCOUNT_KEY: caller.account_id, ACCESS_KEY_ID_KEY: caller.access_key_id}
+        )
     refused = _refused_body(event)
     if refused:
         return _early_answer(event, ApiCode.BAD_PARAM, refused)

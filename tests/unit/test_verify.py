@@ -47,7 +47,9 @@ def _request(
 
 
 def _verify(request: SignedRequest, nonces: Nonces | None = None) -> str:
-    return verify(request, now=NOW, secret_of=KEYS.get, claim_nonce=(nonces or Nonces()).claim)
+    caller = verify(request, now=NOW, secret_of=KEYS.get, claim_nonce=(nonces or Nonces()).claim)
+    assert caller.access_key_id == "AKIDACCOUNTA0001"
+    return caller.account_id
 
 
 def _with(request: SignedRequest, **changes: Any) -> SignedRequest:

@@ -28,6 +28,14 @@ class AuthFailure(Exception):
 
 
 @dataclass(frozen=True)
+class Caller:
+    """Who signed a request: the key, and the account its requests act for."""
+
+    account_id: str
+    access_key_id: str
+
+
+@dataclass(frozen=True)
 class SignedRequest:
     method: str
     path: str
@@ -61,8 +69,8 @@ def verify(
     now: float,
     secret_of: Callable[[str], tuple[str, str] | None],
     claim_nonce: Callable[[str, str], bool],
-) -> str:
-    """The account of the key that signed `request`; AuthFailure when it is not validly signed.
+) -> Caller:
+    """The key that signed `request`, and its account; AuthFailure when it is not validly signed.
 
     `secret_of(access_key_id)` gives (account_id, secret) of an enabled key; `claim_nonce` records a
     nonce and says whether it was new. The nonce is claimed last, so unsigned requests cannot spend it.
@@ -97,7 +105,7 @@ def verify(
         raise AuthFailure("Signature does not match the request (see api.md for the string to sign)")
     if nonce is not None and not claim_nonce(access_key_id, nonce.strip()):
         raise AuthFailure("X-WZ-Nonce was already used: a request may not be replayed")
-    return account_id
+    return Caller(account_id=account_id, access_key_id=access_key_id)
 
 
 def _check_date(value: str, now: float) -> None:
