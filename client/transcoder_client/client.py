@@ -1,5 +1,6 @@
 """The Python client of the transcoding API (api.md): every call signed, answers unwrapped, errors typed."""
 
+import http.client
 import json
 import time
 import urllib.error
@@ -116,7 +117,7 @@ class Client:
                 return Response(error.code, _decode(error.read()))
             finally:
                 error.close()
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+        except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as error:
             reason = getattr(error, "reason", error)
             raise TransportError(f"{method} {self.endpoint}{path}: {reason}") from error
 

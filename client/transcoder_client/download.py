@@ -6,9 +6,11 @@ own key alone, so the segments cannot be fetched through the API: the playlist i
 segments it names are reported (IncompleteDownload) with the storage location they are at.
 """
 
+import http.client
 import os
 import posixpath
 import tempfile
+import urllib.error
 import urllib.parse
 import urllib.request
 from typing import Any
@@ -40,6 +42,15 @@ def fetch(url: str, target: str, *, timeout: float = 60.0) -> None:
     folder = os.path.dirname(os.path.abspath(target))
     os.makedirs(folder, exist_ok=True)
     request = urllib.request.Request(url, headers={"User-Agent": "transcoder-client/0.1"})  # noqa: S310
+    try:
+        _stream(request, target, folder, timeout)
+    except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as error:
+        raise DownloadError(
+            f"downloading {urllib.parse.urlsplit(url).path}: {getattr(error, 'reason', error)}"
+        ) from error
+
+
+def _stream(request: urllib.request.Request, target: str, folder: str, timeout: float) -> None:
     with open_url(request, timeout) as answer:
         expected = answer.headers.get("Content-Length")
         handle = tempfile.NamedTemporaryFile(dir=folder, prefix=".download-", delete=False)  # noqa: SIM115
