@@ -43,7 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--secret-access-key",
         help=f"secret key; prefer ${config.ENV_SECRET_ACCESS_KEY} or the config file (a flag shows in `ps`)",
     )
-    parser.add_argument("--output", "-o", choices=FORMATS, default="table", help="table (default) or json")
+    parser.add_argument(
+        "--output", "-o", dest="output_format", choices=FORMATS, default="table", help="table (default) or json"
+    )
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per HTTP request (default 30)")
     subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMAND_MODULES:
@@ -53,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    context = Context(args=args, out=Printer(args.output))
+    context = Context(args=args, out=Printer(args.output_format))
     try:
         code: int = args.handler(context)
         return code

@@ -54,8 +54,11 @@ def register(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]")
     query.set_defaults(handler=query_task)
 
     listing = subcommands.add_parser("list", help="list tasks created in a time range, newest first")
-    listing.add_argument("--since", default="24h", help="start: 24h (default), 30m, 7d, unix seconds or ISO 8601")
-    listing.add_argument("--until", default="now", help="end: now (default) or as --since")
+    # argparse converts the string defaults too, so "24h" and "now" are taken when the command runs.
+    listing.add_argument(
+        "--since", type=parse_time, default="24h", help="start: 24h (default), 30m, 7d, unix seconds or ISO 8601"
+    )
+    listing.add_argument("--until", type=parse_time, default="now", help="end: now (default) or as --since")
     listing.add_argument("--status", choices=STATUSES)
     listing.add_argument("--start", type=int, default=0, help="skip this many tasks (paging)")
     listing.add_argument("--count", type=int, default=50, help="page size, at most 500 (default 50)")
@@ -119,7 +122,7 @@ def query_task(ctx: Context) -> int:
 
 def list_tasks(ctx: Context) -> int:
     args = ctx.args
-    start, end = parse_time(args.since), parse_time(args.until)
+    start, end = args.since, args.until
     client = ctx.client()
     page = client.list_tasks(start, end, status=args.status, start_num=args.start, count=args.count)
     if args.all:
