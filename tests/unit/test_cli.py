@@ -49,7 +49,7 @@ def test_global_options_and_list_defaults() -> None:
 
 
 def test_subcommands_come_from_the_module_registry() -> None:
-    commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    commands = build_parser()._subparsers._group_actions[0].choices or {}  # type: ignore[union-attr]
     assert {"create", "query", "list", "watch", "download", "templates", "storages"} <= set(commands)
     assert all(callable(getattr(module, "register", None)) for module in COMMAND_MODULES)
 

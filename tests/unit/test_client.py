@@ -3,6 +3,7 @@
 import hashlib
 import json
 import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -43,7 +44,7 @@ def client(api: FakeApi) -> Client:
 @pytest.fixture
 def fixed_date_and_nonce(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(signing, "formatdate", lambda usegmt: DATE)
-    monkeypatch.setattr(signing.secrets, "token_hex", lambda _: NONCE)
+    monkeypatch.setattr(secrets, "token_hex", lambda _: NONCE)
 
 
 def _verifies(received_method: str, path: str, headers: dict[str, str], body: bytes) -> bool:
