@@ -25,7 +25,7 @@ help:
 	.tools/bin/pip install --quiet uv==0.13.8
 
 .venv/.synced: uv.lock pyproject.toml | $(if $(findstring .tools,$(UV)),.tools/bin/uv)
-	$(UV) sync --frozen
+	$(UV) sync --frozen --extra cli
 	@touch $@
 
 setup: .venv/.synced

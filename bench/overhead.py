@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 
-from localmode import client
+from localmode.access import local_client
 from localmode.stack import LocalStack, static_ffmpeg
 from transcoder.media.encode_plan import plan_encode
 from transcoder.media.probe import probe
@@ -43,12 +43,12 @@ def pipeline_task(stack: LocalStack, input_url: str, output: str, template: Temp
     The client polls query_task gently (every 250 ms), because polling shares the machine with ffmpeg;
     the end is the execution's stopDate, which comes just after the Upload step wrote `success`.
     """
+    client = local_client(stack.describe())
     started = time.time()
-    created = client.create_task(stack.api_url, input=input_url, output=output, template_name=template.name)
-    task_id = created["data"]["task_id"]
-    final = client.wait_for_task(stack.api_url, task_id, timeout=3600, interval=0.25)
-    if final["data"]["status"] != "success":
-        raise RuntimeError(f"benchmark task failed: {final['data']}")
+    task_id = client.create_task(input_url, output, template_name=template.name)["task_id"]
+    final = client.wait(task_id, interval=0.25, timeout=3600)
+    if final["status"] != "success":
+        raise RuntimeError(f"benchmark task failed: {final}")
     machine_arn = stack.environment["STATE_MACHINE_ARN"]
     execution_arn = machine_arn.replace(":stateMachine:", ":execution:") + f":{task_id}"
     sfn = boto3.client("stepfunctions", endpoint_url=stack.aws_url)

@@ -10,7 +10,7 @@ import threading
 import time
 from pathlib import Path
 
-from localmode import client
+from localmode.access import local_client
 from localmode.media import generate_clip, probe_file
 from localmode.stack import DEFAULT_API_PORT, DEFAULT_AWS_PORT, LocalStack
 
@@ -105,8 +105,9 @@ def _demo_job(stack: LocalStack, seconds: float) -> int:
             "output": "demo/demo-360p",
             "template_name": "MP4_264_360p",
         }
+        client = local_client(stack.describe())
         print(f"== POST /api/create_task {json.dumps(request)}")
-        created = client.create_task(stack.api_url, **request)
+        created = client.request("POST", "/api/create_task", body=request).body  # the whole answer, to show it
         task_id = created["data"]["task_id"]
         print(f"   -> {json.dumps(created)}")
 
@@ -120,7 +121,8 @@ def _demo_job(stack: LocalStack, seconds: float) -> int:
                 print(f"   {time.monotonic() - started:5.1f} s  {line}", flush=True)
 
         print(f"== Polling GET /api/query_task?task_id={task_id}")
-        final = client.wait_for_task(stack.api_url, task_id, on_poll=show)
+        client.wait(task_id, show, interval=0.1, timeout=600)
+        final = client.request("GET", "/api/query_task", params={"task_id": task_id}).body
         print("== Final query_task response:")
         print(json.dumps(final, indent=2))
         data = final["data"]
@@ -129,7 +131,7 @@ def _demo_job(stack: LocalStack, seconds: float) -> int:
             return 1
 
         output = os.path.join(workdir, "output.mp4")
-        client.download(data["output_url"], output)
+        client.download(data, output)
         facts = probe_file(output)
         print(f"== ffprobe of the output: {json.dumps(facts.summary())}")
         checks = {

@@ -1,1 +1,15 @@
 """Client of the transcoding API: request signing, a Python client and the `transcoder` command."""
+
+from transcoder_client.client import Client, Response
+from transcoder_client.errors import ApiError, ClientError, ConfigError, IncompleteDownload, TaskFailed, TransportError
+
+__all__ = [
+    "ApiError",
+    "Client",
+    "ClientError",
+    "ConfigError",
+    "IncompleteDownload",
+    "Response",
+    "TaskFailed",
+    "TransportError",
+]

@@ -16,8 +16,9 @@ import boto3
 import pytest
 from mypy_boto3_s3 import S3Client
 
-from localmode import client
+from localmode.access import local_client
 from localmode.media import generate_clip
+from transcoder_client import Client
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 120
@@ -40,6 +41,8 @@ class Local:
     access_key_id: str
     secret_access_key: str
     s3: S3Client
+    client: Client
+    """Signed with local mode's key (localmode.access)."""
     process: subprocess.Popen[bytes]
 
     def upload(self, path: Path | str, key: str) -> str:
@@ -66,13 +69,11 @@ class Local:
                 raise TimeoutError(f"no task for {input_url}")
             time.sleep(0.2)
         assert len(found) == 1, found
-        data: dict[str, Any] = client.wait_for_task(self.api_url, found[0]["task_id"], timeout=timeout)["data"]
-        return data
+        return self.client.wait(found[0]["task_id"], interval=0.1, timeout=timeout)
 
     def run_task(self, input_url: str, output: str, template_name: str = "MP4_264_360p") -> dict[str, Any]:
-        created = client.create_task(self.api_url, input=input_url, output=output, template_name=template_name)
-        data: dict[str, Any] = client.wait_for_task(self.api_url, created["data"]["task_id"], timeout=300)["data"]
-        return data
+        task_id = self.client.create_task(input_url, output, template_name=template_name)["task_id"]
+        return self.client.wait(task_id, interval=0.1, timeout=300)
 
 
 @pytest.fixture(scope="session")
@@ -110,6 +111,7 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
         access_key_id=info["access_key_id"],
         secret_access_key=info["secret_access_key"],
         s3=s3,
+        client=local_client(info),
         process=process,
     )
     # Ctrl-C, as a user stops it: it must exit cleanly and promptly.

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from localmode import client
 from localmode.stack import static_ffmpeg
 from tests.e2e.conftest import Local
 
@@ -71,17 +70,34 @@ def test_truncated_video_fails_with_2002(local: Local, clips: dict[str, Path]) -
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "body", "http", "code"),
+    ("method", "path", "params", "body", "http", "code"),
     [
-        ("POST", "/api/create_task", {"output": "x", "template_name": "MP4_264_360p"}, 400, 1001),
-        ("POST", "/api/create_task", {"input": "s3://x", "output": "x", "template_name": "MP4_264_360p"}, 400, 1002),
-        ("POST", "/api/create_task", {"input": "ftp://a/b", "output": "x", "template_name": "MP4_264_360p"}, 400, 1002),
-        ("GET", "/api/query_task?task_id=01m87ken790ez9c6fq6336xxkz", None, 404, 1004),
-        ("GET", "/api/query_task", None, 400, 1001),
-        ("DELETE", "/api/create_task", None, 404, 1004),
+        ("POST", "/api/create_task", None, {"output": "x", "template_name": "MP4_264_360p"}, 400, 1001),
+        (
+            "POST",
+            "/api/create_task",
+            None,
+            {"input": "s3://x", "output": "x", "template_name": "MP4_264_360p"},
+            400,
+            1002,
+        ),
+        (
+            "POST",
+            "/api/create_task",
+            None,
+            {"input": "ftp://a/b", "output": "x", "template_name": "MP4_264_360p"},
+            400,
+            1002,
+        ),
+        ("GET", "/api/query_task", {"task_id": "01m87ken790ez9c6fq6336xxkz"}, None, 404, 1004),
+        ("GET", "/api/query_task", None, None, 400, 1001),
+        ("DELETE", "/api/create_task", None, None, 404, 1004),
     ],
 )
-def test_bad_requests_over_http(local: Local, method: str, path: str, body: object, http: int, code: int) -> None:
-    status, response = client.call(local.api_url, method, path, body)
+def test_bad_requests_over_http(
+    local: Local, method: str, path: str, params: dict[str, str] | None, body: object, http: int, code: int
+) -> None:
+    answer = local.client.request(method, path, params=params, body=body)
+    status, response = answer.http_status, answer.body
     assert (status, response["code"]) == (http, code), response
     assert set(response) == {"code", "msg", "data", "request_id"}

@@ -14,7 +14,6 @@ from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
 
 from handlers.api import openapi_document
-from localmode import client
 from tests.e2e.conftest import Local
 from transcoder_client.signing import signed_headers
 
@@ -61,7 +60,8 @@ class SignedBy(requests.auth.AuthBase):
 
 
 def test_served_document_is_the_generated_one(local: Local) -> None:
-    status, document = client.call(local.api_url, "GET", "/api/openapi.json")
+    answer = local.client.request("GET", "/api/openapi.json")
+    status, document = answer.http_status, answer.body
     assert status == 200
     assert document == json.loads(openapi_document())
     assert {"/api/create_task", "/api/query_task", "/api/list_task", "/api/add_template"} <= set(document["paths"])

@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from localmode import client
 from localmode.media import ProbedFile, probe_file
 from tests.e2e.conftest import Local
 
 
 def _output(local: Local, data: dict[str, object], tmp_path: Path) -> ProbedFile:
     path = tmp_path / "output.mp4"
-    client.download(str(data["output_url"]), str(path))
+    local.client.download(data, str(path))
     return probe_file(str(path))
 
 
@@ -123,7 +122,7 @@ def test_aws_cli_upload_then_curl_style_requests(local: Local, clips: dict[str, 
         capture_output=True,
     )
     task_id = json.loads(curl.stdout)["data"]["task_id"]
-    data = client.wait_for_task(local.api_url, task_id)["data"]
+    data = local.client.wait(task_id, interval=0.1, timeout=600)
     assert data["status"] == "success"
     listed = subprocess.run(
         [str(cli), "--endpoint-url", local.aws_url, "s3", "ls", f"s3://{local.output_bucket}/cli/"],

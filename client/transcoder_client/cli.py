@@ -1,0 +1,77 @@
+"""`transcoder`: the command-line client of the transcoding API.
+
+Subcommands live in modules of transcoder_client.commands, each with `register(subcommands)`; a new one
+(e.g. an operator's `keys`) is a module added to COMMAND_MODULES.
+"""
+
+import argparse
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from transcoder_client import config
+from transcoder_client.commands import storages, tasks, templates
+from transcoder_client.context import Context
+from transcoder_client.errors import ClientError, ConfigError, TaskFailed
+from transcoder_client.output import FORMATS, Printer
+
+COMMAND_MODULES: tuple[ModuleType, ...] = (tasks, templates, storages)
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+"""An API error, no answer, a failed download."""
+EXIT_USAGE = 2
+"""Bad arguments or configuration (argparse uses 2 as well)."""
+EXIT_TASK_FAILED = 3
+"""The task ended `fail` or `cancelled`."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="transcoder",
+        description="Client of the transcoding API: tasks, templates and storages, signed with your access key.",
+        epilog=(
+            f"Settings come from flags, else ${config.ENV_ENDPOINT}, ${config.ENV_ACCESS_KEY_ID}, "
+            f"${config.ENV_SECRET_ACCESS_KEY}, else the profile's table in ~/.config/transcoder/config.toml "
+            f"(${config.ENV_CONFIG} overrides the path). Exit codes: 0 ok, 1 error, 2 usage, 3 task fail/cancelled."
+        ),
+    )
+    parser.add_argument("--endpoint", help="API base URL, e.g. http://127.0.0.1:8080 or the stack's ApiUrl")
+    parser.add_argument("--profile", help=f"config file profile (default ${config.ENV_PROFILE} or 'default')")
+    parser.add_argument("--access-key-id", help=f"access key id (default ${config.ENV_ACCESS_KEY_ID})")
+    parser.add_argument(
+        "--secret-access-key",
+        help=f"secret key; prefer ${config.ENV_SECRET_ACCESS_KEY} or the config file (a flag shows in `ps`)",
+    )
+    parser.add_argument(
+        "--output", "-o", dest="output_format", choices=FORMATS, default="table", help="table (default) or json"
+    )
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per HTTP request (default 30)")
+    subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        module.register(subcommands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    context = Context(args=args, out=Printer(args.output_format))
+    try:
+        code: int = args.handler(context)
+        return code
+    except TaskFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_TASK_FAILED
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except (ClientError, TimeoutError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The `transcoder` subcommands, one module per group, each with `register(subcommands)`."""

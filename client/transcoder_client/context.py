@@ -1,0 +1,43 @@
+"""What a subcommand's handler gets: its arguments, the printer, and a client built from the settings."""
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass
+
+from transcoder_client import config
+from transcoder_client.client import Client
+from transcoder_client.errors import ConfigError
+from transcoder_client.output import Printer
+
+
+@dataclass
+class Context:
+    """What a subcommand's handler gets: its arguments, the printer, and the client on demand."""
+
+    args: argparse.Namespace
+    out: Printer
+
+    def settings(self) -> config.Settings:
+        settings = config.resolve(
+            endpoint=self.args.endpoint,
+            access_key_id=self.args.access_key_id,
+            secret_access_key=self.args.secret_access_key,
+            profile=self.args.profile,
+        )
+        for warning in settings.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        return settings
+
+    def client(self, *, needs_keys: bool = True) -> Client:
+        settings = self.settings()
+        if not settings.endpoint:
+            raise ConfigError(
+                f"no endpoint: give --endpoint, set ${config.ENV_ENDPOINT} or add it to profile [{settings.profile}]"
+            )
+        if needs_keys and not (settings.access_key_id and settings.secret_access_key):
+            raise ConfigError(
+                f"no access key: set ${config.ENV_ACCESS_KEY_ID} and ${config.ENV_SECRET_ACCESS_KEY} "
+                f"or add them to profile [{settings.profile}] of {config.default_config_path(os.environ)}"
+            )
+        return Client(settings.endpoint, settings.access_key_id, settings.secret_access_key, timeout=self.args.timeout)

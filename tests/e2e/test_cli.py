@@ -1,0 +1,80 @@
+"""The `transcoder` command as a user runs it (the installed console script), against local mode."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from localmode.access import local_credentials
+from localmode.media import probe_file
+from tests.e2e.conftest import Local
+
+COMMAND = Path(sys.executable).with_name("transcoder")
+
+
+@pytest.fixture(scope="module")
+def transcoder(local: Local, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    assert COMMAND.exists(), "the project installs the transcoder command (uv sync)"
+    access_key_id, secret_access_key = local_credentials({"api_url": local.api_url})
+    environment = {
+        **os.environ,
+        # The settings a user of local mode exports; a config file must not leak in from the machine.
+        "TRANSCODER_CONFIG": str(tmp_path_factory.mktemp("cli") / "config.toml"),
+        "TRANSCODER_ENDPOINT": local.api_url,
+        "TRANSCODER_ACCESS_KEY_ID": access_key_id,
+        "TRANSCODER_SECRET_ACCESS_KEY": secret_access_key,
+    }
+
+    def run(*argv: str, expect: int = 0) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([str(COMMAND), *argv], env=environment, capture_output=True, text=True, timeout=300)
+        assert done.returncode == expect, f"transcoder {' '.join(argv)}: {done.returncode}\n{done.stderr}"
+        assert secret_access_key not in done.stdout + done.stderr
+        return done
+
+    return run
+
+
+def test_create_wait_download_and_list(transcoder: Any, local: Local, clips: dict[str, Path], tmp_path: Path) -> None:
+    started = int(time.time())
+    input_url = local.upload(clips["720p"], "cli/clip.mp4")
+    created = transcoder("-o", "json", "create", input_url, "cli/clip-360p", "-t", "MP4_264_360p", "--wait")
+    task = json.loads(created.stdout)
+    assert (task["status"], task["err_code"], task["progress"], task["objkey"]) == (
+        "success",
+        0,
+        100,
+        "cli/clip-360p.mp4",
+    )
+    assert "success" in created.stderr and "100%" in created.stderr, "progress is shown while waiting"
+
+    downloaded = transcoder("download", task["task_id"], str(tmp_path))
+    assert downloaded.stdout.strip() == str(tmp_path / "clip-360p.mp4")
+    source, output = probe_file(str(clips["720p"])), probe_file(str(tmp_path / "clip-360p.mp4"))
+    assert (output.video_codec, output.width, output.height, output.audio_codec) == ("h264", 640, 360, "aac")
+    assert abs(output.duration - source.duration) <= 1 / 30
+
+    listed = json.loads(transcoder("-o", "json", "list", "--since", str(started - 1), "--status", "success").stdout)
+    assert task["task_id"] in [entry["task_id"] for entry in listed["list"]]
+    table = transcoder("list", "--since", "10m").stdout
+    assert task["task_id"] in table
+
+
+def test_templates_list_shows_the_built_ins(transcoder: Any) -> None:
+    listed = json.loads(transcoder("-o", "json", "templates", "list").stdout)
+    names = {template["name"] for template in listed["list"]}
+    assert {"MP4_264_360p", "MP4_264_1080p", "MP4_265_720p", "MP4_264_Original"} <= names
+    shown = transcoder("templates", "show", "MP4_264_360p").stdout
+    assert "builtin-MP4-264-360p" in shown
+
+
+def test_a_failed_task_exits_3_and_an_unknown_task_exits_1(transcoder: Any, local: Local) -> None:
+    missing = f"s3://{local.input_bucket}/cli/not-there.mp4"
+    failed = transcoder("create", missing, "cli/never", "-t", "MP4_264_360p", "--wait", expect=3)
+    assert "ended fail: 2001" in failed.stderr
+    unknown = transcoder("query", "01m87ken790ez9c6fq6336xxkz", expect=1)
+    assert "1004" in unknown.stderr and "HTTP 404" in unknown.stderr
