@@ -63,12 +63,12 @@ Local mode is running (started in {stack.startup_seconds:.1f} s).
   access key:        {stack.access_key.access_key.access_key_id} (account {stack.access_key.access_key.account_id})
   secret key:        {stack.access_key.secret_access_key}
 
-Try it (any credentials work against the emulator):
+Try it (any AWS credentials work against the emulator; API calls are signed with the key above):
   export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1
   .venv/bin/aws --endpoint-url {aws} s3 cp clip.mp4 s3://{stack.input_bucket}/clip.mp4
-  curl -s -X POST {api}/api/create_task -H 'Content-Type: application/json' \\
-    -d '{{"input": "s3://{stack.input_bucket}/clip.mp4", "output": "clips/clip", "template_name": "MP4_264_360p"}}'
-  curl -s '{api}/api/query_task?task_id=<task_id>'
+  uv run transcoder --local create s3://{stack.input_bucket}/clip.mp4 clips/clip -t MP4_264_360p --wait
+  uv run transcoder --local download <task_id> .
+  uv run transcoder --local keys create --account acme      # a key for another account
 
 Or drop a file: its key's first folder names the template, the rest is the output key.
   .venv/bin/aws --endpoint-url {aws} s3 cp clip.mp4 s3://{stack.input_bucket}/MP4_264_360p/holiday/clip.mp4

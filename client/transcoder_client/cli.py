@@ -9,13 +9,13 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from transcoder_client import config
-from transcoder_client.commands import storages, tasks, templates
+from transcoder_client import config, local
+from transcoder_client.commands import keys, storages, tasks, templates
 from transcoder_client.context import Context
 from transcoder_client.errors import ClientError, ConfigError, TaskFailed
 from transcoder_client.output import FORMATS, Printer
 
-COMMAND_MODULES: tuple[ModuleType, ...] = (tasks, templates, storages)
+COMMAND_MODULES: tuple[ModuleType, ...] = (tasks, templates, storages, keys)
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -35,6 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
             f"${config.ENV_SECRET_ACCESS_KEY}, else the profile's table in ~/.config/transcoder/config.toml "
             f"(${config.ENV_CONFIG} overrides the path). Exit codes: 0 ok, 1 error, 2 usage, 3 task fail/cancelled."
         ),
+    )
+    parser.add_argument(
+        "--local",
+        nargs="?",
+        const=str(local.STATE_FILE),
+        metavar="STATE_FILE",
+        help=f"the running local mode: its API and key (default state file {local.STATE_FILE}, from `make local`)",
     )
     parser.add_argument("--endpoint", help="API base URL, e.g. http://127.0.0.1:8080 or the stack's ApiUrl")
     parser.add_argument("--profile", help=f"config file profile (default ${config.ENV_PROFILE} or 'default')")

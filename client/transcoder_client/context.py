@@ -5,7 +5,7 @@ import os
 import sys
 from dataclasses import dataclass
 
-from transcoder_client import config
+from transcoder_client import config, local
 from transcoder_client.client import Client
 from transcoder_client.errors import ConfigError
 from transcoder_client.output import Printer
@@ -19,10 +19,12 @@ class Context:
     out: Printer
 
     def settings(self) -> config.Settings:
+        # --local stands for the flags of the running local mode; explicit flags still win.
+        state = local.read_state(self.args.local) if getattr(self.args, "local", None) else {}
         settings = config.resolve(
-            endpoint=self.args.endpoint,
-            access_key_id=self.args.access_key_id,
-            secret_access_key=self.args.secret_access_key,
+            endpoint=self.args.endpoint or state.get("api_url"),
+            access_key_id=self.args.access_key_id or state.get("access_key_id"),
+            secret_access_key=self.args.secret_access_key or state.get("secret_access_key"),
             profile=self.args.profile,
         )
         for warning in settings.warnings:

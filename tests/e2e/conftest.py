@@ -40,6 +40,8 @@ class Local:
     task_table: str
     access_key_id: str
     secret_access_key: str
+    state_file: Path
+    """The running local mode's description (`transcoder --local <state_file>`)."""
     s3: S3Client
     client: Client
     """Signed with local mode's key (localmode.access)."""
@@ -109,6 +111,7 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
         work_bucket=info["work_bucket"],
         task_table=info["task_table"],
         access_key_id=info["access_key_id"],
+        state_file=ready_file,
         secret_access_key=info["secret_access_key"],
         s3=s3,
         client=local_client(info),

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from localmode.access import local_credentials
 from localmode.media import probe_file
 from tests.e2e.conftest import Local
 
@@ -20,7 +19,7 @@ COMMAND = Path(sys.executable).with_name("transcoder")
 @pytest.fixture(scope="module")
 def transcoder(local: Local, tmp_path_factory: pytest.TempPathFactory) -> Any:
     assert COMMAND.exists(), "the project installs the transcoder command (uv sync)"
-    access_key_id, secret_access_key = local_credentials({"api_url": local.api_url})
+    access_key_id, secret_access_key = local.access_key_id, local.secret_access_key
     environment = {
         **os.environ,
         # The settings a user of local mode exports; a config file must not leak in from the machine.
@@ -78,3 +77,30 @@ def test_a_failed_task_exits_3_and_an_unknown_task_exits_1(transcoder: Any, loca
     assert "ended fail: 2001" in failed.stderr
     unknown = transcoder("query", "01m87ken790ez9c6fq6336xxkz", expect=1)
     assert "1004" in unknown.stderr and "HTTP 404" in unknown.stderr
+
+
+def test_operators_manage_keys_and_a_disabled_key_is_refused(transcoder: Any, local: Local) -> None:
+    """`transcoder --local` talks to the running local mode: keys in its emulator, API calls with its key."""
+    state = str(local.state_file)
+    created = transcoder("--local", state, "keys", "create", "--account", "acme", "--description", "e2e").stdout
+    fields = dict(line.split(":", 1) for line in created.splitlines())
+    access_key_id, secret = fields["access key id"].strip(), fields["secret access key"].strip()
+    assert (len(access_key_id), len(secret), fields["account"].strip()) == (16, 32, "acme")
+    listed = transcoder("--local", state, "keys", "list", "--account", "acme").stdout
+    assert access_key_id in listed and secret not in listed
+
+    as_acme = ("--access-key-id", access_key_id, "--secret-access-key", secret)
+    templates = json.loads(transcoder("-o", "json", *as_acme, "templates", "list").stdout)
+    assert templates["num"] >= 10
+    # acme sees none of the default account's tasks.
+    tasks = json.loads(transcoder("-o", "json", *as_acme, "list", "--since", "1d").stdout)
+    assert tasks["total"] == 0
+
+    transcoder("--local", state, "keys", "disable", access_key_id)
+    refused = transcoder(*as_acme, "templates", "list", expect=1)
+    assert "1003" in refused.stderr and "disabled" in refused.stderr
+    transcoder("--local", state, "keys", "enable", access_key_id)
+    transcoder(*as_acme, "templates", "list")
+    # --local alone also gives the API URL and local mode's own key.
+    own = json.loads(transcoder("--local", state, "-o", "json", "templates", "list").stdout)
+    assert own["num"] == templates["num"]

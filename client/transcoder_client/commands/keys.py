@@ -1,32 +1,25 @@
 """`transcoder keys create|disable|enable|list`: the operator's access-key command (api.md, ext).
 
 It works on the deployment's key table directly, with the operator's own AWS credentials (or against
-local mode's emulator with `--local`), never through the API: the API cannot mint its own keys.
+local mode's emulator with `transcoder --local keys ...`), never through the API: the API cannot mint keys.
+It needs the service's own modules and boto3, as in a checkout of the project.
 """
 
 import argparse
-import json
 import os
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
+from transcoder_client import local
+from transcoder_client.context import Context
+
 DEFAULT_STACK = "Transcoder"  # infra.names.STACK_NAME; the client package does not import the CDK app
-LOCAL_STATE_FILE = Path(".cache") / "localmode.json"
 
 
-def add_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    parser = commands.add_parser("keys", help="create, disable, enable and list API access keys (operators)")
-    target = parser.add_mutually_exclusive_group()
-    target.add_argument("--stack", default=DEFAULT_STACK, help=f"the deployed stack (default {DEFAULT_STACK})")
-    target.add_argument(
-        "--local",
-        nargs="?",
-        const=str(LOCAL_STATE_FILE),
-        metavar="STATE_FILE",
-        help=f"local mode's emulator, as described by its state file (default {LOCAL_STATE_FILE})",
-    )
+def register(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = subcommands.add_parser("keys", help="create, disable, enable and list API access keys (operators)")
+    parser.add_argument("--stack", default=DEFAULT_STACK, help=f"the deployed stack (default {DEFAULT_STACK})")
     actions = parser.add_subparsers(dest="keys_action", required=True)
     create = actions.add_parser("create", help="a new key for an account; its secret is shown once")
     create.add_argument("--account", required=True, help="the account the key's requests act for")
@@ -38,7 +31,8 @@ def add_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(ctx: Context) -> int:
+    args = ctx.args
     _use_deployment(args)
     from transcoder.auth import keys  # after _use_deployment: pynamodb reads the table name at import
 
@@ -71,7 +65,7 @@ def _print_keys(found: list[Any]) -> None:
 def _use_deployment(args: argparse.Namespace) -> None:
     """Point the key store at the stack's key table and KMS key, or at local mode's."""
     if args.local:
-        state = _local_state(Path(args.local))
+        state = local.read_state(args.local)
         os.environ["AWS_ENDPOINT_URL"] = state["aws_endpoint_url"]
         # The emulator accepts any credentials; these name nothing real.
         for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
@@ -82,14 +76,6 @@ def _use_deployment(args: argparse.Namespace) -> None:
         table, kms_key = _stack_outputs(args.stack)
     os.environ["KEYS_TABLE"] = table
     os.environ["KEYS_KMS_KEY_ID"] = kms_key
-
-
-def _local_state(path: Path) -> dict[str, str]:
-    try:
-        state: dict[str, str] = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise SystemExit(f"transcoder keys: {path} not found: is local mode running (make local)?") from None
-    return state
 
 
 def _stack_outputs(stack: str) -> tuple[str, str]:
