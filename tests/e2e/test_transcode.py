@@ -1,6 +1,7 @@
 """Real videos through the HTTP API, the synthesized state machine and real ffmpeg, checked with ffprobe."""
 
 import json
+import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -87,8 +88,8 @@ def test_concurrent_tasks_all_succeed(local: Local, clips: dict[str, Path]) -> N
     assert keys == {f"e2e/many-{i}.mp4" for i in range(6)}
 
 
-def test_aws_cli_upload_then_curl_style_requests(local: Local, clips: dict[str, Path], tmp_path: Path) -> None:
-    """The walkthrough of the README: the AWS CLI against the emulator, then the HTTP API."""
+def test_aws_cli_upload_then_a_signed_curl_request(local: Local, clips: dict[str, Path], tmp_path: Path) -> None:
+    """The README's walkthrough: the AWS CLI against the emulator, then the API with curl, signed by openssl."""
     cli = Path(sys.executable).with_name("aws")
     subprocess.run(
         [
@@ -106,18 +107,18 @@ def test_aws_cli_upload_then_curl_style_requests(local: Local, clips: dict[str, 
     body = json.dumps(
         {"input": f"s3://{local.input_bucket}/cli-clip.mp4", "output": "cli/clip", "template_name": "MP4_264_360p"}
     )
+    # The README's `signed` shell function (curl + openssl), exactly as printed there.
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    function = readme[readme.index("signed() {") : readme.index("\n}\n", readme.index("signed() {")) + 2]
     curl = subprocess.run(
-        [
-            "curl",
-            "-s",
-            "-X",
-            "POST",
-            f"{local.api_url}/api/create_task",
-            "-H",
-            "Content-Type: application/json",
-            "-d",
-            body,
-        ],
+        ["bash", "-c", function + '\nsigned POST /api/create_task "$BODY"'],
+        env={
+            **os.environ,
+            "AK": local.access_key_id,
+            "SK": local.secret_access_key,
+            "API": local.api_url,
+            "BODY": body,
+        },
         check=True,
         capture_output=True,
     )
