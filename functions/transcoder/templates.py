@@ -48,6 +48,13 @@ class Template:
     hls_seg_time: int | None = None
     """Seconds per HLS segment (format hls)."""
 
+    logo_path: str | None = None
+    """`https://` URL of a PNG or JPEG drawn over the video (validated at add/update_template)."""
+    logo_size: str | None = None
+    """`WxH` the logo is scaled to; unset keeps its own size."""
+    logo_offset: str | None = None
+    """`x=N:y=N` of the logo's top-left corner in the output frame; unset is x=10:y=10."""
+
     @property
     def extension(self) -> str:
         return ".m3u8" if self.format is ContainerFormat.HLS else "." + self.format.value

@@ -110,6 +110,9 @@ def test_to_dict_fields() -> None:
         "template_type": "custom",
         "gop_seconds": None,
         "hls_seg_time": None,
+        "logo_path": None,
+        "logo_size": None,
+        "logo_offset": None,
     }
 
 
