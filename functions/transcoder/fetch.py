@@ -33,19 +33,23 @@ def check_url(url: str, *, subject: str = "input") -> tuple[str, int, str]:
 
     `subject` names what is fetched (the input, a logo) in the messages users see.
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError as exc:  # an unbalanced or invalid [IPv6] host
+        raise RefusedInput(f"{subject} URL is malformed ({exc})") from exc
     if parts.scheme != "https":
         raise RefusedInput(f"{subject} URL must be https:// (got {parts.scheme or 'no'} scheme)")
     if parts.username or parts.password:
         raise RefusedInput(f"{subject} URL must not carry credentials")
-    if not parts.hostname:
+    if not hostname:
         raise RefusedInput(f"{subject} URL has no host")
     try:
         port = parts.port or 443
     except ValueError as exc:
         raise RefusedInput(f"{subject} URL has an invalid port") from exc
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return parts.hostname, port, path
+    return hostname, port, path
 
 
 def trusted_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:

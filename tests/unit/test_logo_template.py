@@ -42,6 +42,7 @@ def test_empty_logo_fields_mean_no_logo() -> None:
         ({"logo_path": "https://user:pw@cdn.example.com/logo.png"}, "logo_path: must not carry credentials"),
         ({"logo_path": "https://:443/logo.png"}, "logo_path: has no host"),
         ({"logo_path": "https://cdn.example.com:70000/l.png"}, "logo_path: has an invalid port"),
+        ({"logo_path": "https://[::1/l.png"}, "logo_path: is malformed"),
         ({"logo_path": "https://cdn.example.com/a\tb.png"}, "logo_path: must not contain spaces or control"),
         ({"logo_path": " https://cdn.example.com/l.png"}, "logo_path: must not contain spaces or control"),
         ({"logo_path": "https://cdn.example.com/" + "a" * 2048}, "logo_path: String should have at most 2048"),
