@@ -50,6 +50,19 @@ def test_png_and_jpeg_logos_are_staged_as_raw_rgba(aws: Aws, site: tuple[str, Pa
     assert is_red((stored[0], stored[1], stored[2]))
 
 
+def test_s3_logo_from_a_readable_bucket(aws: Aws) -> None:
+    aws.s3.put_object(Bucket=aws.input_bucket, Key="brand/red.png", Body=solid_png(16, 8, (255, 0, 0)))
+    staged = _stage(aws, f"s3://{aws.input_bucket}/brand/red.png")
+    assert (staged["width"], staged["height"]) == (16, 8)
+    with pytest.raises(errors.LogoNotUsable, match=f"^logo s3://{aws.input_bucket}/brand/gone.png does not exist$"):
+        _stage(aws, f"s3://{aws.input_bucket}/brand/gone.png")
+    with pytest.raises(errors.LogoNotUsable, match="logo bucket 'test-output' is not readable"):
+        _stage(aws, f"s3://{aws.output_bucket}/brand/red.png")
+    aws.s3.put_object(Bucket=aws.input_bucket, Key="brand/big.png", Body=bytes(MAX_LOGO_BYTES + 1))
+    with pytest.raises(errors.LogoNotUsable, match=f"logo is {MAX_LOGO_BYTES + 1} bytes"):
+        _stage(aws, f"s3://{aws.input_bucket}/brand/big.png")
+
+
 def test_a_loopback_logo_is_refused_unless_trusted(aws: Aws, https_site: tuple[str, Path]) -> None:
     base, _ = https_site
     with pytest.raises(errors.LogoNotUsable, match=r"logo host '127\.0\.0\.1' resolves to a non-public address"):
@@ -145,7 +158,7 @@ def test_an_unusable_logo_fails_the_task_with_2005_and_leaves_the_input(
     ("fields", "message"),
     [
         ({"logo_path": "https://u:p@example.com/l.png"}, "logo_path: must not carry credentials"),
-        ({"logo_path": "http://example.com/l.png"}, "logo_path: must be https:// (got http scheme)"),
+        ({"logo_path": "http://example.com/l.png"}, "logo_path: must be https:// or s3:// (got http scheme)"),
         ({"logo_size": "64x32"}, "logo_size: only with logo_path"),
     ],
 )

@@ -28,6 +28,10 @@ def test_logo_fields_are_kept_in_canonical_form() -> None:
     assert Template.from_dict(template.to_dict()) == template
 
 
+def test_s3_logo_in_a_readable_bucket_is_accepted() -> None:
+    assert AddTemplateRequest(name="n", resolution="360p", logo_path="s3://test-input/brand/logo.png").logo_path
+
+
 def test_empty_logo_fields_mean_no_logo() -> None:
     template = AddTemplateRequest(name="n", resolution="360p", logo_path="").to_template(template_id="t", name="n")
     assert (template.logo_path, template.logo_size, template.logo_offset) == (None, None, None)
@@ -36,7 +40,10 @@ def test_empty_logo_fields_mean_no_logo() -> None:
 @pytest.mark.parametrize(
     ("fields", "detail"),
     [
-        ({"logo_path": "http://cdn.example.com/logo.png"}, "logo_path: must be https:// (got http scheme)"),
+        ({"logo_path": "http://cdn.example.com/logo.png"}, "logo_path: must be https:// or s3:// (got http scheme)"),
+        ({"logo_path": "s3://elsewhere/logo.png"}, "logo_path: bucket 'elsewhere' is not readable by this service"),
+        ({"logo_path": "s3://test-input/"}, "logo_path: object key is empty"),
+        ({"logo_path": "s3://test-input/logo.png?versionId=1"}, "logo_path: must not carry a query"),
         ({"logo_path": "file:///etc/passwd"}, "logo_path: must be https://"),
         ({"logo_path": "s3x://bucket/logo.png"}, "logo_path: must be https://"),
         ({"logo_path": "https://user:pw@cdn.example.com/logo.png"}, "logo_path: must not carry credentials"),

@@ -6,6 +6,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator, model_validator
 
 from transcoder import fetch
+from transcoder.locations import parse_s3_url
+from transcoder.settings import settings
 from transcoder.templates import ContainerFormat, Template, TemplateType, VideoCodec
 
 SHORT_SIDES = ("360p", "480p", "540p", "720p", "1080p", "1440p", "2160p")
@@ -81,10 +83,17 @@ class TemplateFields(BaseModel):
         # urlsplit drops tabs, newlines and leading spaces: the URL fetched would differ from the one given.
         if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in value):
             raise ValueError("must not contain spaces or control characters")
+        if value.startswith("s3://"):
+            bucket = parse_s3_url(value).bucket  # its ValueError says what is wrong
+            readable = settings().readable_buckets
+            if bucket not in readable:
+                allowed = ", ".join(sorted(readable))
+                raise ValueError(f"bucket {bucket!r} is not readable by this service (use: {allowed})")
+            return value
         try:
             fetch.check_url(value, subject="logo")
         except fetch.RefusedInput as exc:
-            raise ValueError(str(exc).removeprefix("logo URL ")) from exc
+            raise ValueError(str(exc).removeprefix("logo URL ").replace("https://", "https:// or s3://")) from exc
         return value
 
     @model_validator(mode="after")
