@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from transcoder.media.info import MediaInfo, VideoStream
+from transcoder.media.ladder import Rendition, ladder_rates, ladder_selection, plan_renditions, var_stream_map
 from transcoder.media.sources import reader_options
 from transcoder.templates import DEFAULT_AUDIO_BITRATE_KBPS, ContainerFormat, Template, VideoCodec
 
@@ -39,12 +40,20 @@ class EncodePlan:
     """HLS: the destination is a playlist, with segments named after it in the same folder."""
     logo_input: tuple[int, int] | None = None
     """(width, height) of the raw RGBA logo read as the second input, when the template draws one."""
+    variant_names: tuple[str, ...] = ()
+    """HLS ladder: the destination is the master playlist; each variant's files carry its name."""
 
     def command(self, ffmpeg: str, source: str, destination: str, logo: str | None = None) -> list[str]:
         output_args = list(self.output_args)
         if self.segmented:
             stem = os.path.splitext(destination)[0]
-            output_args += ["-hls_segment_filename", f"{stem}_%05d.ts"]
+            if self.variant_names:
+                # %v is each variant's name; the master playlist goes beside them, named as the output.
+                output_args += ["-master_pl_name", os.path.basename(destination)]
+                output_args += ["-hls_segment_filename", f"{stem}_%v_%05d.ts"]
+                destination = f"{stem}_%v.m3u8"
+            else:
+                output_args += ["-hls_segment_filename", f"{stem}_%05d.ts"]
         if (logo is None) != (self.logo_input is None):
             raise ValueError("a logo input is needed exactly when the plan draws a logo")
         logo_args: list[str] = []
@@ -122,17 +131,27 @@ def plan_encode(template: Template, media: MediaInfo, logo_input: tuple[int, int
         raise ValueError("a source without a video stream cannot be planned")
     if (template.logo_path is None) != (logo_input is None):
         raise ValueError("a template with logo_path needs its staged logo, and only then")
-    width, height = output_size(media.video, template.resolution)
     fps = template.framerate or media.video.fps
-    video_filters = [f"scale={width}:{height}", "setsar=1"]
+    rate_filters = []
     if template.framerate and not math.isclose(template.framerate, media.video.fps, rel_tol=1e-3):
-        video_filters.append(f"fps={template.framerate:g}")
-
-    args = _video_selection(video_filters, template, logo_input)
-    if media.audio is not None:
-        args += ["-map", "0:a:0"]
+        rate_filters.append(f"fps={template.framerate:g}")
+    renditions: list[Rendition] = []
+    if template.renditions:
+        if logo_input is not None or template.format is not ContainerFormat.HLS:
+            raise ValueError("a ladder is an HLS template without a logo")
+        sizes = [output_size(media.video, f"{side}p") for side in template.renditions]
+        renditions = plan_renditions(sizes)
+        width, height = renditions[0].width, renditions[0].height
+        args = ladder_selection(renditions, rate_filters, has_audio=media.audio is not None)
+    else:
+        width, height = output_size(media.video, template.resolution)
+        args = _video_selection([f"scale={width}:{height}", "setsar=1", *rate_filters], template, logo_input)
+        if media.audio is not None:
+            args += ["-map", "0:a:0"]
     args += ["-c:v", _ENCODERS[template.vcodec], "-preset", PRESET]
-    if template.video_bitrate:
+    if renditions:
+        args += ladder_rates(renditions)
+    elif template.video_bitrate:
         kbps = template.video_bitrate
         args += ["-b:v", f"{kbps}k", "-maxrate", f"{int(kbps * 1.2)}k", "-bufsize", f"{kbps * 2}k"]
     else:
@@ -154,6 +173,8 @@ def plan_encode(template: Template, media: MediaInfo, logo_input: tuple[int, int
             args += ["-ac", "2"]
     args += ["-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1"]
     args += _container_args(template)
+    if renditions:
+        args += var_stream_map(renditions, has_audio=media.audio is not None)
     return EncodePlan(
         width=width,
         height=height,
@@ -162,6 +183,7 @@ def plan_encode(template: Template, media: MediaInfo, logo_input: tuple[int, int
         output_args=args,
         segmented=template.format is ContainerFormat.HLS,
         logo_input=logo_input,
+        variant_names=tuple(r.name for r in renditions),
     )
 
 
