@@ -14,7 +14,7 @@ from transcoder.media.binaries import ffmpeg_path, ffprobe_path
 from transcoder.media.png import PngError, RgbaImage, decode_png
 
 MAX_LOGO_PIXELS = 1024 * 1024
-"""A logo is small; this also bounds the pure-Python PNG decode to about a second."""
+"""A logo is small; this also bounds the pure-Python PNG decode (about 2 s at worst, here)."""
 _TOOL_TIMEOUT_SECONDS = 30
 _ACCEPTED = {("png_pipe", "png"), ("jpeg_pipe", "mjpeg")}
 

@@ -114,6 +114,15 @@ def _samples(row: bytes, depth: int, count: int) -> list[int]:
 
 def _to_rgba(rows: list[bytes], header: _Header, palette: bytes, transparency: bytes) -> bytes:
     channels, depth = _CHANNELS[header.color_type], header.depth
+    # The common logo formats by slicing, not pixel by pixel.
+    if depth == 8 and header.color_type == 6:
+        return b"".join(rows)
+    if depth == 8 and header.color_type == 2 and not transparency:
+        rgb = b"".join(rows)
+        rgba = bytearray(b"\xff" * (len(rgb) // 3 * 4))
+        for channel in range(3):
+            rgba[channel::4] = rgb[channel::3]
+        return bytes(rgba)
     out = bytearray()
     for row in rows:
         values = _samples(row, depth, header.width * channels)
