@@ -29,6 +29,12 @@ class NoVideoStream(TaskError):
     err_code = 2004
 
 
+class LogoNotUsable(TaskError):
+    """The template's logo could not be fetched, was refused, or is not a PNG/JPEG still image (ext)."""
+
+    err_code = 2005
+
+
 class TranscodeFailed(TaskError):
     err_code = 3001
 

@@ -28,21 +28,28 @@ class RefusedInput(InputNotFound):
     """The input's URL or one of its addresses may not be fetched (err_code 2001)."""
 
 
-def check_url(url: str) -> tuple[str, int, str]:
-    """(host, port, path with query) of an acceptable https URL; raises RefusedInput otherwise."""
-    parts = urlsplit(url)
+def check_url(url: str, *, subject: str = "input") -> tuple[str, int, str]:
+    """(host, port, path with query) of an acceptable https URL; raises RefusedInput otherwise.
+
+    `subject` names what is fetched (the input, a logo) in the messages users see.
+    """
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError as exc:  # an unbalanced or invalid [IPv6] host
+        raise RefusedInput(f"{subject} URL is malformed ({exc})") from exc
     if parts.scheme != "https":
-        raise RefusedInput(f"input URL must be https:// (got {parts.scheme or 'no'} scheme)")
+        raise RefusedInput(f"{subject} URL must be https:// (got {parts.scheme or 'no'} scheme)")
     if parts.username or parts.password:
-        raise RefusedInput("input URL must not carry credentials")
-    if not parts.hostname:
-        raise RefusedInput("input URL has no host")
+        raise RefusedInput(f"{subject} URL must not carry credentials")
+    if not hostname:
+        raise RefusedInput(f"{subject} URL has no host")
     try:
         port = parts.port or 443
     except ValueError as exc:
-        raise RefusedInput("input URL has an invalid port") from exc
+        raise RefusedInput(f"{subject} URL has an invalid port") from exc
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return parts.hostname, port, path
+    return hostname, port, path
 
 
 def trusted_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -59,26 +66,26 @@ def is_allowed(address: IpAddress) -> bool:
     return effective.is_global and not effective.is_multicast
 
 
-def resolve(host: str, port: int) -> IpAddress:
+def resolve(host: str, port: int, *, subject: str = "input") -> IpAddress:
     """The address to connect to: every address the name resolves to must be allowed."""
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise InputNotFound(f"input host {host!r} does not resolve") from exc
+        raise InputNotFound(f"{subject} host {host!r} does not resolve") from exc
     addresses = [ipaddress.ip_address(info[4][0]) for info in found]
     refused = [a for a in addresses if not is_allowed(a)]
     if refused or not addresses:
         raise RefusedInput(
-            f"input host {host!r} resolves to a non-public address ({refused[0] if refused else 'none'})"
+            f"{subject} host {host!r} resolves to a non-public address ({refused[0] if refused else 'none'})"
         )
     return addresses[0]
 
 
-def open_input(url: str) -> Any:
+def open_input(url: str, *, subject: str = "input") -> Any:
     """A streaming response for `url`, after checked redirects."""
     for _ in range(MAX_REDIRECTS + 1):
-        host, port, path = check_url(url)
-        address = resolve(host, port)
+        host, port, path = check_url(url, subject=subject)
+        address = resolve(host, port, subject=subject)
         pool = urllib3.HTTPSConnectionPool(
             host=str(address),
             port=port,
@@ -95,31 +102,31 @@ def open_input(url: str) -> Any:
                 preload_content=False,
             )  # fmt: skip
         except urllib3.exceptions.SSLError as exc:
-            raise RefusedInput(f"input host {host!r}: TLS certificate not trusted") from exc
+            raise RefusedInput(f"{subject} host {host!r}: TLS certificate not trusted") from exc
         except urllib3.exceptions.HTTPError as exc:
-            raise InputNotFound(f"input host {host!r} is not reachable") from exc
+            raise InputNotFound(f"{subject} host {host!r} is not reachable") from exc
         if response.status in (301, 302, 303, 307, 308) and response.headers.get("Location"):
             url = urljoin(url, response.headers["Location"])
             response.release_conn()
             continue
         if response.status != 200:
             response.release_conn()
-            raise InputNotFound(f"input URL answered HTTP {response.status}")
+            raise InputNotFound(f"{subject} URL answered HTTP {response.status}")
         return response
-    raise RefusedInput(f"input URL redirects more than {MAX_REDIRECTS} times")
+    raise RefusedInput(f"{subject} URL redirects more than {MAX_REDIRECTS} times")
 
 
 class _Limited:
     """A file-like reader that refuses to read past the operator's size limit."""
 
-    def __init__(self, stream: IO[bytes], limit: int) -> None:
-        self.stream, self.limit, self.read_bytes = stream, limit, 0
+    def __init__(self, stream: IO[bytes], limit: int, subject: str = "input") -> None:
+        self.stream, self.limit, self.read_bytes, self.subject = stream, limit, 0, subject
 
     def read(self, size: int = -1) -> bytes:
         chunk = self.stream.read(size if size and size > 0 else 1 << 20)
         self.read_bytes += len(chunk)
         if self.read_bytes > self.limit:
-            raise InputOverLimits(f"input is larger than the limit of {self.limit} bytes")
+            raise InputOverLimits(f"{self.subject} is larger than the limit of {self.limit} bytes")
         return chunk
 
 
@@ -136,5 +143,24 @@ def stage(url: str, destination: S3Location, max_bytes: int) -> int:
         except urllib3.exceptions.HTTPError as exc:
             raise InputNotFound("input transfer broke off before the end") from exc
         return reader.read_bytes
+    finally:
+        response.release_conn()
+
+
+def read(url: str, max_bytes: int, *, subject: str) -> bytes:
+    """The whole body of a small resource (a logo), with the same checks as `stage`, kept in memory."""
+    response = open_input(url, subject=subject)
+    try:
+        declared = int(response.headers.get("Content-Length") or 0)
+        if declared > max_bytes:
+            raise InputOverLimits(f"{subject} is {declared} bytes; the limit is {max_bytes} bytes")
+        reader = _Limited(response, max_bytes, subject)
+        chunks: list[bytes] = []
+        try:
+            while chunk := reader.read(1 << 16):
+                chunks.append(chunk)
+        except urllib3.exceptions.HTTPError as exc:
+            raise InputNotFound(f"{subject} transfer broke off before the end") from exc
+        return b"".join(chunks)
     finally:
         response.release_conn()

@@ -29,6 +29,7 @@ from transcoder.errors import (
     err_code_for,
 )
 from transcoder.locations import S3Location
+from transcoder.logo import stage_logo
 from transcoder.media.encode import ProgressCallback, run_encode
 from transcoder.media.encode_plan import plan_encode
 from transcoder.media.info import MediaInfo
@@ -100,7 +101,12 @@ def download(event: dict[str, Any]) -> dict[str, Any]:
     )
     # An s3:// input stays where it is, its version pinning its bytes; an https:// one is in the work bucket.
     staged = {**_as_dict(source), "version_id": info.version_id}
-    return {"staged": staged, "media": media.to_dict()}
+    result: dict[str, Any] = {"staged": staged, "media": media.to_dict()}
+    logo_path = Template.from_dict(event["template"]).logo_path
+    if logo_path:
+        # Fetched once here, where https is already fetched with every hop checked; Transcode reads the copy.
+        result["logo"] = stage_logo(logo_path, S3Location(config.work_bucket, work_prefix(task_id) + "logo.rgba"))
+    return result
 
 
 def transcode(event: dict[str, Any], remaining_seconds: float) -> dict[str, Any]:
@@ -109,7 +115,8 @@ def transcode(event: dict[str, Any], remaining_seconds: float) -> dict[str, Any]
     _enter(task_id, Status.RUNNING)
     template = Template.from_dict(event["template"])
     media = MediaInfo.from_dict(event["source"]["media"])
-    plan = plan_encode(template, media)
+    logo = event["source"].get("logo")
+    plan = plan_encode(template, media, (int(logo["width"]), int(logo["height"])) if logo else None)
     # Files are named as they will be delivered: an HLS playlist refers to its segments by name.
     output_name = posixpath.basename(event["destination"]["key"])
     encoded_prefix = work_prefix(task_id) + "output/"
@@ -117,6 +124,7 @@ def transcode(event: dict[str, Any], remaining_seconds: float) -> dict[str, Any]
     staged = event["source"]["staged"]
     # ffmpeg encodes while the input arrives; only the output is written to /tmp.
     source_url = storage.presign(_location(staged), int(remaining_seconds) + READ_URL_SECONDS, staged.get("version_id"))
+    logo_url = storage.presign(_location(logo), int(remaining_seconds) + READ_URL_SECONDS) if logo else None
     with _scratch_dir(task_id) as scratch:
         local_output = os.path.join(scratch, output_name)
         run_encode(
@@ -126,6 +134,7 @@ def transcode(event: dict[str, Any], remaining_seconds: float) -> dict[str, Any]
             duration=media.duration,
             timeout_seconds=max(1.0, remaining_seconds - UPLOAD_MARGIN_SECONDS),
             on_progress=_progress_reporter(task_id),
+            logo=logo_url,
         )
         result = probe(local_output)
         check_complete(source=media, encoded=result)

@@ -63,6 +63,18 @@ def upload(path: str, location: S3Location, content_type: str) -> None:
     s3_client().upload_file(path, location.bucket, location.key, ExtraArgs={"ContentType": content_type})
 
 
+def read_bytes(location: S3Location, version_id: str | None = None) -> bytes:
+    """A small object's body (a logo); callers check its size first."""
+    params = {"Bucket": location.bucket, "Key": location.key}
+    if version_id:
+        params["VersionId"] = version_id
+    return s3_client().get_object(**params)["Body"].read()  # type: ignore[arg-type]
+
+
+def put_bytes(data: bytes, location: S3Location) -> None:
+    s3_client().put_object(Bucket=location.bucket, Key=location.key, Body=data)
+
+
 def copy(source: S3Location, destination: S3Location) -> None:
     """Server-side copy; multipart for large objects, nothing passes through the function."""
     s3_client().copy({"Bucket": source.bucket, "Key": source.key}, destination.bucket, destination.key)

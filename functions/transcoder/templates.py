@@ -48,6 +48,16 @@ class Template:
     hls_seg_time: int | None = None
     """Seconds per HLS segment (format hls)."""
 
+    logo_path: str | None = None
+    """`https://` URL of a PNG or JPEG drawn over the video (validated at add/update_template)."""
+    logo_size: str | None = None
+    """`WxH` the logo is scaled to; unset keeps its own size."""
+    logo_offset: str | None = None
+    """`x=N:y=N` of the logo's top-left corner in the output frame; unset is x=10:y=10."""
+    renditions: tuple[int, ...] = ()
+    """HLS adaptive ladder (built-ins only): the short sides of the renditions, encoded in one run; a
+    rendition that would upscale the source is encoded at the source's size, once."""
+
     @property
     def extension(self) -> str:
         return ".m3u8" if self.format is ContainerFormat.HLS else "." + self.format.value
@@ -57,6 +67,7 @@ class Template:
         data["vcodec"] = self.vcodec.value
         data["format"] = self.format.value
         data["template_type"] = self.template_type.value
+        data["renditions"] = list(self.renditions)
         return data
 
     @classmethod
@@ -66,6 +77,7 @@ class Template:
         values["vcodec"] = VideoCodec(values.get("vcodec", VideoCodec.H264))
         values["format"] = ContainerFormat(values.get("format", ContainerFormat.MP4))
         values["template_type"] = TemplateType(values.get("template_type", TemplateType.CUSTOM))
+        values["renditions"] = tuple(int(side) for side in values.get("renditions") or ())
         return cls(**values)
 
 
@@ -85,8 +97,18 @@ def _builtin(vcodec: VideoCodec, resolution: str) -> Template:
     )
 
 
-BUILTIN_TEMPLATES: tuple[Template, ...] = tuple(
-    _builtin(codec, resolution) for codec in VideoCodec for resolution in _BUILTIN_RESOLUTIONS
+HLS_LADDER = Template(
+    template_id="builtin-HLS-264-ladder",
+    name="HLS_264_ladder",
+    resolution="1080p",
+    format=ContainerFormat.HLS,
+    renditions=(1080, 720, 360),
+    description="HLS adaptive ladder: 1080p, 720p and 360p H.264 renditions (never upscaled), AAC audio",
+    template_type=TemplateType.BUILT_IN,
+)
+BUILTIN_TEMPLATES: tuple[Template, ...] = (
+    *(_builtin(codec, resolution) for codec in VideoCodec for resolution in _BUILTIN_RESOLUTIONS),
+    HLS_LADDER,
 )
 _BY_NAME = {t.name: t for t in BUILTIN_TEMPLATES}
 _BY_ID = {t.template_id: t for t in BUILTIN_TEMPLATES}

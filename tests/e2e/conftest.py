@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,12 +79,14 @@ class Local:
         return self.client.wait(task_id, interval=0.1, timeout=300)
 
 
-@pytest.fixture(scope="session")
-def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
-    ready_file = tmp_path_factory.mktemp("local") / "ready.json"
+@contextmanager
+def start_local(folder: Path, extra_environment: dict[str, str] | None = None) -> Iterator[Local]:
+    """Local mode in its own process, as a user starts it; stopped with Ctrl-C, which must exit cleanly."""
+    ready_file = folder / "ready.json"
     log_path = ready_file.with_name("local.log")
     aws_port = _free_port()
     environment = {**os.environ, "PYTHONPATH": f"{ROOT / 'functions'}:{ROOT}", "POWERTOOLS_LOG_LEVEL": "WARNING"}
+    environment.update(extra_environment or {})
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [
@@ -125,6 +128,12 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
         process.kill()
         raise
     assert code == 0, log_path.read_text()[-3000:]
+
+
+@pytest.fixture(scope="session")
+def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
+    with start_local(tmp_path_factory.mktemp("local")) as started:
+        yield started
 
 
 @pytest.fixture(scope="session")

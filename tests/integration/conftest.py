@@ -1,16 +1,11 @@
 """moto in-process: the task table, the buckets and a state machine, as the handlers expect them."""
 
-import http.server
 import json
 import os
 import socket
-import ssl
-import subprocess
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
@@ -20,6 +15,7 @@ from mypy_boto3_s3 import S3Client
 from mypy_boto3_stepfunctions import SFNClient
 
 from localmode.media import generate_clip
+from tests.https_site import serve_https
 from transcoder.auth import keys
 from transcoder.auth.keys import AccessKeyModel
 from transcoder.auth.nonces import NonceModel
@@ -129,46 +125,5 @@ def https_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
     """A local HTTPS server with a self-signed certificate for 127.0.0.1, serving one clip."""
     folder = tmp_path_factory.mktemp("https")
     generate_clip(str(folder / "clip.mp4"), seconds=1, size="320x240", rate=25)
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"),
-            *("-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)),
-        ],
-        check=True,
-        capture_output=True,
-    )
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        """Serves the folder; `/redirect?to=<url>` answers 302 to that URL; `/truncated` breaks off."""
-
-        def __init__(self, *args: object, **kwargs: object) -> None:
-            super().__init__(*args, directory=str(folder), **kwargs)  # type: ignore[arg-type]
-
-        def do_GET(self) -> None:
-            parts = urlsplit(self.path)
-            if parts.path == "/truncated":  # promises a megabyte, sends 10 bytes, hangs up
-                self.send_response(200)
-                self.send_header("Content-Length", "1000000")
-                self.end_headers()
-                self.wfile.write(b"0123456789")
-                self.close_connection = True
-                return
-            if parts.path == "/redirect":
-                self.send_response(302)
-                self.send_header("Location", parse_qs(parts.query)["to"][0])
-                self.end_headers()
-                return
-            super().do_GET()
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"https://127.0.0.1:{server.server_address[1]}", cert
-    server.shutdown()
+    with serve_https(folder) as site:
+        yield site

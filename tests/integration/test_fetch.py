@@ -22,6 +22,8 @@ from transcoder.locations import S3Location
         ("https://user:secret@example.com/a.mp4", "credentials"),
         ("https:///a.mp4", "no host"),
         ("https://example.com:99999/a.mp4", "port"),
+        ("https://[::1/a.mp4", "malformed"),
+        ("https://[zz]/a.mp4", "malformed"),
     ],
 )
 def test_urls_refused_before_any_connection(url: str, needle: str) -> None:
@@ -109,7 +111,7 @@ def test_https_input_through_the_pipeline(aws: Aws, trusted: str, https_site: tu
     )
 
 
-@pytest.mark.parametrize("url", ["http://example.com/a.mp4", "https://u:p@example.com/a.mp4"])
+@pytest.mark.parametrize("url", ["http://example.com/a.mp4", "https://u:p@example.com/a.mp4", "https://[::1/a.mp4"])
 def test_create_task_refuses_bad_https_urls(aws: Aws, url: str) -> None:
     status, body = _call("POST", "/api/create_task", {**VALID, "input": url})
     assert (status, body["code"]) == (400, 1002)

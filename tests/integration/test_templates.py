@@ -41,8 +41,8 @@ def test_add_query_update_list_delete(aws: Aws) -> None:
 
     _, body = _call("GET", "/api/list_template")
     names = [t["name"] for t in body["data"]["list"]]
-    assert body["data"]["num"] == len(names) == 11
-    assert "MP4_264_360p" in names and CUSTOM["name"] in names
+    assert body["data"]["num"] == len(names) == 12, "11 built-ins (10 MP4 and the HLS ladder) and the custom one"
+    assert "MP4_264_360p" in names and "HLS_264_ladder" in names and CUSTOM["name"] in names
 
     status, body = _call("DELETE", "/api/del_template", {"name": CUSTOM["name"]})
     assert (status, body["code"], body["data"]) == (200, 0, None)

@@ -10,6 +10,7 @@ EXPECTED = {
     "InputNotDecodable": 2002,
     "InputOverLimits": 2003,
     "NoVideoStream": 2004,
+    "LogoNotUsable": 2005,
     "TranscodeFailed": 3001,
     "TranscodeTimedOut": 3002,
     "OutputWriteFailed": 4001,

@@ -1,4 +1,4 @@
-"""Template requests: each field of api.md validated, combinations checked, logo refused for now."""
+"""Template requests: each field of api.md validated, combinations checked (logo fields: test_logo_template.py)."""
 
 from typing import Any
 
@@ -62,7 +62,6 @@ def test_resolutions_accepted(resolution: str) -> None:
         ({"hls_seg_time": 5}, 1002, "hls_seg_time"),
         ({"format": "hls", "hls_seg_time": 0}, 1002, "hls_seg_time"),
         ({"format": "flv", "vcodec": "h265"}, 1002, "flv"),
-        ({"logo_path": "https://example.com/logo.png"}, 1002, "not supported yet"),
         ({"logo_size": "big"}, 1002, "logo_size"),
         ({"logo_offset": "10,10"}, 1002, "logo_offset"),
         ({"name": "bad name with spaces"}, 1002, "name"),

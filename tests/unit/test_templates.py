@@ -42,9 +42,13 @@ def test_builtin_exists_with_contract_id_and_name(template_id: str, name: str, v
     assert 1 <= by_name.quality <= 10
 
 
+# api.md's "plus an HLS adaptive ladder (ext)".
+LADDER = ("builtin-HLS-264-ladder", "HLS_264_ladder")
+
+
 def test_builtin_set_is_exactly_the_contract_set() -> None:
     assert sorted((t.template_id, t.name) for t in BUILTIN_TEMPLATES) == sorted(
-        (template_id, name) for template_id, name, _, _ in EXPECTED_BUILTINS
+        [*((template_id, name) for template_id, name, _, _ in EXPECTED_BUILTINS), LADDER]
     )
     assert len({t.template_id for t in BUILTIN_TEMPLATES}) == len(BUILTIN_TEMPLATES)
 
@@ -110,6 +114,10 @@ def test_to_dict_fields() -> None:
         "template_type": "custom",
         "gop_seconds": None,
         "hls_seg_time": None,
+        "logo_path": None,
+        "logo_size": None,
+        "logo_offset": None,
+        "renditions": [],
     }
 
 
@@ -129,3 +137,17 @@ def test_from_dict_rejects_unknown_codec() -> None:
 
 def test_extension() -> None:
     assert _custom().extension == ".mp4"
+
+
+def test_hls_ladder_builtin() -> None:
+    ladder = find_builtin(name=LADDER[1])
+    assert ladder is not None
+    assert ladder is find_builtin(template_id=LADDER[0])
+    assert (ladder.format, ladder.vcodec, ladder.renditions, ladder.extension) == (
+        ContainerFormat.HLS,
+        VideoCodec.H264,
+        (1080, 720, 360),
+        ".m3u8",
+    )
+    assert ladder.template_type is TemplateType.BUILT_IN
+    assert ladder.to_dict()["renditions"] == [1080, 720, 360]

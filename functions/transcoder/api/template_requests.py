@@ -5,11 +5,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator, model_validator
 
+from transcoder import fetch
+from transcoder.locations import parse_s3_url
+from transcoder.settings import settings
 from transcoder.templates import ContainerFormat, Template, TemplateType, VideoCodec
 
 SHORT_SIDES = ("360p", "480p", "540p", "720p", "1080p", "1440p", "2160p")
 _BOX = re.compile(r"^(\d{2,4})x(\d{2,4})$")
-_OFFSET = re.compile(r"^x=\d{1,4}:y=\d{1,4}$")
+_OFFSET = re.compile(r"^x=(\d{1,4}):y=(\d{1,4})$")
+LOGO_SIDES = (2, 4096)
+LOGO_MAX_OFFSET = 7680
+LOGO_URL_MAX_LENGTH = 2048
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
@@ -39,9 +45,9 @@ class TemplateFields(BaseModel):
     video_bitrate: StrictInt | None = Field(default=None, ge=64, le=100_000)
     gop_seconds: float | None = Field(default=None, gt=0, le=20)
     hls_seg_time: StrictInt | None = Field(default=None, ge=1, le=60)
-    logo_path: StrictStr | None = None
-    logo_size: StrictStr | None = None
-    logo_offset: StrictStr | None = None
+    logo_path: StrictStr | None = Field(default=None, max_length=LOGO_URL_MAX_LENGTH)
+    logo_size: StrictStr | None = Field(default=None, max_length=16)
+    logo_offset: StrictStr | None = Field(default=None, max_length=16)
 
     @field_validator("resolution")
     @classmethod
@@ -51,23 +57,43 @@ class TemplateFields(BaseModel):
     @field_validator("logo_size")
     @classmethod
     def _logo_size(cls, value: str | None) -> str | None:
-        if value is not None and not _BOX.match(value):
-            raise ValueError("must be WxH")
-        return value
+        if not value:
+            return None
+        low, high = LOGO_SIDES
+        box = re.match(r"^(\d{1,4})x(\d{1,4})$", value)
+        if not box or not all(low <= int(side) <= high for side in box.groups()):
+            raise ValueError(f"must be WxH, {low} to {high} pixels each")
+        return f"{int(box.group(1))}x{int(box.group(2))}"
 
     @field_validator("logo_offset")
     @classmethod
     def _logo_offset(cls, value: str | None) -> str | None:
-        if value is not None and not _OFFSET.match(value):
-            raise ValueError("must be x=N:y=N")
-        return value
+        if not value:
+            return None
+        offset = _OFFSET.match(value)
+        if not offset or not all(int(n) <= LOGO_MAX_OFFSET for n in offset.groups()):
+            raise ValueError(f"must be x=N:y=N, 0 to {LOGO_MAX_OFFSET} each")
+        return f"x={int(offset.group(1))}:y={int(offset.group(2))}"
 
     @field_validator("logo_path")
     @classmethod
     def _logo_path(cls, value: str | None) -> str | None:
-        if value:
-            # Accepting a watermark and not drawing it would be worse than saying so.
-            raise ValueError("logo watermarks are not supported yet")
+        if not value:
+            return None
+        # urlsplit drops tabs, newlines and leading spaces: the URL fetched would differ from the one given.
+        if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in value):
+            raise ValueError("must not contain spaces or control characters")
+        if value.startswith("s3://"):
+            bucket = parse_s3_url(value).bucket  # its ValueError says what is wrong
+            readable = settings().readable_buckets
+            if bucket not in readable:
+                allowed = ", ".join(sorted(readable))
+                raise ValueError(f"bucket {bucket!r} is not readable by this service (use: {allowed})")
+            return value
+        try:
+            fetch.check_url(value, subject="logo")
+        except fetch.RefusedInput as exc:
+            raise ValueError(str(exc).removeprefix("logo URL ").replace("https://", "https:// or s3://")) from exc
         return value
 
     @model_validator(mode="after")
@@ -76,6 +102,9 @@ class TemplateFields(BaseModel):
             raise ValueError("vcodec: flv carries h264 only")
         if self.hls_seg_time is not None and self.format != "hls":
             raise ValueError("hls_seg_time: only for format hls")
+        for field in ("logo_size", "logo_offset"):
+            if getattr(self, field) is not None and self.logo_path is None:
+                raise ValueError(f"{field}: only with logo_path")
         return self
 
     def to_template(self, *, template_id: str, name: str) -> Template:
@@ -93,6 +122,9 @@ class TemplateFields(BaseModel):
             description=self.description,
             gop_seconds=self.gop_seconds,
             hls_seg_time=self.hls_seg_time,
+            logo_path=self.logo_path,
+            logo_size=self.logo_size,
+            logo_offset=self.logo_offset,
             template_type=TemplateType.CUSTOM,
         )
 

@@ -22,8 +22,9 @@ def run_encode(
     duration: float,
     timeout_seconds: float,
     on_progress: ProgressCallback | None = None,
+    logo: str | None = None,
 ) -> None:
-    command = plan.command(ffmpeg_path(), source, destination)
+    command = plan.command(ffmpeg_path(), source, destination, logo)
     # `-progress pipe:1` prints key=value lines; out_time_us tells how far the encode is.
     command[1:1] = ["-progress", "pipe:1", "-nostats", "-loglevel", "error"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -51,5 +52,7 @@ def run_encode(
     if returncode != 0:
         if timed_out.is_set():
             raise TranscodeTimedOut(f"transcoding did not finish within {timeout_seconds:.0f} s")
-        detail = redact(" ".join(line.strip() for line in stderr_tail if line.strip()), source)[-400:]
+        detail = redact(" ".join(line.strip() for line in stderr_tail if line.strip()), source)
+        # The logo's URL is presigned too: its signature must not reach the task's message either.
+        detail = (detail.replace(logo, "logo") if logo else detail)[-400:]
         raise TranscodeFailed(f"ffmpeg exited with code {returncode}: {detail or 'no error output'}")

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from transcoder.media.info import MediaInfo, VideoStream
+from transcoder.media.ladder import Rendition, ladder_rates, ladder_selection, plan_renditions, var_stream_map
 from transcoder.media.sources import reader_options
 from transcoder.templates import DEFAULT_AUDIO_BITRATE_KBPS, ContainerFormat, Template, VideoCodec
 
@@ -22,6 +23,9 @@ _CRF_AT_QUALITY_5 = {VideoCodec.H264: 23, VideoCodec.H265: 28}
 _ENCODERS = {VideoCodec.H264: "libx264", VideoCodec.H265: "libx265"}
 PRESET = "veryfast"
 DEFAULT_HLS_SEGMENT_SECONDS = 6
+DEFAULT_LOGO_OFFSET = (10, 10)
+_LOGO_SIZE = re.compile(r"^([1-9]\d{0,3})x([1-9]\d{0,3})$")
+_LOGO_OFFSET = re.compile(r"^x=(\d{1,4}):y=(\d{1,4})$")
 
 
 @dataclass(frozen=True)
@@ -34,16 +38,34 @@ class EncodePlan:
     """Everything after the input: stream selection, filters, codecs, container."""
     segmented: bool = False
     """HLS: the destination is a playlist, with segments named after it in the same folder."""
+    logo_input: tuple[int, int] | None = None
+    """(width, height) of the raw RGBA logo read as the second input, when the template draws one."""
+    variant_names: tuple[str, ...] = ()
+    """HLS ladder: the destination is the master playlist; each variant's files carry its name."""
 
-    def command(self, ffmpeg: str, source: str, destination: str) -> list[str]:
+    def command(self, ffmpeg: str, source: str, destination: str, logo: str | None = None) -> list[str]:
         output_args = list(self.output_args)
         if self.segmented:
             stem = os.path.splitext(destination)[0]
-            output_args += ["-hls_segment_filename", f"{stem}_%05d.ts"]
+            if self.variant_names:
+                # %v is each variant's name; the master playlist goes beside them, named as the output.
+                output_args += ["-master_pl_name", os.path.basename(destination)]
+                output_args += ["-hls_segment_filename", f"{stem}_%v_%05d.ts"]
+                destination = f"{stem}_%v.m3u8"
+            else:
+                output_args += ["-hls_segment_filename", f"{stem}_%05d.ts"]
+        if (logo is None) != (self.logo_input is None):
+            raise ValueError("a logo input is needed exactly when the plan draws a logo")
+        logo_args: list[str] = []
+        if logo is not None and self.logo_input is not None:
+            width, height = self.logo_input
+            # Raw pixels of a size we decoded ourselves: ffmpeg has nothing to guess or parse.
+            raw = ["-f", "rawvideo", "-pixel_format", "rgba", "-video_size", f"{width}x{height}"]
+            logo_args = [*reader_options(logo), *raw, "-i", logo]
         return [
             *(ffmpeg, "-hide_banner", "-nostdin", "-y"),
             *reader_options(source),
-            *("-i", source, *output_args, destination),
+            *("-i", source, *logo_args, *output_args, destination),
         ]
 
 
@@ -70,20 +92,66 @@ def crf_for(template: Template) -> int:
     return _CRF_AT_QUALITY_5[template.vcodec] - 2 * (template.quality - 5)
 
 
-def plan_encode(template: Template, media: MediaInfo) -> EncodePlan:
+def logo_placement(template: Template, logo_input: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(width, height, x, y) of the logo in the output, as integers parsed from the validated fields."""
+    width, height = logo_input
+    if template.logo_size:
+        size = _LOGO_SIZE.match(template.logo_size)
+        if not size:
+            raise ValueError(f"logo_size {template.logo_size!r} is not WxH")
+        width, height = int(size.group(1)), int(size.group(2))
+    x, y = DEFAULT_LOGO_OFFSET
+    if template.logo_offset:
+        offset = _LOGO_OFFSET.match(template.logo_offset)
+        if not offset:
+            raise ValueError(f"logo_offset {template.logo_offset!r} is not x=N:y=N")
+        x, y = int(offset.group(1)), int(offset.group(2))
+    return width, height, x, y
+
+
+def _video_selection(video_filters: list[str], template: Template, logo_input: tuple[int, int] | None) -> list[str]:
+    """`-map`/`-vf` for the source's video, or a filter graph that also draws the logo over it."""
+    if logo_input is None:
+        return ["-map", "0:V:0", "-vf", ",".join(video_filters)]
+    width, height, x, y = logo_placement(template, logo_input)
+    graph = f"[0:V:0]{','.join(video_filters)}[base];"
+    logo = "[1:v:0]"
+    if (width, height) != logo_input:
+        graph += f"{logo}scale={width}:{height}[logo];"
+        logo = "[logo]"
+    # The logo is one frame: overlay repeats it to the end (eof_action=repeat), so the output keeps
+    # the source's frames, and the source stays the main input, so its timing drives the output.
+    graph += f"[base]{logo}overlay=x={x}:y={y}:eof_action=repeat:repeatlast=1[video]"
+    return ["-filter_complex", graph, "-map", "[video]"]
+
+
+def plan_encode(template: Template, media: MediaInfo, logo_input: tuple[int, int] | None = None) -> EncodePlan:
+    """`logo_input`: (width, height) of the staged logo; required exactly when the template has a logo."""
     if media.video is None:
         raise ValueError("a source without a video stream cannot be planned")
-    width, height = output_size(media.video, template.resolution)
+    if (template.logo_path is None) != (logo_input is None):
+        raise ValueError("a template with logo_path needs its staged logo, and only then")
     fps = template.framerate or media.video.fps
-    video_filters = [f"scale={width}:{height}", "setsar=1"]
+    rate_filters = []
     if template.framerate and not math.isclose(template.framerate, media.video.fps, rel_tol=1e-3):
-        video_filters.append(f"fps={template.framerate:g}")
-
-    args = ["-map", "0:V:0"]
-    if media.audio is not None:
-        args += ["-map", "0:a:0"]
-    args += ["-vf", ",".join(video_filters), "-c:v", _ENCODERS[template.vcodec], "-preset", PRESET]
-    if template.video_bitrate:
+        rate_filters.append(f"fps={template.framerate:g}")
+    renditions: list[Rendition] = []
+    if template.renditions:
+        if logo_input is not None or template.format is not ContainerFormat.HLS:
+            raise ValueError("a ladder is an HLS template without a logo")
+        sizes = [output_size(media.video, f"{side}p") for side in template.renditions]
+        renditions = plan_renditions(sizes)
+        width, height = renditions[0].width, renditions[0].height
+        args = ladder_selection(renditions, rate_filters, has_audio=media.audio is not None)
+    else:
+        width, height = output_size(media.video, template.resolution)
+        args = _video_selection([f"scale={width}:{height}", "setsar=1", *rate_filters], template, logo_input)
+        if media.audio is not None:
+            args += ["-map", "0:a:0"]
+    args += ["-c:v", _ENCODERS[template.vcodec], "-preset", PRESET]
+    if renditions:
+        args += ladder_rates(renditions)
+    elif template.video_bitrate:
         kbps = template.video_bitrate
         args += ["-b:v", f"{kbps}k", "-maxrate", f"{int(kbps * 1.2)}k", "-bufsize", f"{kbps * 2}k"]
     else:
@@ -105,6 +173,8 @@ def plan_encode(template: Template, media: MediaInfo) -> EncodePlan:
             args += ["-ac", "2"]
     args += ["-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1"]
     args += _container_args(template)
+    if renditions:
+        args += var_stream_map(renditions, has_audio=media.audio is not None)
     return EncodePlan(
         width=width,
         height=height,
@@ -112,6 +182,8 @@ def plan_encode(template: Template, media: MediaInfo) -> EncodePlan:
         has_audio=media.audio is not None,
         output_args=args,
         segmented=template.format is ContainerFormat.HLS,
+        logo_input=logo_input,
+        variant_names=tuple(r.name for r in renditions),
     )
 
 
