@@ -26,6 +26,7 @@ TEST_ENVIRONMENT = {
     "WORK_BUCKET": "test-work",
     "IDEMPOTENCY_TABLE": "test-idempotency",
     "TEMPLATE_TABLE": "test-templates",
+    "STORAGE_TABLE": "test-storages",
     "DEFAULT_TEMPLATE": "MP4_264_720p",
     "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:test-pipeline",
     "FFMPEG_PATH": _FFMPEG,

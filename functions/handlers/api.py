@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from handlers import template_routes
+from handlers import storage_routes, template_routes
 from handlers.account import ACCOUNT_KEY, account_of
 from transcoder import repository, tasks
 from transcoder.api.envelope import ApiCode, ApiError, envelope
@@ -37,6 +37,7 @@ from transcoder.summary import summarize
 logger = Logger()
 app = APIGatewayRestResolver(enable_validation=True)
 app.include_router(template_routes.router)
+app.include_router(storage_routes.router)
 
 
 def _request_id() -> str:
@@ -76,6 +77,7 @@ def _create(fields: dict[str, Any]) -> dict[str, Any]:
             template_name=fields["template_name"],
             template_id=fields["template_id"],
             storage_id=fields["storage_id"],
+            account_id=account_of(app.context),
         )
     except tasks.InvalidParameter as exc:
         raise ApiError(ApiCode.BAD_PARAM, str(exc)) from exc

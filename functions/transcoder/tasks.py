@@ -9,20 +9,21 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import ClientError
 
-from transcoder import fetch, repository, template_store
+from transcoder import fetch, repository, storages, template_store
 from transcoder.errors import INTERNAL_ERROR_CODE, TaskCancelled
 from transcoder.ids import new_task_id
-from transcoder.locations import S3Location, output_key, parse_s3_url
+from transcoder.locations import S3Location, output_key, parse_object_url
 from transcoder.models import DEFAULT_ACCOUNT, TaskModel
 from transcoder.settings import settings
 from transcoder.status import Status, is_terminal
 from transcoder.storage import presign
+from transcoder.storages import Storage
 from transcoder.templates import Template
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
 
-DEFAULT_STORAGE_ID = "default"
+DEFAULT_STORAGE_ID = storages.DEFAULT_STORAGE_ID
 
 
 class InvalidParameter(Exception):
@@ -32,15 +33,6 @@ class InvalidParameter(Exception):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
-
-
-@dataclass(frozen=True)
-class Storage:
-    storage_id: str
-    bucket: str
-    region: str
-    prefix: str = ""
-    region_type: str = "s3"
 
 
 def resolve_template(*, template_name: str | None, template_id: str | None) -> Template:
@@ -59,11 +51,11 @@ def resolve_template(*, template_name: str | None, template_id: str | None) -> T
     raise InvalidParameter("template_name", "either template_name or template_id is required")
 
 
-def resolve_storage(storage_id: str) -> Storage:
-    if storage_id != DEFAULT_STORAGE_ID:
+def resolve_storage(storage_id: str, account_id: str = DEFAULT_ACCOUNT) -> Storage:
+    found = storages.find(account_id, storage_id)
+    if found is None:
         raise InvalidParameter("storage_id", f"storage {storage_id!r} does not exist")
-    config = settings()
-    return Storage(storage_id=DEFAULT_STORAGE_ID, bucket=config.output_bucket, region=config.region)
+    return found
 
 
 @dataclass(frozen=True)
@@ -73,10 +65,24 @@ class HttpsSource:
     url: str
 
 
-Source = S3Location | HttpsSource
+@dataclass(frozen=True)
+class StoredSource:
+    """An object read through one of the account's storages: its endpoint and keys."""
+
+    location: S3Location
+    storage: Storage
+
+    @property
+    def url(self) -> str:
+        return f"{self.storage.type}://{self.location.bucket}/{self.location.key}"
 
 
-def resolve_input(value: str) -> Source:
+Source = S3Location | HttpsSource | StoredSource
+
+
+def resolve_input(value: str, account_id: str = DEFAULT_ACCOUNT) -> Source:
+    """`https://…`; `oss://`/`obs://`/`s3://` of a bucket of one of the account's storages (read with its
+    endpoint and keys); or `s3://` of a bucket this deployment reads (its input bucket and extra buckets)."""
     if value.startswith("https://"):
         try:
             fetch.check_url(value)
@@ -84,9 +90,14 @@ def resolve_input(value: str) -> Source:
             raise InvalidParameter("input", str(exc)) from exc
         return HttpsSource(value)
     try:
-        location = parse_s3_url(value)
+        scheme, location = parse_object_url(value)
     except ValueError as exc:
         raise InvalidParameter("input", str(exc)) from exc
+    through = storages.find_for_input(account_id, scheme, location.bucket)
+    if through is not None:
+        return StoredSource(location, through)
+    if scheme != "s3":
+        raise InvalidParameter("input", f"no {scheme} storage of this account has bucket {location.bucket!r}")
     readable = settings().readable_buckets
     if location.bucket not in readable:
         allowed = ", ".join(sorted(readable))
@@ -101,15 +112,23 @@ def create_task(
     template_name: str | None = None,
     template_id: str | None = None,
     storage_id: str = DEFAULT_STORAGE_ID,
+    account_id: str = DEFAULT_ACCOUNT,
 ) -> TaskModel:
     """Validate, write the task as `pending`, and start its pipeline execution."""
-    source = resolve_input(input_url)
+    source = resolve_input(input_url, account_id)
     template = resolve_template(template_name=template_name, template_id=template_id)
-    return create_task_for(source, output, template, resolve_storage(storage_id), input_text=input_url)
+    storage = resolve_storage(storage_id, account_id)
+    return create_task_for(source, output, template, storage, input_text=input_url, account_id=account_id)
 
 
 def create_task_for(
-    source: Source, output: str, template: Template, storage: Storage, *, input_text: str | None = None
+    source: Source,
+    output: str,
+    template: Template,
+    storage: Storage,
+    *,
+    input_text: str | None = None,
+    account_id: str = DEFAULT_ACCOUNT,
 ) -> TaskModel:
     """The shared "create task" call of the API and of dropped files, once the request is resolved."""
     try:
@@ -117,6 +136,7 @@ def create_task_for(
     except ValueError as exc:
         raise InvalidParameter("output", str(exc)) from exc
     task = _new_task(source, input_text, output, storage, template_id=template.template_id, template_name=template.name)
+    task.account_id = account_id
     task.objkey = objkey
     task.template = template.to_dict()
     repository.insert(task)
@@ -153,6 +173,7 @@ def _new_task(
         region_type=storage.region_type,
         template_id=template_id,
         template_name=template_name,
+        input_storage_id=source.storage.storage_id if isinstance(source, StoredSource) else "",
     )
 
 
@@ -162,12 +183,12 @@ def _sfn() -> "SFNClient":
 
 
 def start_pipeline(task: TaskModel, source: Source, destination: S3Location, template: Template) -> None:
+    # Storages travel by id, never with their keys: each step looks the keys up itself.
     execution_input = {
         "task_id": task.task_id,
-        "input": {"url": source.url}
-        if isinstance(source, HttpsSource)
-        else {"bucket": source.bucket, "key": source.key},
-        "destination": {"bucket": destination.bucket, "key": destination.key},
+        "account_id": task.account_id,
+        "input": _input_payload(source),
+        "destination": {"bucket": destination.bucket, "key": destination.key, "storage_id": task.storage_id},
         "template": template.to_dict(),
     }
     try:
@@ -187,6 +208,14 @@ def start_pipeline(task: TaskModel, source: Source, destination: S3Location, tem
             err_message="internal error: the transcoding pipeline could not be started",
         )
         raise
+
+
+def _input_payload(source: Source) -> dict[str, str]:
+    if isinstance(source, HttpsSource):
+        return {"url": source.url}
+    if isinstance(source, StoredSource):
+        return {"bucket": source.location.bucket, "key": source.location.key, "storage_id": source.storage.storage_id}
+    return {"bucket": source.bucket, "key": source.key}
 
 
 _PUBLIC_FIELDS = (
@@ -209,18 +238,23 @@ def task_view(task: TaskModel) -> dict[str, Any]:
     for name in ("src_bitrate", "dst_bitrate", "duration"):
         view[name] = float(view[name] or 0)
     expiry = settings().presign_expiry_seconds
-    view["input_url"] = _input_url(task.input, expiry)
+    view["input_url"] = _input_url(task, expiry)
+    output = storages.find(task.account_id, task.storage_id) if task.status == Status.SUCCESS.value else None
     view["output_url"] = (
-        presign(S3Location(task.bucket, task.objkey), expiry) if task.status == Status.SUCCESS.value else ""
+        presign(S3Location(task.bucket, task.objkey), expiry, client=storages.s3_client_of(output)) if output else ""
     )
     return view
 
 
-def _input_url(input_url: str, expiry: int) -> str:
+def _input_url(task: TaskModel, expiry: int) -> str:
+    """Signed with the storage the input is read through, or this deployment's for its own buckets."""
     try:
-        location = parse_s3_url(input_url)
+        _, location = parse_object_url(task.input)
     except ValueError:
         return ""
+    if task.input_storage_id:
+        through = storages.find(task.account_id, task.input_storage_id)
+        return presign(location, expiry, client=storages.s3_client_of(through)) if through else ""
     return presign(location, expiry) if location.bucket in settings().readable_buckets else ""
 
 

@@ -22,6 +22,7 @@ from mypy_boto3_stepfunctions import SFNClient
 from localmode.media import generate_clip
 from transcoder.models import TaskModel
 from transcoder.settings import settings
+from transcoder.storages import StorageModel
 from transcoder.template_store import TemplateModel
 
 _PASS_MACHINE = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
@@ -55,7 +56,9 @@ def _forget_clients() -> None:
     """Clients are cached per process, as in Lambda; each test gets fresh ones for the reset server."""
     import sys
 
-    from transcoder import storage, tasks
+    from aws_lambda_powertools.utilities import parameters
+
+    from transcoder import storage, storage_secrets, storages, tasks
 
     # Powertools' idempotency layers make their client when a handler module is imported, which
     # test collection may do before any endpoint is set.
@@ -68,6 +71,12 @@ def _forget_clients() -> None:
     tasks._sfn.cache_clear()
     TaskModel._connection = None
     TemplateModel._connection = None
+    StorageModel._connection = None
+    storages.forget_clients()
+    storage_secrets._client.cache_clear()
+    parameters.clear_caches()
+    # Powertools keeps one Secrets Manager client per process: a fresh one for the reset server.
+    parameters.base.DEFAULT_PROVIDERS.clear()
 
 
 @pytest.fixture
@@ -76,6 +85,7 @@ def aws(moto_server: str) -> Iterator[Aws]:
     _forget_clients()
     TaskModel.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
     TemplateModel.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+    StorageModel.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
     boto3.client("dynamodb").create_table(
         TableName=os.environ["IDEMPOTENCY_TABLE"],
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
