@@ -53,7 +53,7 @@ def add_storage(request: AddStorageRequest) -> Response[Any]:
 
 @router.get("/api/query_storage")
 @router.get("/api/storage")
-def query_storage(storage_id: StorageIdParam = None, StorageId: StorageIdParam = None) -> Response[Any]:  # noqa: N803
+def query_storage(storage_id: StorageIdParam = None, StorageId: StorageIdParam = None) -> Response[Any]:
     found = _found(account_of(router.context), storage_id or StorageId)
     return envelope(ApiCode.SUCCESS, found.view(), request_id=_request_id())
 

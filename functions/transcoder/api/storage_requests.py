@@ -19,7 +19,7 @@ MAX_PREFIX_BYTES = 512
 def check_bucket(value: str) -> str:
     """S3's bucket naming rules (OSS and OBS follow the same or stricter ones)."""
     if not _BUCKET.match(value):
-        raise ValueError("must be 3 to 63 lower-case letters, digits, dots or hyphens, starting and ending alphanumeric")
+        raise ValueError("must be 3 to 63 lower-case letters, digits, dots or hyphens, alphanumeric at both ends")
     if ".." in value or ".-" in value or "-." in value:
         raise ValueError("must not contain '..', '.-' or '-.'")
     try:
@@ -109,6 +109,4 @@ class StorageRef(BaseModel):
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    storage_id: StrictStr = Field(
-        min_length=1, max_length=64, validation_alias=AliasChoices("storage_id", "StorageId")
-    )
+    storage_id: StrictStr = Field(min_length=1, max_length=64, validation_alias=AliasChoices("storage_id", "StorageId"))
