@@ -44,6 +44,10 @@ class Storage(constructs.Construct):
         self.template_table.add_global_secondary_index(
             index_name=TEMPLATES_BY_ID, partition_key=_key("template_id"), projection_type=dynamodb.ProjectionType.ALL
         )
+        # Storages: one item per (account, storage); their keys are in Secrets Manager, only the ARN here.
+        self.storage_table = self._table(
+            "Storages", removal, partition_key=_key("account_id"), sort_key=_key("storage_id")
+        )
         # Powertools idempotency records (client_token, drop-a-file); they expire by TTL.
         self.idempotency_table = self._table(
             "Idempotency", cdk.RemovalPolicy.DESTROY, partition_key=_key("id"), time_to_live_attribute="expiration"

@@ -33,6 +33,7 @@ def ids(synthesized: Synthesized) -> dict[str, str]:
         "Tasks": "Storage/Tasks",
         "Idempotency": "Storage/Idempotency",
         "Templates": "Storage/Templates",
+        "Storages": "Storage/Storages",
         "StateMachine": "Pipeline/StateMachine",
         "IngestFunction": "Ingest/Handler/Function",
         "IngestLogs": "Ingest/Handler/Logs",
@@ -216,6 +217,7 @@ def test_two_tables_by_key(synthesized: Synthesized, ids: dict[str, str]) -> Non
         ids["Tasks"]: [("task_id", "HASH")],
         ids["Idempotency"]: [("id", "HASH")],
         ids["Templates"]: [("account_id", "HASH"), ("name", "RANGE")],
+        ids["Storages"]: [("account_id", "HASH"), ("storage_id", "RANGE")],
     }
 
 
