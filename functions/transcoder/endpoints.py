@@ -69,6 +69,8 @@ def check_endpoint(url: str) -> str:
         fetch.resolve(parts.hostname, port)
     except InputNotFound as exc:  # fetch.RefusedInput included: the same address rules as https inputs
         raise RefusedEndpoint(str(exc).replace("input host", "host")) from exc
+    except (UnicodeError, ValueError) as exc:  # a name IDNA cannot encode (empty or overlong labels)
+        raise RefusedEndpoint("has an invalid host name") from exc
     return f"{parts.scheme}://{parts.netloc}"
 
 
