@@ -2,6 +2,7 @@
 
 from typing import Annotated, Any
 
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
@@ -12,6 +13,7 @@ from transcoder.api.envelope import ApiCode, ApiError, envelope
 from transcoder.api.storage_requests import AddStorageRequest, StorageRef
 from transcoder.endpoints import STORAGE_TYPES, Keys
 
+logger = Logger()
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools declares no __init__ types
 
 StorageIdParam = Annotated[str | None, Query(min_length=1, max_length=64)]
@@ -48,6 +50,8 @@ def add_storage(request: AddStorageRequest) -> Response[Any]:
         )
     except storages.DuplicateStorage as exc:
         raise ApiError(ApiCode.DUPLICATED_ENTITY, f"bucket: {exc}") from exc
+    # An audit line: what was added, never its keys (only whether it has some).
+    logger.info("storage added", extra={"storage": added.view()})
     return envelope(ApiCode.SUCCESS, {"storage_id": added.storage_id}, request_id=_request_id())
 
 
@@ -79,4 +83,5 @@ def del_storage(request: StorageRef) -> Response[Any]:
         storages.delete(account_id, found)
     except storages.StorageInUse as exc:
         raise ApiError(ApiCode.OPERATION_FAIL, f"storage_id: {exc}") from exc
+    logger.info("storage deleted", extra={"storage_id": found.storage_id})
     return envelope(ApiCode.SUCCESS, None, request_id=_request_id())
