@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import ClientError
 
-from transcoder import endpoints, fetch, repository, storage, storages
+from transcoder import endpoints, fetch, repository, storage, storage_secrets, storages
 from transcoder.errors import (
     SUCCESS_CODE,
     InputNotDecodable,
@@ -90,6 +90,8 @@ def _client_of(found: storages.Storage, failure: type[TaskError]) -> "S3Client":
         return storages.s3_client_of(found)
     except endpoints.RefusedEndpoint as exc:
         raise failure(f"storage {found.storage_id}: endpoint {exc}") from exc
+    except storage_secrets.SecretUnavailable as exc:
+        raise failure(f"storage {found.storage_id}: {exc}") from exc
 
 
 def _reader(event: dict[str, Any], location: dict[str, Any]) -> "S3Client | None":

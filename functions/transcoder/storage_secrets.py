@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
 from botocore.exceptions import ClientError
 
 from transcoder.endpoints import Keys
@@ -46,12 +47,18 @@ def create(account_id: str, storage_id: str, keys: Keys) -> str:
     return str(response["ARN"])
 
 
+class SecretUnavailable(Exception):
+    """The storage's keys could not be read (deleted or changed outside the service, or access refused)."""
+
+
 def read(secret_arn: str) -> Keys:
     """The keys, cached for a few minutes per execution environment (Powertools parameters)."""
-    value = parameters.get_secret(secret_arn, transform="json", max_age=SECRET_CACHE_SECONDS)
-    if not isinstance(value, dict):
-        raise ValueError("a storage secret must be a JSON object")
-    return Keys(access_key=str(value["storage_ak"]), secret_key=str(value["storage_sk"]))
+    try:
+        value = parameters.get_secret(secret_arn, transform="json", max_age=SECRET_CACHE_SECONDS)
+        return Keys(access_key=str(value["storage_ak"]), secret_key=str(value["storage_sk"]))
+    except (GetParameterError, TransformParameterError, TypeError, KeyError) as exc:
+        # The exception's text is not passed on: it could quote the secret's value.
+        raise SecretUnavailable("the storage's keys could not be read") from exc
 
 
 def delete(secret_arn: str) -> None:

@@ -10,6 +10,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from transcoder import fetch, repository, storages, template_store
+from transcoder.endpoints import RefusedEndpoint
 from transcoder.errors import INTERNAL_ERROR_CODE, TaskCancelled
 from transcoder.ids import new_task_id
 from transcoder.locations import S3Location, output_key, parse_object_url
@@ -17,6 +18,7 @@ from transcoder.models import DEFAULT_ACCOUNT, TaskModel
 from transcoder.settings import settings
 from transcoder.status import Status, is_terminal
 from transcoder.storage import presign
+from transcoder.storage_secrets import SecretUnavailable
 from transcoder.storages import Storage
 from transcoder.templates import Template
 
@@ -240,10 +242,16 @@ def task_view(task: TaskModel) -> dict[str, Any]:
     expiry = settings().presign_expiry_seconds
     view["input_url"] = _input_url(task, expiry)
     output = storages.find(task.account_id, task.storage_id) if task.status == Status.SUCCESS.value else None
-    view["output_url"] = (
-        presign(S3Location(task.bucket, task.objkey), expiry, client=storages.s3_client_of(output)) if output else ""
-    )
+    view["output_url"] = _presign_through(output, S3Location(task.bucket, task.objkey), expiry) if output else ""
     return view
+
+
+def _presign_through(through: Storage, location: S3Location, expiry: int) -> str:
+    """A URL signed with the storage's endpoint and keys; empty when they cannot be used any more."""
+    try:
+        return presign(location, expiry, client=storages.s3_client_of(through))
+    except (RefusedEndpoint, SecretUnavailable):
+        return ""
 
 
 def _input_url(task: TaskModel, expiry: int) -> str:
@@ -254,7 +262,7 @@ def _input_url(task: TaskModel, expiry: int) -> str:
         return ""
     if task.input_storage_id:
         through = storages.find(task.account_id, task.input_storage_id)
-        return presign(location, expiry, client=storages.s3_client_of(through)) if through else ""
+        return _presign_through(through, location, expiry) if through else ""
     return presign(location, expiry) if location.bucket in settings().readable_buckets else ""
 
 

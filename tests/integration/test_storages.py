@@ -227,3 +227,25 @@ def test_storages_belong_to_their_account(aws: Aws) -> None:
         tasks.create_task(input_url="s3://bucket-a/a.mp4", output="a", template_name="MP4_264_360p", account_id="b")
     # The same bucket may be another account's storage too.
     assert storages.add("acct-b", storage_type="s3", region="us-east-1", bucket="bucket-a").storage_id
+
+
+def test_a_secret_removed_outside_the_service(aws: Aws) -> None:
+    """query_task still answers (without the URL) and the pipeline fails with a specific message, never a 500."""
+    from transcoder import errors, pipeline
+
+    storage_id = _add({**OSS, "storage_ak": AK, "storage_sk": SK})
+    task_id = _call(
+        "POST",
+        "/api/create_task",
+        {"input": "oss://partner-media/a.mp4", "output": "a", "template_name": "MP4_264_360p"},
+    )[1]["data"]["task_id"]
+    found = storages.find(DEFAULT_ACCOUNT, storage_id)
+    assert found is not None
+    boto3.client("secretsmanager").delete_secret(SecretId=found.secret_arn, ForceDeleteWithoutRecovery=True)
+    storages.forget_clients()
+    status, body = _call("GET", f"/api/query_task?task_id={task_id}")
+    assert (status, body["code"], body["data"]["input_url"]) == (200, 0, "")
+    event = {"task_id": task_id, "account_id": DEFAULT_ACCOUNT, "input": {"bucket": "partner-media", "key": "a.mp4"}}
+    event["input"]["storage_id"] = storage_id
+    with pytest.raises(errors.InputNotFound, match="keys could not be read"):
+        pipeline.download(event)
