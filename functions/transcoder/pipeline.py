@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from boto3.exceptions import S3UploadFailedError
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from transcoder import endpoints, fetch, repository, storage, storage_secrets, storages
 from transcoder.errors import (
@@ -114,7 +114,13 @@ def download(event: dict[str, Any]) -> dict[str, Any]:
     else:
         source = _location(event["input"])
     reader = None if "url" in event["input"] else _reader(event, event["input"])
-    info = storage.head_input(source, reader)
+    try:
+        info = storage.head_input(source, reader)
+    except BotoCoreError as exc:
+        if reader is None:
+            raise
+        # botocore has retried already; a storage's endpoint that stays unreachable is the user's to fix.
+        raise InputNotFound(f"input {source.url}: the storage's endpoint is not reachable") from exc
     if info.size == 0:
         raise InputNotDecodable(f"input {source.url} is empty (0 bytes)")
     if info.size > config.max_input_bytes:
@@ -231,6 +237,10 @@ def upload(event: dict[str, Any]) -> dict[str, Any]:
                 storage.transfer(source, written, writer)
     except S3UploadFailedError as exc:
         raise OutputWriteFailed(f"output could not be written to {destination.url}: {exc}") from exc
+    except BotoCoreError as exc:
+        if writer is None:
+            raise
+        raise OutputWriteFailed(f"output could not be written to {destination.url}: endpoint not reachable") from exc
     except ClientError as exc:
         if storage.is_transient(exc):
             raise TransientStorageError(f"writing {destination.url}: {storage.error_code(exc)}") from exc

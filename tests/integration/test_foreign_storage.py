@@ -173,3 +173,19 @@ def test_an_untrusted_loopback_endpoint_is_refused(
     event["transcoded"] = pipeline.transcode(event, remaining_seconds=300)
     with pytest.raises(errors.OutputWriteFailed, match="non-public"):
         pipeline.upload(event)
+
+
+def test_an_unreachable_endpoint_fails_the_task_with_its_reason(aws: Aws, trusted_loopback: None) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    storages.add(
+        "acct-gone", storage_type="s3", region="us-east-1", bucket="gone-bucket", endpoint=closed, keys=Keys("A", "B")
+    )
+    task = tasks.create_task(
+        input_url="s3://gone-bucket/a.mp4", output="x", template_name="MP4_264_360p", account_id="acct-gone"
+    )
+    with pytest.raises(errors.InputNotFound, match="not reachable"):
+        pipeline.download(_execution_input(aws, task.task_id))
