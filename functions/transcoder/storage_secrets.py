@@ -9,8 +9,6 @@ from functools import cache
 from typing import Any
 
 import boto3
-from aws_lambda_powertools.utilities import parameters
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
 from botocore.exceptions import ClientError
 
 from transcoder.endpoints import Keys
@@ -53,6 +51,10 @@ class SecretUnavailable(Exception):
 
 def read(secret_arn: str) -> Keys:
     """The keys, cached for a few minutes per execution environment (Powertools parameters)."""
+    # Imported here: only calls that use a storage's keys pay for it, not the API function's cold start.
+    from aws_lambda_powertools.utilities import parameters
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
+
     try:
         value = parameters.get_secret(secret_arn, transform="json", max_age=SECRET_CACHE_SECONDS)
         return Keys(access_key=str(value["storage_ak"]), secret_key=str(value["storage_sk"]))
