@@ -114,6 +114,10 @@ class StorageInUse(Exception):
     pass
 
 
+class ReservedBucket(Exception):
+    """One of the deployment's own buckets, which its roles can read for every account."""
+
+
 def default_storage() -> Storage:
     config = settings()
     return Storage(storage_id=DEFAULT_STORAGE_ID, bucket=config.output_bucket, region=config.region)
@@ -139,6 +143,12 @@ def add(
     builtin = default_storage()
     if (storage_type, endpoint, bucket, prefix.strip("/")) == ("s3", "", builtin.bucket, ""):
         raise DuplicateStorage(f"bucket {bucket!r} is the built-in storage {DEFAULT_STORAGE_ID!r}")
+    config = settings()
+    own_buckets = (config.input_bucket, config.output_bucket, config.work_bucket)
+    if storage_type == "s3" and not endpoint and not keys and bucket in own_buckets:
+        # Through such a storage one account could read another's inputs, work files or outputs with the
+        # service's own roles (query_task presigns with the API function's): only `default` reaches them.
+        raise ReservedBucket(f"{bucket!r} is one of this service's own buckets (use storage {DEFAULT_STORAGE_ID!r})")
     storage_id = STORAGE_ID_PREFIX + new_task_id()
     secret_arn = storage_secrets.create(account_id, storage_id, keys) if keys else ""
     item = StorageModel(

@@ -151,6 +151,14 @@ def test_duplicates_and_the_builtin(aws: Aws) -> None:
     assert _add({**OSS, "prefix": "other"})  # another prefix of the same bucket is another storage
     builtin = {"type": "s3", "region": "us-east-1", "bucket": aws.output_bucket}
     assert _call("POST", "/api/add_storage", builtin)[1]["code"] == 1006
+    # The service's own buckets are reached through `default` only: another storage there would let one
+    # account read another's files with the service's roles.
+    for bucket in (aws.input_bucket, aws.work_bucket, aws.output_bucket):
+        status, body = _call("POST", "/api/add_storage", {**builtin, "bucket": bucket, "prefix": "mine"})
+        assert (status, body["code"]) == (400, 1002), body
+        assert body["msg"].startswith("bad param: bucket:") and "own buckets" in body["msg"]
+    # With keys (another principal's permissions) or another endpoint, the name is just a name.
+    assert _add({**builtin, "bucket": aws.work_bucket, "storage_ak": AK, "storage_sk": SK})
     status, body = _call("DELETE", "/api/del_storage", {"storage_id": "default"})
     assert (status, body["code"]) == (409, 1005)
     assert "built-in" in body["msg"]
