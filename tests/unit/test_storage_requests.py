@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from transcoder import endpoints, storage_secrets
 from transcoder.api.requests import validation_error
 from transcoder.api.storage_requests import AddStorageRequest, StorageRef
+from transcoder.locations import S3Location, parse_object_url, parse_s3_url
 
 VALID: dict[str, Any] = {"type": "s3", "region": "us-east-1", "bucket": "my-bucket"}
 SECRET = "s3cr3t-Value-That-Must-Not-Leak"
@@ -238,3 +239,23 @@ def test_secret_names_are_under_the_prefix() -> None:
     assert storage_secrets.secret_name("acct-1", "sto-x") == "transcoder/storages/acct-1/sto-x"
     with pytest.raises(ValueError):
         storage_secrets.secret_name("../other", "sto-x")
+
+
+@pytest.mark.parametrize(
+    ("url", "scheme", "bucket", "key"),
+    [
+        ("oss://media/raw/clip.mp4", "oss", "media", "raw/clip.mp4"),
+        ("obs://my.bucket/a b.mp4", "obs", "my.bucket", "a b.mp4"),
+        ("s3://foreignbucket/clip.mp4", "s3", "foreignbucket", "clip.mp4"),
+    ],
+)
+def test_object_urls_of_every_storage_type(url: str, scheme: str, bucket: str, key: str) -> None:
+    assert parse_object_url(url) == (scheme, S3Location(bucket, key))
+
+
+@pytest.mark.parametrize("url", ["gs://media/a.mp4", "oss://Media/a.mp4", "obs://media/", "oss://media/a\n.mp4"])
+def test_malformed_object_urls(url: str) -> None:
+    with pytest.raises(ValueError):
+        parse_object_url(url)
+    with pytest.raises(ValueError, match="s3://bucket/key"):
+        parse_s3_url("oss://media/a.mp4")  # where only s3:// is meant, the others stay refused
