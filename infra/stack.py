@@ -29,6 +29,7 @@ class TranscoderStack(cdk.Stack):
             "TRUSTED_INPUT_NETWORKS": ",".join(settings.trusted_input_networks),
             "IDEMPOTENCY_TABLE": self.storage.idempotency_table.table_name,
             "TEMPLATE_TABLE": self.storage.template_table.table_name,
+            "STORAGE_TABLE": self.storage.storage_table.table_name,
         }
         self.workers = Workers(self, "Workers", settings=settings, storage=self.storage, environment=environment)
         self.pipeline = Pipeline(self, "Pipeline", settings=settings, workers=self.workers)

@@ -52,8 +52,12 @@ class LocalStack:
         self.local_template = LocalTemplate(synthesize(), endpoint_url=self.emulator.endpoint_url)
         self.emulator.start()
         self.environment = self.emulator.provision(self.local_template)
+        # The operator's own networks (e.g. a local S3-compatible endpoint of a storage) win over the template's.
+        trusted = os.environ.get("TRUSTED_INPUT_NETWORKS")
         # Handlers read their settings from the environment, as on Lambda.
         os.environ.update(self.environment)
+        if trusted:
+            os.environ["TRUSTED_INPUT_NETWORKS"] = trusted
         self.access_key = _local_access_key()
         if self.log_level:
             os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level

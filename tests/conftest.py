@@ -28,6 +28,7 @@ TEST_ENVIRONMENT = {
     "TEMPLATE_TABLE": "test-templates",
     "KEYS_TABLE": "test-keys",
     "NONCE_TABLE": "test-nonces",
+    "STORAGE_TABLE": "test-storages",
     "DEFAULT_TEMPLATE": "MP4_264_720p",
     "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:test-pipeline",
     "FFMPEG_PATH": _FFMPEG,

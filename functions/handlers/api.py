@@ -26,7 +26,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from handlers import template_routes
+from handlers import storage_routes, template_routes
 from handlers.account import ACCESS_KEY_ID_KEY, ACCOUNT_KEY, account_of
 from transcoder import repository, tasks
 from transcoder.api.envelope import ApiCode, ApiError, envelope
@@ -41,6 +41,7 @@ from transcoder.summary import summarize
 logger = Logger()
 app = APIGatewayRestResolver(enable_validation=True)
 app.include_router(template_routes.router)
+app.include_router(storage_routes.router)
 
 
 def _request_id() -> str:

@@ -12,6 +12,7 @@ from transcoder import template_store
 from transcoder.api.envelope import ApiCode, ApiError, envelope
 from transcoder.api.requests import validation_error
 from transcoder.api.template_requests import AddTemplateRequest, TemplateFields, TemplateRef, UpdateTemplateRequest
+from transcoder.models import DEFAULT_ACCOUNT
 from transcoder.templates import Template, TemplateType
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools declares no __init__ types
@@ -36,9 +37,17 @@ def _custom(template: Template, action: str) -> Template:
     return template
 
 
+def _readable_logo(template: Template) -> Template:
+    """s3:// logos come from the deployment's own buckets, which only its own account may read."""
+    own_bucket_logo = bool(template.logo_path and template.logo_path.startswith("s3://"))
+    if own_bucket_logo and account_of(router.context) != DEFAULT_ACCOUNT:
+        raise ApiError(ApiCode.BAD_PARAM, "logo_path: s3:// logos are the deployment's own; use an https:// URL")
+    return template
+
+
 @router.post("/api/add_template")
 def add_template(request: AddTemplateRequest) -> Response[Any]:
-    template = request.to_template(template_id=template_store.new_template_id(), name=request.name)
+    template = _readable_logo(request.to_template(template_id=template_store.new_template_id(), name=request.name))
     try:
         template_store.add(template, account_id=account_of(router.context))
     except template_store.DuplicateName as exc:
@@ -62,7 +71,7 @@ def update_template(request: UpdateTemplateRequest) -> Response[Any]:
         fields = TemplateFields(**merged)
     except ValidationError as exc:
         raise validation_error(exc.errors()) from exc
-    updated = fields.to_template(template_id=current.template_id, name=current.name)
+    updated = _readable_logo(fields.to_template(template_id=current.template_id, name=current.name))
     template_store.replace(updated, account_id=account_of(router.context))
     return envelope(ApiCode.SUCCESS, updated.to_dict(), request_id=_request_id())
 

@@ -95,7 +95,7 @@ def route(key: str, default_template: str) -> Route:
 def create_task_for_drop(dropped: DroppedObject) -> TaskModel:
     """The same "create task" call the API makes; a key that cannot be served ends as a failed task."""
     source = S3Location(dropped.bucket, dropped.key)
-    storage = tasks.resolve_storage(tasks.DEFAULT_STORAGE_ID)
+    storage = tasks.resolve_storage(tasks.DEFAULT_STORAGE_ID, DROP_ACCOUNT)
     where = route(dropped.key, settings().default_template)
     try:
         check_key(dropped.key)

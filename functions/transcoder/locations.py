@@ -20,13 +20,22 @@ class S3Location:
 
 def parse_s3_url(value: str) -> S3Location:
     """Parse `s3://bucket/key`; raises ValueError saying what is wrong."""
+    return parse_object_url(value, ("s3",))[1]
+
+
+OBJECT_SCHEMES = ("s3", "oss", "obs")
+"""`oss://` and `obs://` name objects of Alibaba OSS and Huawei OBS, reached through a storage."""
+
+
+def parse_object_url(value: str, schemes: tuple[str, ...] = OBJECT_SCHEMES) -> tuple[str, S3Location]:
+    """(scheme, location) of `<scheme>://bucket/key`; raises ValueError saying what is wrong."""
     # urlsplit silently drops tabs and newlines, and leading control characters and spaces:
     # refuse them here, or the key read would differ from the key given.
     if _has_control_characters(value) or value != value.lstrip():
         raise ValueError("contains control characters or leading spaces")
     parts = urlsplit(value)
-    if parts.scheme != "s3":
-        raise ValueError("must be an s3://bucket/key URL")
+    if parts.scheme not in schemes:
+        raise ValueError("must be an " + " or ".join(f"{scheme}://bucket/key" for scheme in schemes) + " URL")
     if "?" in value or "#" in value:
         raise ValueError("must not carry a query or fragment")
     bucket = parts.netloc
@@ -34,7 +43,7 @@ def parse_s3_url(value: str) -> S3Location:
         raise ValueError(f"bucket {bucket!r} is not a valid bucket name")
     key = parts.path.removeprefix("/")
     check_key(key)
-    return S3Location(bucket, key)
+    return parts.scheme, S3Location(bucket, key)
 
 
 def _has_control_characters(text: str) -> bool:

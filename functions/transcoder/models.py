@@ -40,6 +40,8 @@ class TaskModel(Model):
     output = UnicodeAttribute()
     objkey = UnicodeAttribute()
     storage_id = UnicodeAttribute(default="default")
+    input_storage_id = UnicodeAttribute(default="")
+    """The storage an `oss://`, `obs://` or foreign `s3://` input is read through; empty otherwise."""
     bucket = UnicodeAttribute()
     region = UnicodeAttribute()
     region_type = UnicodeAttribute(default="s3")

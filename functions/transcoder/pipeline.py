@@ -14,17 +14,20 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from boto3.exceptions import S3UploadFailedError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from transcoder import fetch, repository, storage
+from transcoder import endpoints, fetch, repository, storage, storage_secrets, storages
 from transcoder.errors import (
     SUCCESS_CODE,
     InputNotDecodable,
+    InputNotFound,
     InputOverLimits,
     OutputWriteFailed,
     StatusConflict,
+    TaskError,
     TransientStorageError,
     err_code_for,
 )
@@ -34,9 +37,14 @@ from transcoder.media.encode import ProgressCallback, run_encode
 from transcoder.media.encode_plan import plan_encode
 from transcoder.media.info import MediaInfo
 from transcoder.media.probe import probe, validate_source
+from transcoder.models import DEFAULT_ACCOUNT
 from transcoder.settings import settings
 from transcoder.status import RUNNING_PROGRESS_SPAN, Status
+from transcoder.storages import DEFAULT_STORAGE_ID
 from transcoder.templates import Template
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 PROGRESS_INTERVAL_SECONDS = 2.0
 READ_URL_SECONDS = 900
@@ -70,6 +78,31 @@ def _scratch_dir(task_id: str) -> Iterator[str]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def _storage_of(event: dict[str, Any], storage_id: str, failure: type[TaskError]) -> storages.Storage:
+    """The task's storage, looked up by id: the state machine's payload never carries keys."""
+    found = storages.find(event.get("account_id", DEFAULT_ACCOUNT), storage_id)
+    if found is None:
+        raise failure(f"storage {storage_id} no longer exists")
+    return found
+
+
+def _client_of(found: storages.Storage, failure: type[TaskError]) -> "S3Client":
+    try:
+        return storages.s3_client_of(found)
+    except endpoints.RefusedEndpoint as exc:
+        raise failure(f"storage {found.storage_id}: endpoint {exc}") from exc
+    except storage_secrets.SecretUnavailable as exc:
+        raise failure(f"storage {found.storage_id}: {exc}") from exc
+
+
+def _reader(event: dict[str, Any], location: dict[str, Any]) -> "S3Client | None":
+    """The client that reads an input of a storage (its endpoint and keys); None: this deployment's own."""
+    storage_id = location.get("storage_id")
+    if not storage_id:
+        return None
+    return _client_of(_storage_of(event, storage_id, InputNotFound), InputNotFound)
+
+
 def download(event: dict[str, Any]) -> dict[str, Any]:
     """Probe the input and check it against the limits; pin the version the next steps read."""
     task_id = event["task_id"]
@@ -81,14 +114,21 @@ def download(event: dict[str, Any]) -> dict[str, Any]:
         fetch.stage(event["input"]["url"], source, config.max_input_bytes)
     else:
         source = _location(event["input"])
-    info = storage.head_input(source)
+    reader = None if "url" in event["input"] else _reader(event, event["input"])
+    try:
+        info = storage.head_input(source, reader)
+    except BotoCoreError as exc:
+        if reader is None:
+            raise
+        # botocore has retried already; a storage's endpoint that stays unreachable is the user's to fix.
+        raise InputNotFound(f"input {source.url}: the storage's endpoint is not reachable") from exc
     if info.size == 0:
         raise InputNotDecodable(f"input {source.url} is empty (0 bytes)")
     if info.size > config.max_input_bytes:
         raise InputOverLimits(f"input is {info.size} bytes; the limit is {config.max_input_bytes} bytes")
 
     # ffprobe reads only the parts of the input it needs, through a short-lived URL of this version.
-    media = probe(storage.presign(source, READ_URL_SECONDS, info.version_id))
+    media = probe(storage.presign(source, READ_URL_SECONDS, info.version_id, client=reader))
     video = validate_source(media, max_bytes=config.max_input_bytes, max_seconds=config.max_input_seconds)
     repository.move(
         task_id,
@@ -101,6 +141,8 @@ def download(event: dict[str, Any]) -> dict[str, Any]:
     )
     # An s3:// input stays where it is, its version pinning its bytes; an https:// one is in the work bucket.
     staged = {**_as_dict(source), "version_id": info.version_id}
+    if reader is not None:
+        staged["storage_id"] = event["input"]["storage_id"]
     result: dict[str, Any] = {"staged": staged, "media": media.to_dict()}
     logo_path = Template.from_dict(event["template"]).logo_path
     if logo_path:
@@ -123,8 +165,10 @@ def transcode(event: dict[str, Any], remaining_seconds: float) -> dict[str, Any]
 
     staged = event["source"]["staged"]
     # ffmpeg encodes while the input arrives; only the output is written to /tmp.
-    source_url = storage.presign(_location(staged), int(remaining_seconds) + READ_URL_SECONDS, staged.get("version_id"))
-    logo_url = storage.presign(_location(logo), int(remaining_seconds) + READ_URL_SECONDS) if logo else None
+    lifetime = int(remaining_seconds) + READ_URL_SECONDS
+    reader = _reader(event, staged)
+    source_url = storage.presign(_location(staged), lifetime, staged.get("version_id"), client=reader)
+    logo_url = storage.presign(_location(logo), lifetime) if logo else None
     with _scratch_dir(task_id) as scratch:
         local_output = os.path.join(scratch, output_name)
         run_encode(
@@ -189,10 +233,23 @@ def upload(event: dict[str, Any]) -> dict[str, Any]:
     destination = _location(event["destination"])
     folder = posixpath.dirname(destination.key)
     result = MediaInfo.from_dict(event["transcoded"]["media"])
+    target = _storage_of(event, event["destination"].get("storage_id", DEFAULT_STORAGE_ID), OutputWriteFailed)
+    # Within this account a server-side copy; to another account or endpoint the bytes go through here.
+    writer = None if target.is_own_account else _client_of(target, OutputWriteFailed)
     try:
         for name in encoded["files"]:
             source = S3Location(encoded["bucket"], encoded["prefix"] + name)
-            storage.copy(source, S3Location(destination.bucket, posixpath.join(folder, name)))
+            written = S3Location(destination.bucket, posixpath.join(folder, name))
+            if writer is None:
+                storage.copy(source, written)
+            else:
+                storage.transfer(source, written, writer)
+    except S3UploadFailedError as exc:
+        raise OutputWriteFailed(f"output could not be written to {destination.url}: {exc}") from exc
+    except BotoCoreError as exc:
+        if writer is None:
+            raise
+        raise OutputWriteFailed(f"output could not be written to {destination.url}: endpoint not reachable") from exc
     except ClientError as exc:
         if storage.is_transient(exc):
             raise TransientStorageError(f"writing {destination.url}: {storage.error_code(exc)}") from exc

@@ -42,10 +42,10 @@ class ObjectInfo:
     """Set in a versioned bucket: reading this version later gets exactly the bytes probed now."""
 
 
-def head_input(location: S3Location) -> ObjectInfo:
+def head_input(location: S3Location, client: "S3Client | None" = None) -> ObjectInfo:
     """Size and version of the input object; InputNotFound when it is missing or not readable."""
     try:
-        response = s3_client().head_object(Bucket=location.bucket, Key=location.key)
+        response = (client or s3_client()).head_object(Bucket=location.bucket, Key=location.key)
     except ClientError as exc:
         code = error_code(exc)
         if code in _NOT_FOUND:
@@ -80,6 +80,13 @@ def copy(source: S3Location, destination: S3Location) -> None:
     s3_client().copy({"Bucket": source.bucket, "Key": source.key}, destination.bucket, destination.key)
 
 
+def transfer(source: S3Location, destination: S3Location, destination_client: "S3Client") -> None:
+    """Copy to another endpoint or account: streamed through the function (no server-side copy across them)."""
+    response = s3_client().get_object(Bucket=source.bucket, Key=source.key)
+    extra = {"ContentType": response["ContentType"]} if response.get("ContentType") else {}
+    destination_client.upload_fileobj(response["Body"], destination.bucket, destination.key, ExtraArgs=extra)
+
+
 def delete_prefix(bucket: str, prefix: str) -> None:
     paginator = s3_client().get_paginator("list_objects_v2")
     for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
@@ -88,8 +95,11 @@ def delete_prefix(bucket: str, prefix: str) -> None:
             s3_client().delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
 
 
-def presign(location: S3Location, expiry_seconds: int, version_id: str | None = None) -> str:
+def presign(
+    location: S3Location, expiry_seconds: int, version_id: str | None = None, client: "S3Client | None" = None
+) -> str:
+    """A GET URL signed by `client` (a storage's endpoint and keys), by default this deployment's."""
     params = {"Bucket": location.bucket, "Key": location.key}
     if version_id:
         params["VersionId"] = version_id
-    return s3_client().generate_presigned_url("get_object", Params=params, ExpiresIn=expiry_seconds)
+    return (client or s3_client()).generate_presigned_url("get_object", Params=params, ExpiresIn=expiry_seconds)

@@ -9,20 +9,23 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import ClientError
 
-from transcoder import fetch, repository, template_store
+from transcoder import fetch, repository, storages, template_store
+from transcoder.endpoints import RefusedEndpoint
 from transcoder.errors import INTERNAL_ERROR_CODE, TaskCancelled
 from transcoder.ids import new_task_id
-from transcoder.locations import S3Location, output_key, parse_s3_url
-from transcoder.models import TaskModel
+from transcoder.locations import S3Location, output_key, parse_object_url
+from transcoder.models import DEFAULT_ACCOUNT, TaskModel
 from transcoder.settings import settings
 from transcoder.status import Status, is_terminal
 from transcoder.storage import presign
+from transcoder.storage_secrets import SecretUnavailable
+from transcoder.storages import Storage
 from transcoder.templates import Template
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
 
-DEFAULT_STORAGE_ID = "default"
+DEFAULT_STORAGE_ID = storages.DEFAULT_STORAGE_ID
 
 
 class InvalidParameter(Exception):
@@ -32,15 +35,6 @@ class InvalidParameter(Exception):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
-
-
-@dataclass(frozen=True)
-class Storage:
-    storage_id: str
-    bucket: str
-    region: str
-    prefix: str = ""
-    region_type: str = "s3"
 
 
 def resolve_template(*, template_name: str | None, template_id: str | None, account_id: str) -> Template:
@@ -59,11 +53,11 @@ def resolve_template(*, template_name: str | None, template_id: str | None, acco
     raise InvalidParameter("template_name", "either template_name or template_id is required")
 
 
-def resolve_storage(storage_id: str) -> Storage:
-    if storage_id != DEFAULT_STORAGE_ID:
+def resolve_storage(storage_id: str, account_id: str) -> Storage:
+    found = storages.find(account_id, storage_id)
+    if found is None:
         raise InvalidParameter("storage_id", f"storage {storage_id!r} does not exist")
-    config = settings()
-    return Storage(storage_id=DEFAULT_STORAGE_ID, bucket=config.output_bucket, region=config.region)
+    return found
 
 
 @dataclass(frozen=True)
@@ -73,10 +67,25 @@ class HttpsSource:
     url: str
 
 
-Source = S3Location | HttpsSource
+@dataclass(frozen=True)
+class StoredSource:
+    """An object read through one of the account's storages: its endpoint and keys."""
+
+    location: S3Location
+    storage: Storage
+
+    @property
+    def url(self) -> str:
+        return f"{self.storage.type}://{self.location.bucket}/{self.location.key}"
 
 
-def resolve_input(value: str) -> Source:
+Source = S3Location | HttpsSource | StoredSource
+
+
+def resolve_input(value: str, account_id: str) -> Source:
+    """`https://…`; `oss://`/`obs://`/`s3://` of a bucket of one of the account's storages (read with its
+    endpoint and keys); or, for the deployment's own account, `s3://` of a bucket this deployment reads (its
+    input bucket and extra buckets)."""
     if value.startswith("https://"):
         try:
             fetch.check_url(value)
@@ -84,10 +93,22 @@ def resolve_input(value: str) -> Source:
             raise InvalidParameter("input", str(exc)) from exc
         return HttpsSource(value)
     try:
-        location = parse_s3_url(value)
+        scheme, location = parse_object_url(value)
     except ValueError as exc:
         raise InvalidParameter("input", str(exc)) from exc
+    through = storages.find_for_input(account_id, scheme, location.bucket)
+    if through is not None:
+        return StoredSource(location, through)
+    if scheme != "s3":
+        raise InvalidParameter("input", f"no {scheme} storage of this account has bucket {location.bucket!r}")
     readable = settings().readable_buckets
+    if location.bucket in readable and account_id != DEFAULT_ACCOUNT:
+        # The deployment's buckets hold every account's drops and uploads: reading them is the owner's right.
+        raise InvalidParameter(
+            "input",
+            f"bucket {location.bucket!r} belongs to the deployment's own account: read your objects through "
+            "a storage of yours (add_storage with your bucket and keys) or an https:// URL",
+        )
     if location.bucket not in readable:
         allowed = ", ".join(sorted(readable))
         raise InvalidParameter("input", f"bucket {location.bucket!r} is not readable by this service (use: {allowed})")
@@ -104,9 +125,9 @@ def create_task(
     storage_id: str = DEFAULT_STORAGE_ID,
 ) -> TaskModel:
     """Validate, write the task as `pending`, and start its pipeline execution."""
-    source = resolve_input(input_url)
+    source = resolve_input(input_url, account_id)
     template = resolve_template(template_name=template_name, template_id=template_id, account_id=account_id)
-    storage = resolve_storage(storage_id)
+    storage = resolve_storage(storage_id, account_id)
     return create_task_for(source, output, template, storage, account_id=account_id, input_text=input_url)
 
 
@@ -184,6 +205,7 @@ def _new_task(
         region_type=storage.region_type,
         template_id=template_id,
         template_name=template_name,
+        input_storage_id=source.storage.storage_id if isinstance(source, StoredSource) else "",
     )
 
 
@@ -193,12 +215,12 @@ def _sfn() -> "SFNClient":
 
 
 def start_pipeline(task: TaskModel, source: Source, destination: S3Location, template: Template) -> None:
+    # Storages travel by id, never with their keys: each step looks the keys up itself.
     execution_input = {
         "task_id": task.task_id,
-        "input": {"url": source.url}
-        if isinstance(source, HttpsSource)
-        else {"bucket": source.bucket, "key": source.key},
-        "destination": {"bucket": destination.bucket, "key": destination.key},
+        "account_id": task.account_id,
+        "input": _input_payload(source),
+        "destination": {"bucket": destination.bucket, "key": destination.key, "storage_id": task.storage_id},
         "template": template.to_dict(),
     }
     try:
@@ -218,6 +240,14 @@ def start_pipeline(task: TaskModel, source: Source, destination: S3Location, tem
             err_message="internal error: the transcoding pipeline could not be started",
         )
         raise
+
+
+def _input_payload(source: Source) -> dict[str, str]:
+    if isinstance(source, HttpsSource):
+        return {"url": source.url}
+    if isinstance(source, StoredSource):
+        return {"bucket": source.location.bucket, "key": source.location.key, "storage_id": source.storage.storage_id}
+    return {"bucket": source.bucket, "key": source.key}
 
 
 _PUBLIC_FIELDS = (
@@ -240,18 +270,29 @@ def task_view(task: TaskModel) -> dict[str, Any]:
     for name in ("src_bitrate", "dst_bitrate", "duration"):
         view[name] = float(view[name] or 0)
     expiry = settings().presign_expiry_seconds
-    view["input_url"] = _input_url(task.input, expiry)
-    view["output_url"] = (
-        presign(S3Location(task.bucket, task.objkey), expiry) if task.status == Status.SUCCESS.value else ""
-    )
+    view["input_url"] = _input_url(task, expiry)
+    output = storages.find(task.account_id, task.storage_id) if task.status == Status.SUCCESS.value else None
+    view["output_url"] = _presign_through(output, S3Location(task.bucket, task.objkey), expiry) if output else ""
     return view
 
 
-def _input_url(input_url: str, expiry: int) -> str:
+def _presign_through(through: Storage, location: S3Location, expiry: int) -> str:
+    """A URL signed with the storage's endpoint and keys; empty when they cannot be used any more."""
     try:
-        location = parse_s3_url(input_url)
+        return presign(location, expiry, client=storages.s3_client_of(through))
+    except (RefusedEndpoint, SecretUnavailable):
+        return ""
+
+
+def _input_url(task: TaskModel, expiry: int) -> str:
+    """Signed with the storage the input is read through, or this deployment's for its own buckets."""
+    try:
+        _, location = parse_object_url(task.input)
     except ValueError:
         return ""
+    if task.input_storage_id:
+        through = storages.find(task.account_id, task.input_storage_id)
+        return _presign_through(through, location, expiry) if through else ""
     return presign(location, expiry) if location.bucket in settings().readable_buckets else ""
 
 

@@ -38,6 +38,27 @@ def allow_index_query(role: iam.IRole, table: dynamodb.ITable, index_name: str) 
     )
 
 
+STORAGE_SECRET_PREFIX = "transcoder/storages/"  # noqa: S105 - a name prefix; transcoder.storage_secrets
+
+
+def allow_storage_secrets(role: iam.IRole, actions: list[str], *, reason: str) -> None:
+    """Secrets Manager actions on the storages' secrets only: names under STORAGE_SECRET_PREFIX."""
+    stack = cdk.Stack.of(role)
+    arn = stack.format_arn(
+        service="secretsmanager",
+        resource="secret",
+        resource_name=f"{STORAGE_SECRET_PREFIX}*",
+        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+    )
+    role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=[arn]))
+    acknowledge(
+        role,
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:"
+        f"{STORAGE_SECRET_PREFIX}*]",
+        reason,
+    )
+
+
 def allow_listing(role: iam.IRole, bucket: s3.IBucket) -> None:
     """ListBucket, so that a missing key answers 404 (a clear "not found") instead of 403."""
     role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn]))

@@ -6,7 +6,13 @@ from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 
-from infra.constructs.access import allow_index_query, allow_items, allow_named_bucket_objects, allow_objects
+from infra.constructs.access import (
+    allow_index_query,
+    allow_items,
+    allow_named_bucket_objects,
+    allow_objects,
+    allow_storage_secrets,
+)
 from infra.constructs.functions import ServiceFunction, log_retention
 from infra.constructs.nag import acknowledge
 from infra.constructs.storage import ACCESS_KEY_PURPOSE, TASKS_BY_ACCOUNT_TIME, TEMPLATES_BY_ID, Storage
@@ -61,6 +67,20 @@ class Api(constructs.Construct):
             ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"],
         )
         allow_index_query(self.handler.role, storage.template_table, TEMPLATES_BY_ID)
+        # Storages: add/query/list/delete an account's items (add and delete are transactions of these actions).
+        allow_items(
+            self.handler.role,
+            storage.storage_table,
+            ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"],
+        )
+        # A storage's keys: created with the storage, deleted with it, read to presign query_task's URLs.
+        allow_storage_secrets(
+            self.handler.role,
+            ["secretsmanager:CreateSecret", "secretsmanager:TagResource", "secretsmanager:DeleteSecret",
+             "secretsmanager:GetSecretValue"],
+            reason="Each storage's keys are one secret named transcoder/storages/<account>/<storage_id>, "
+            "created by add_storage at run time; the policy allows that name prefix only.",
+        )  # fmt: skip
         # create_task's client_token: Powertools idempotency records.
         allow_items(
             self.handler.role,

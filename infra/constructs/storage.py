@@ -60,6 +60,10 @@ class Storage(constructs.Construct):
         self.nonce_table = self._table(
             "Nonces", cdk.RemovalPolicy.DESTROY, partition_key=_key("nonce_id"), time_to_live_attribute="expires_at"
         )
+        # Storages: one item per (account, storage); their keys are in Secrets Manager, only the ARN here.
+        self.storage_table = self._table(
+            "Storages", removal, partition_key=_key("account_id"), sort_key=_key("storage_id")
+        )
         # Powertools idempotency records (client_token, drop-a-file); they expire by TTL.
         self.idempotency_table = self._table(
             "Idempotency", cdk.RemovalPolicy.DESTROY, partition_key=_key("id"), time_to_live_attribute="expiration"

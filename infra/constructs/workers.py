@@ -11,6 +11,7 @@ from infra.constructs.access import (
     allow_listing,
     allow_named_bucket_objects,
     allow_objects,
+    allow_storage_secrets,
 )
 from infra.constructs.functions import LAMBDA_ARCHITECTURES, ServiceFunction
 from infra.constructs.storage import Storage
@@ -68,6 +69,16 @@ class Workers(constructs.Construct):
         work, task_keys = storage.work_bucket, _TASK_KEYS
         for function in (self.download, self.transcode, self.upload, self.record_failure):
             allow_items(function.role, table, ["dynamodb:GetItem", "dynamodb:UpdateItem"])
+
+        # Download and Transcode read inputs through a storage, Upload writes to one: its item, then its keys.
+        for function in (self.download, self.transcode, self.upload):
+            allow_items(function.role, storage.storage_table, ["dynamodb:GetItem"])
+            allow_storage_secrets(
+                function.role,
+                ["secretsmanager:GetSecretValue"],
+                reason="A task's storage is named at run time; its keys are the secret "
+                "transcoder/storages/<account>/<storage_id>, read only, under that prefix only.",
+            )
 
         # Download and Transcode read the input (the version Download pins); Transcode writes the output.
         for reader in (self.download, self.transcode):

@@ -85,7 +85,13 @@ def start_local(folder: Path, extra_environment: dict[str, str] | None = None) -
     ready_file = folder / "ready.json"
     log_path = ready_file.with_name("local.log")
     aws_port = _free_port()
-    environment = {**os.environ, "PYTHONPATH": f"{ROOT / 'functions'}:{ROOT}", "POWERTOOLS_LOG_LEVEL": "WARNING"}
+    environment = {
+        **os.environ,
+        "PYTHONPATH": f"{ROOT / 'functions'}:{ROOT}",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        # test_storages' foreign S3-compatible endpoint listens on loopback: the operator trusts it.
+        "TRUSTED_INPUT_NETWORKS": "127.0.0.1/32",
+    }
     environment.update(extra_environment or {})
     with open(log_path, "wb") as log:
         process = subprocess.Popen(

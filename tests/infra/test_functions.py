@@ -215,13 +215,30 @@ def test_only_the_api_gateway_logging_role_and_cdks_handler_have_a_managed_polic
     }
 
 
+STORAGE_SECRETS = {
+    "Fn::Join": [
+        "",
+        [
+            "arn:",
+            {"Ref": "AWS::Partition"},
+            ":secretsmanager:",
+            {"Ref": "AWS::Region"},
+            ":",
+            {"Ref": "AWS::AccountId"},
+            ":secret:transcoder/storages/*",
+        ],
+    ]
+}
+"""The secrets of storages, by name prefix: the only secrets any function may touch."""
+
+
 def _objects(bucket_id: str, prefix: str = "") -> dict[str, Any]:
     return {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, f"/{prefix}*"]]}
 
 
 @pytest.fixture(scope="module")
 def ids(synthesized: Synthesized) -> dict[str, str]:
-    names = ("Input", "Output", "Work", "Tasks", "Templates", "Idempotency", "AccessKeys", "Nonces")
+    names = ("Input", "Output", "Work", "Tasks", "Templates", "Idempotency", "Storages", "AccessKeys", "Nonces")
     result = {name: synthesized.logical_id(f"Storage/{name}") for name in names}
     result["StateMachine"] = synthesized.logical_id("Pipeline/StateMachine")
     return result
@@ -262,20 +279,29 @@ def test_api_role_is_least_privilege(synthesized: Synthesized, ids: dict[str, st
         "logs:CreateLogStream",
         "logs:PutLogEvents",
         "s3:GetObject",
+        "secretsmanager:CreateSecret",
+        "secretsmanager:DeleteSecret",
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:TagResource",
         "states:StartExecution",
         "states:StopExecution",
     ]
     assert allowed["states:StartExecution"] == [{"Ref": ids["StateMachine"]}]
-    tables = [{"Fn::GetAtt": [ids[name], "Arn"]} for name in ("Tasks", "Templates", "Idempotency")]
+    tables = [{"Fn::GetAtt": [ids[name], "Arn"]} for name in ("Tasks", "Templates", "Idempotency", "Storages")]
     # Signature auth reads keys and spends nonces: nothing else on those tables.
     extra = {"dynamodb:GetItem": ["AccessKeys"], "dynamodb:PutItem": ["Nonces"]}
-    for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"):
+    for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"):
         expected = tables + [{"Fn::GetAtt": [ids[name], "Arn"]} for name in extra.get(action, [])]
         assert sorted(map(str, allowed[action])) == sorted(map(str, expected)), action
-    # Query: an account's templates, list_task's index and the template-id index; never a wildcard index.
+    # Storages are never updated in place: added and deleted whole.
+    assert sorted(map(str, allowed["dynamodb:UpdateItem"])) == sorted(map(str, tables[:3]))
+    # Query: an account's templates and storages, list_task's index and the template-id index; never a wildcard index.
     queried = json.dumps(allowed["dynamodb:Query"])
-    assert len(allowed["dynamodb:Query"]) == 3
+    assert len(allowed["dynamodb:Query"]) == 4
     assert "account-create_time" in queried and "/index/template_id" in queried and ids["Templates"] in queried
+    assert ids["Storages"] in queried
+    for action in ("CreateSecret", "TagResource", "DeleteSecret", "GetSecretValue"):
+        assert allowed[f"secretsmanager:{action}"] == [STORAGE_SECRETS], action
     assert "*" not in queried
     (stop_resource,) = allowed["states:StopExecution"]
     assert ":execution:" in json.dumps(stop_resource)
@@ -333,5 +359,14 @@ def test_pipeline_roles_are_least_privilege(
     }
     assert s3_allowed == s3_expected
     others = sorted(action for action in allowed if action[:3] != "s3:")
-    assert others == ["dynamodb:GetItem", "dynamodb:UpdateItem", "logs:CreateLogStream", "logs:PutLogEvents"]
-    assert allowed["dynamodb:UpdateItem"] == [{"Fn::GetAtt": [ids["Tasks"], "Arn"]}]
+    tasks, storages = ({"Fn::GetAtt": [ids[name], "Arn"]} for name in ("Tasks", "Storages"))
+    base = ["dynamodb:GetItem", "dynamodb:UpdateItem", "logs:CreateLogStream", "logs:PutLogEvents"]
+    assert allowed["dynamodb:UpdateItem"] == [tasks]
+    if step == "RecordFailure":
+        assert others == base
+        assert allowed["dynamodb:GetItem"] == [tasks]
+    else:
+        # A task's storage (by id) and its keys: read only, the storages' secrets only.
+        assert others == sorted([*base, "secretsmanager:GetSecretValue"])
+        assert sorted(map(str, allowed["dynamodb:GetItem"])) == sorted(map(str, [tasks, storages]))
+        assert allowed["secretsmanager:GetSecretValue"] == [STORAGE_SECRETS]

@@ -35,6 +35,7 @@ def ids(synthesized: Synthesized) -> dict[str, str]:
         "Templates": "Storage/Templates",
         "AccessKeys": "Storage/AccessKeys",
         "Nonces": "Storage/Nonces",
+        "Storages": "Storage/Storages",
         "StateMachine": "Pipeline/StateMachine",
         "IngestFunction": "Ingest/Handler/Function",
         "IngestLogs": "Ingest/Handler/Logs",
@@ -220,6 +221,7 @@ def test_tables_by_key(synthesized: Synthesized, ids: dict[str, str]) -> None:
         ids["Templates"]: [("account_id", "HASH"), ("name", "RANGE")],
         ids["AccessKeys"]: [("access_key_id", "HASH")],
         ids["Nonces"]: [("nonce_id", "HASH")],
+        ids["Storages"]: [("account_id", "HASH"), ("storage_id", "RANGE")],
     }
 
 

@@ -163,3 +163,26 @@ def test_template_table(synthesized: Synthesized) -> None:
     assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert properties["SSESpecification"]["SSEEnabled"] is True
     assert table["DeletionPolicy"] == "Retain"
+
+
+def test_storage_table(synthesized: Synthesized) -> None:
+    table = synthesized.resources("AWS::DynamoDB::Table")[synthesized.logical_id("Storage/Storages")]
+    properties = table["Properties"]
+    # One item per (account, storage): every read is scoped to the caller's account by the key itself.
+    assert properties["KeySchema"] == [
+        {"AttributeName": "account_id", "KeyType": "HASH"},
+        {"AttributeName": "storage_id", "KeyType": "RANGE"},
+    ]
+    assert "GlobalSecondaryIndexes" not in properties
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert properties["SSESpecification"]["SSEEnabled"] is True
+    assert table["DeletionPolicy"] == "Retain"
+
+
+def test_no_secret_is_declared_and_functions_know_the_storage_table(synthesized: Synthesized) -> None:
+    """Storage keys are secrets created at run time by add_storage: none belongs to the template."""
+    assert not synthesized.resources("AWS::SecretsManager::Secret")
+    table = {"Ref": synthesized.logical_id("Storage/Storages")}
+    for logical_id, function in synthesized.service_functions().items():
+        assert function["Properties"]["Environment"]["Variables"]["STORAGE_TABLE"] == table, logical_id

@@ -21,6 +21,7 @@ from transcoder.auth.keys import AccessKeyModel
 from transcoder.auth.nonces import NonceModel
 from transcoder.models import DEFAULT_ACCOUNT, TaskModel
 from transcoder.settings import settings
+from transcoder.storages import StorageModel
 from transcoder.template_store import TemplateModel
 
 _PASS_MACHINE = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
@@ -57,7 +58,9 @@ def _forget_clients() -> None:
     """Clients are cached per process, as in Lambda; each test gets fresh ones for the reset server."""
     import sys
 
-    from transcoder import storage, tasks
+    from aws_lambda_powertools.utilities import parameters
+
+    from transcoder import storage, storage_secrets, storages, tasks
 
     # Powertools' idempotency layers make their client when a handler module is imported, which
     # test collection may do before any endpoint is set.
@@ -70,8 +73,13 @@ def _forget_clients() -> None:
     tasks._sfn.cache_clear()
     keys._kms.cache_clear()
     keys._decrypt.cache_clear()
-    for model in (TaskModel, TemplateModel, AccessKeyModel, NonceModel):
+    for model in (TaskModel, TemplateModel, AccessKeyModel, NonceModel, StorageModel):
         model._connection = None
+    storages.forget_clients()
+    storage_secrets._client.cache_clear()
+    parameters.clear_caches()
+    # Powertools keeps one Secrets Manager client per process: a fresh one for the reset server.
+    parameters.base.DEFAULT_PROVIDERS.clear()
 
 
 @pytest.fixture
@@ -84,6 +92,7 @@ def aws(moto_server: str) -> Iterator[Aws]:
     NonceModel.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
     os.environ["KEYS_KMS_KEY_ID"] = boto3.client("kms").create_key()["KeyMetadata"]["Arn"]
     keys.create(DEFAULT_ACCOUNT, access_key_id=TEST_ACCESS_KEY_ID, secret_access_key=TEST_SECRET_ACCESS_KEY)
+    StorageModel.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
     boto3.client("dynamodb").create_table(
         TableName=os.environ["IDEMPOTENCY_TABLE"],
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],

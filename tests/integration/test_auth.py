@@ -115,6 +115,13 @@ def test_one_account_never_sees_another_accounts_data(aws: Aws) -> None:
         status, answer = _call(method, target, body, key=other_key)
         assert (status, answer["code"]) == (404, 1004), (target, answer)
 
+    # The deployment's own buckets are read for its own account only; other accounts bring storages.
+    status, refused = _call("POST", "/api/create_task", VALID, key=other_key)
+    assert (status, refused["code"]) == (400, 1002) and "input" in refused["msg"], refused
+    logo = {"name": "s3-logo", "resolution": "480p", "logo_path": "s3://test-input/logo.png"}
+    status, refused = _call("POST", "/api/add_template", logo, key=other_key)
+    assert (status, refused["code"]) == (400, 1002) and "logo_path" in refused["msg"], refused
+
     now = int(time.time())
     _, listed = _call("GET", f"/api/list_task?start_time={now - 60}&end_time={now + 60}", key=other_key)
     assert (listed["data"]["total"], listed["data"]["list"]) == (0, [])

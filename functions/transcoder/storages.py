@@ -1,0 +1,250 @@
+"""Storages of an account: where tasks write outputs and read `oss://`, `obs://` and foreign `s3://` inputs.
+
+One item per (account, storage); secrets live in Secrets Manager (storage_secrets), only their ARN here.
+The built-in storage `default` (the deployment's output bucket) exists for every account and is not stored.
+"""
+
+import hashlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from transcoder import endpoints, repository, storage, storage_secrets
+from transcoder.endpoints import Keys
+from transcoder.ids import new_task_id
+from transcoder.models import TaskModel
+from transcoder.settings import settings
+from transcoder.status import TERMINAL, Status
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+DEFAULT_STORAGE_ID = "default"
+STORAGE_ID_PREFIX = "sto-"
+_UNIQUE_PREFIX = "unique#"
+"""Marker items: one per (type, endpoint, bucket, prefix) of an account, so a storage cannot be added twice."""
+
+
+@dataclass(frozen=True)
+class Storage:
+    storage_id: str
+    bucket: str
+    region: str
+    prefix: str = ""
+    type: str = "s3"
+    endpoint: str = ""
+    notify: str = ""
+    secret_arn: str = ""
+    create_time: int = 0
+
+    @property
+    def region_type(self) -> str:
+        return self.type
+
+    @property
+    def is_builtin(self) -> bool:
+        return self.storage_id == DEFAULT_STORAGE_ID
+
+    @property
+    def is_own_account(self) -> bool:
+        """Reached with this deployment's own credentials and endpoint (server-side copies work)."""
+        return self.type == "s3" and not self.endpoint and not self.secret_arn
+
+    def view(self) -> dict[str, Any]:
+        """query_storage's `data`: never the keys, nor where they are kept."""
+        return {
+            "storage_id": self.storage_id,
+            "type": self.type,
+            "region": self.region,
+            "bucket": self.bucket,
+            "prefix": self.prefix,
+            "endpoint": self.endpoint,
+            "notify": self.notify,
+            "has_keys": bool(self.secret_arn),
+            "storage_type": "built-in" if self.is_builtin else "custom",
+            "create_time": self.create_time,
+        }
+
+
+class StorageModel(Model):
+    class Meta:
+        table_name = os.environ.get("STORAGE_TABLE", "transcoder-storages")
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+
+    account_id = UnicodeAttribute(hash_key=True)
+    storage_id = UnicodeAttribute(range_key=True)
+    storage_type = UnicodeAttribute(attr_name="type", default="s3")
+    region = UnicodeAttribute(default="")
+    bucket = UnicodeAttribute(default="")
+    prefix = UnicodeAttribute(default="")
+    endpoint = UnicodeAttribute(default="")
+    notify = UnicodeAttribute(default="")
+    secret_arn = UnicodeAttribute(default="")
+    owner = UnicodeAttribute(default="")
+    """On a marker item: the storage that holds its (type, endpoint, bucket, prefix)."""
+    create_time = NumberAttribute(default=0)
+
+    def to_storage(self) -> Storage:
+        return Storage(
+            storage_id=self.storage_id,
+            bucket=self.bucket,
+            region=self.region,
+            prefix=self.prefix,
+            type=self.storage_type,
+            endpoint=self.endpoint,
+            notify=self.notify,
+            secret_arn=self.secret_arn,
+            create_time=int(self.create_time),
+        )
+
+
+class DuplicateStorage(Exception):
+    pass
+
+
+class StorageInUse(Exception):
+    pass
+
+
+class ReservedBucket(Exception):
+    """One of the deployment's own buckets, which its roles can read for every account."""
+
+
+def default_storage() -> Storage:
+    config = settings()
+    return Storage(storage_id=DEFAULT_STORAGE_ID, bucket=config.output_bucket, region=config.region)
+
+
+def _unique_id(storage_type: str, endpoint: str, bucket: str, prefix: str) -> str:
+    identity = "\n".join((storage_type, endpoint, bucket, prefix.strip("/")))
+    return _UNIQUE_PREFIX + hashlib.sha256(identity.encode()).hexdigest()
+
+
+def add(
+    account_id: str,
+    *,
+    storage_type: str,
+    region: str,
+    bucket: str,
+    prefix: str = "",
+    endpoint: str = "",
+    notify: str = "",
+    keys: Keys | None = None,
+) -> Storage:
+    """Store a new storage (and its keys' secret); DuplicateStorage when the account already has it."""
+    builtin = default_storage()
+    if (storage_type, endpoint, bucket, prefix.strip("/")) == ("s3", "", builtin.bucket, ""):
+        raise DuplicateStorage(f"bucket {bucket!r} is the built-in storage {DEFAULT_STORAGE_ID!r}")
+    config = settings()
+    own_buckets = (config.input_bucket, config.output_bucket, config.work_bucket)
+    if storage_type == "s3" and not endpoint and not keys and bucket in own_buckets:
+        # Through such a storage one account could read another's inputs, work files or outputs with the
+        # service's own roles (query_task presigns with the API function's): only `default` reaches them.
+        raise ReservedBucket(f"{bucket!r} is one of this service's own buckets (use storage {DEFAULT_STORAGE_ID!r})")
+    storage_id = STORAGE_ID_PREFIX + new_task_id()
+    secret_arn = storage_secrets.create(account_id, storage_id, keys) if keys else ""
+    item = StorageModel(
+        account_id,
+        storage_id,
+        storage_type=storage_type,
+        region=region,
+        bucket=bucket,
+        prefix=prefix,
+        endpoint=endpoint,
+        notify=notify,
+        secret_arn=secret_arn,
+        create_time=repository.now(),
+    )
+    marker = StorageModel(account_id, _unique_id(storage_type, endpoint, bucket, prefix), owner=storage_id)
+    try:
+        with TransactWrite(connection=_connection()) as transaction:
+            transaction.save(item, condition=StorageModel.storage_id.does_not_exist())
+            transaction.save(marker, condition=StorageModel.storage_id.does_not_exist())
+    except TransactWriteError as exc:
+        if secret_arn:
+            storage_secrets.delete(secret_arn)
+        reasons = [reason.code for reason in exc.cancellation_reasons if reason]
+        if "ConditionalCheckFailed" in reasons:
+            raise DuplicateStorage(f"a {storage_type} storage of bucket {bucket!r} with this prefix exists") from exc
+        raise
+    return item.to_storage()
+
+
+def find(account_id: str, storage_id: str) -> Storage | None:
+    """The account's storage, or the built-in `default`; None when the account has no such storage."""
+    if storage_id == DEFAULT_STORAGE_ID:
+        return default_storage()
+    if not storage_id.startswith(STORAGE_ID_PREFIX):
+        return None
+    try:
+        return StorageModel.get(account_id, storage_id, consistent_read=True).to_storage()
+    except DoesNotExist:
+        return None
+
+
+def list_all(account_id: str) -> list[Storage]:
+    custom = StorageModel.query(account_id, StorageModel.storage_id.startswith(STORAGE_ID_PREFIX))
+    return [default_storage(), *(item.to_storage() for item in custom)]
+
+
+def find_for_input(account_id: str, storage_type: str, bucket: str) -> Storage | None:
+    """A storage of the account that reads `<type>://bucket/...` (the oldest one, if several share the bucket)."""
+    found = StorageModel.query(
+        account_id,
+        StorageModel.storage_id.startswith(STORAGE_ID_PREFIX),
+        filter_condition=(StorageModel.storage_type == storage_type) & (StorageModel.bucket == bucket),
+    )
+    return next((item.to_storage() for item in found), None)
+
+
+def tasks_using(account_id: str, storage_id: str) -> Iterator[TaskModel]:
+    """The account's tasks that are not terminal and write to (or read from) the storage.
+
+    Reads the account's partition of the account-create_time index with a filter: no table scan.
+    """
+    active = TaskModel.status.is_in(*[s.value for s in Status if s not in TERMINAL])
+    uses = (TaskModel.storage_id == storage_id) | (TaskModel.input_storage_id == storage_id)
+    return TaskModel.by_account_time.query(account_id, filter_condition=active & uses)
+
+
+def delete(account_id: str, storage: Storage) -> None:
+    """Delete a custom storage and its secret; StorageInUse while a task still needs it."""
+    busy = next(tasks_using(account_id, storage.storage_id), None)
+    if busy is not None:
+        raise StorageInUse(f"task {busy.task_id} ({busy.status}) uses storage {storage.storage_id}")
+    marker = _unique_id(storage.type, storage.endpoint, storage.bucket, storage.prefix)
+    with TransactWrite(connection=_connection()) as transaction:
+        transaction.delete(StorageModel(account_id, storage.storage_id))
+        transaction.delete(StorageModel(account_id, marker))
+    if storage.secret_arn:
+        storage_secrets.delete(storage.secret_arn)
+
+
+def _connection() -> Connection:
+    return Connection(region=StorageModel.Meta.region)
+
+
+def s3_client_of(target: Storage) -> "S3Client":
+    """The client that reaches the storage: this deployment's own, or one for its endpoint and keys."""
+    if target.is_own_account:
+        return storage.s3_client()
+    return _foreign_client(target.type, target.region, target.endpoint, target.secret_arn)
+
+
+@lru_cache(maxsize=32)
+def _foreign_client(storage_type: str, region: str, endpoint: str, secret_arn: str) -> "S3Client":
+    # A storage's keys never change (there is no update), so a client per secret stays valid.
+    keys = storage_secrets.read(secret_arn) if secret_arn else None
+    return endpoints.s3_client(storage_type, region, endpoint, keys)
+
+
+def forget_clients() -> None:
+    _foreign_client.cache_clear()
