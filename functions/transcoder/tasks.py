@@ -20,7 +20,7 @@ from transcoder.status import Status, is_terminal
 from transcoder.storage import presign
 from transcoder.storage_secrets import SecretUnavailable
 from transcoder.storages import Storage
-from transcoder.templates import Template
+from transcoder.templates import ContainerFormat, Template
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
@@ -145,6 +145,9 @@ def create_task_for(
         objkey = output_key(storage.prefix, output, template.extension)
     except ValueError as exc:
         raise InvalidParameter("output", str(exc)) from exc
+    if template.format is ContainerFormat.HLS and "%" in objkey:
+        # Segment file names are ffmpeg patterns, where % starts a sequence that no escape survives.
+        raise InvalidParameter("output", "must not contain '%' with an hls template")
     task = _new_task(
         source,
         input_text,

@@ -122,3 +122,14 @@ def test_hls_template_delivers_a_playable_playlist(aws: Aws, clip_720p: Path, tm
     facts = probe_file(str(tmp_path / "clip.m3u8"))
     assert (facts.width, facts.height) == (640, 360)
     assert abs(facts.duration - 2.0) < 0.1
+
+
+def test_hls_outputs_refuse_a_percent_sign(aws: Aws) -> None:
+    _add({"name": "hls_pct", "resolution": "360p", "format": "hls"})
+    request = {"input": f"s3://{aws.input_bucket}/in/clip.mp4", "output": "out/50%off", "template_name": "hls_pct"}
+    status, body = _call("POST", "/api/create_task", request)
+    assert (status, body["code"]) == (400, 1002), body
+    assert "output" in body["msg"] and "%" in body["msg"]
+    mp4 = {**request, "template_name": "MP4_264_360p"}
+    status, body = _call("POST", "/api/create_task", mp4)
+    assert (status, body["code"]) == (200, 0), "a % is an ordinary character of an mp4 key"
