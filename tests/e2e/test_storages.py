@@ -10,10 +10,10 @@ from pathlib import Path
 import boto3
 import pytest
 
-from localmode import client
 from localmode.media import probe_file
 from tests.e2e.conftest import Local
 from tests.foreign_s3 import ForeignEndpoint, foreign_endpoint
+from transcoder_client.download import fetch
 
 
 @pytest.fixture(scope="module")
@@ -35,20 +35,16 @@ def test_task_through_a_foreign_storage(
         "storage_ak": foreign.access_key,
         "storage_sk": foreign.secret_key,
     }
-    status, body = client.call(local.api_url, "POST", "/api/add_storage", storage)
-    assert (status, body["code"]) == (200, 0), body
-    storage_id = body["data"]["storage_id"]
-    status, body = client.call(local.api_url, "GET", f"/api/query_storage?storage_id={storage_id}")
-    assert body["data"]["endpoint"] == foreign.url and foreign.secret_key not in str(body)
+    answer = local.client.request("POST", "/api/add_storage", body=storage)
+    assert (answer.http_status, answer.body["code"]) == (200, 0), answer.body
+    storage_id = answer.body["data"]["storage_id"]
+    answer = local.client.request("GET", "/api/query_storage", params={"storage_id": storage_id})
+    assert answer.body["data"]["endpoint"] == foreign.url and foreign.secret_key not in str(answer.body)
 
-    created = client.create_task(
-        local.api_url,
-        input=f"s3://{foreign.bucket}/clip.mp4",
-        output="e2e/clip",
-        template_name="MP4_264_360p",
-        storage_id=storage_id,
+    created = local.client.create_task(
+        f"s3://{foreign.bucket}/clip.mp4", "e2e/clip", template_name="MP4_264_360p", storage_id=storage_id
     )
-    data = client.wait_for_task(local.api_url, created["data"]["task_id"], timeout=300)["data"]
+    data = local.client.wait(created["task_id"], timeout=300)
     assert (data["status"], data["err_code"]) == ("success", 0), data
     assert (data["bucket"], data["objkey"]) == (foreign.bucket, "partner/e2e/clip.mp4")
 
@@ -60,29 +56,29 @@ def test_task_through_a_foreign_storage(
     assert facts.frame_count == 120, "4 s at 30 fps"
     assert data["output_url"].startswith(foreign.url)
     via_url = tmp_path / "via-url.mp4"
-    client.download(data["output_url"], str(via_url))
+    fetch(data["output_url"], str(via_url))
     assert via_url.read_bytes() == output.read_bytes()
     assert not local.s3.list_objects_v2(Bucket=local.output_bucket, Prefix="partner/").get("KeyCount")
 
     # Deleting the storage deletes its secret in local mode's Secrets Manager.
-    status, body = client.call(local.api_url, "DELETE", "/api/del_storage", {"storage_id": storage_id})
-    assert (status, body["code"]) == (200, 0), body
+    answer = local.client.request("DELETE", "/api/del_storage", body={"storage_id": storage_id})
+    assert (answer.http_status, answer.body["code"]) == (200, 0), answer.body
     secrets = boto3.client("secretsmanager", endpoint_url=local.aws_url)
     names = [s["Name"] for s in secrets.list_secrets(IncludePlannedDeletion=True)["SecretList"]]
     assert not [name for name in names if name.endswith(storage_id)]
 
 
 def test_oss_input_without_a_storage_is_refused(local: Local) -> None:
-    status, body = client.call(
-        local.api_url,
+    answer = local.client.request(
         "POST",
         "/api/create_task",
-        {"input": "oss://nobody-bucket/a.mp4", "output": "a", "template_name": "MP4_264_360p"},
+        body={"input": "oss://nobody-bucket/a.mp4", "output": "a", "template_name": "MP4_264_360p"},
     )
-    assert (status, body["code"]) == (400, 1002)
-    assert "input" in body["msg"]
+    assert (answer.http_status, answer.body["code"]) == (400, 1002)
+    assert "input" in answer.body["msg"]
 
 
 def test_list_storage_type(local: Local) -> None:
-    status, body = client.call(local.api_url, "GET", "/api/list_storage_type")
-    assert (status, body["code"], body["data"]) == (200, 0, {"list": ["s3", "oss", "obs"], "num": 3})
+    answer = local.client.request("GET", "/api/list_storage_type", signed=False)
+    assert (answer.http_status, answer.body["code"]) == (200, 0), "list_storage_type needs no signature"
+    assert answer.body["data"] == {"list": ["s3", "oss", "obs"], "num": 3}

@@ -38,6 +38,14 @@ def test_the_openapi_document_is_public(aws: Aws) -> None:
     assert "/api/create_task" in json.loads(response["body"])["paths"]
 
 
+def test_list_storage_type_needs_no_signature(aws: Aws) -> None:
+    status, body = call_handler("GET", "/api/list_storage_type", {}, b"")
+    assert (status, body["code"], body["data"]["list"]) == (200, 0, ["s3", "oss", "obs"])
+    # Only that exact path: anything else under /api/ still needs a signature.
+    status, body = call_handler("GET", "/api/list_storage", {}, b"")
+    assert (status, body["code"]) == (401, 1003)
+
+
 def test_a_tampered_body_is_refused(aws: Aws) -> None:
     body = json.dumps(VALID).encode()
     headers = signed_request_headers("POST", "/api/create_task", body)
