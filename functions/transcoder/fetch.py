@@ -8,6 +8,7 @@ against the host's name, and redirects are followed by hand so that each target 
 
 import ipaddress
 import os
+import re
 import socket
 from typing import IO, Any
 from urllib.parse import urljoin, urlsplit
@@ -28,19 +29,38 @@ class RefusedInput(InputNotFound):
     """The input's URL or one of its addresses may not be fetched (err_code 2001)."""
 
 
-def check_url(url: str) -> tuple[str, int, str]:
-    """(host, port, path with query) of an acceptable https URL; raises RefusedInput otherwise."""
+_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
+
+
+def valid_host(host: str) -> bool:
+    """An IP literal or a DNS name (labels of letters, digits, `-`, `_`; at most 253 characters)."""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    name = host.removesuffix(".")
+    return 0 < len(name) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in name.split("."))
+
+
+def check_url(url: str, *, what: str = "input") -> tuple[str, int, str]:
+    """(host, port, path with query) of an acceptable https URL; raises RefusedInput otherwise.
+
+    `what` names the URL in messages ("input", "callback"): the same rules guard every URL we fetch or POST to.
+    """
     parts = urlsplit(url)
     if parts.scheme != "https":
-        raise RefusedInput(f"input URL must be https:// (got {parts.scheme or 'no'} scheme)")
-    if parts.username or parts.password:
-        raise RefusedInput("input URL must not carry credentials")
+        raise RefusedInput(f"{what} URL must be https:// (got {parts.scheme or 'no'} scheme)")
+    if parts.username or parts.password or "@" in parts.netloc:
+        raise RefusedInput(f"{what} URL must not carry credentials")
     if not parts.hostname:
-        raise RefusedInput("input URL has no host")
+        raise RefusedInput(f"{what} URL has no host")
+    if not valid_host(parts.hostname):
+        raise RefusedInput(f"{what} URL has an invalid host name")
     try:
         port = parts.port or 443
     except ValueError as exc:
-        raise RefusedInput("input URL has an invalid port") from exc
+        raise RefusedInput(f"{what} URL has an invalid port") from exc
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return parts.hostname, port, path
 
@@ -59,19 +79,37 @@ def is_allowed(address: IpAddress) -> bool:
     return effective.is_global and not effective.is_multicast
 
 
-def resolve(host: str, port: int) -> IpAddress:
+def resolve(host: str, port: int, *, what: str = "input") -> IpAddress:
     """The address to connect to: every address the name resolves to must be allowed."""
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise InputNotFound(f"input host {host!r} does not resolve") from exc
+        raise InputNotFound(f"{what} host {host!r} does not resolve") from exc
     addresses = [ipaddress.ip_address(info[4][0]) for info in found]
     refused = [a for a in addresses if not is_allowed(a)]
     if refused or not addresses:
         raise RefusedInput(
-            f"input host {host!r} resolves to a non-public address ({refused[0] if refused else 'none'})"
+            f"{what} host {host!r} resolves to a non-public address ({refused[0] if refused else 'none'})"
         )
     return addresses[0]
+
+
+def pinned_pool(host: str, port: int, address: IpAddress, timeout: urllib3.Timeout) -> urllib3.HTTPSConnectionPool:
+    """A connection pool to the checked `address`, with TLS verified against `host`'s name, never retrying."""
+    return urllib3.HTTPSConnectionPool(
+        host=str(address),
+        port=port,
+        server_hostname=host,
+        assert_hostname=host,
+        cert_reqs="CERT_REQUIRED",
+        ca_certs=ca_bundle(),
+        timeout=timeout,
+        retries=False,
+    )
+
+
+def host_header(host: str, port: int) -> str:
+    return host if port == 443 else f"{host}:{port}"
 
 
 def open_input(url: str) -> Any:
@@ -79,19 +117,10 @@ def open_input(url: str) -> Any:
     for _ in range(MAX_REDIRECTS + 1):
         host, port, path = check_url(url)
         address = resolve(host, port)
-        pool = urllib3.HTTPSConnectionPool(
-            host=str(address),
-            port=port,
-            server_hostname=host,
-            assert_hostname=host,
-            cert_reqs="CERT_REQUIRED",
-            ca_certs=ca_bundle(),
-            timeout=_TIMEOUT,
-            retries=False,
-        )
+        pool = pinned_pool(host, port, address, _TIMEOUT)
         try:
             response = pool.urlopen(
-                "GET", path, headers={"Host": host if port == 443 else f"{host}:{port}"}, redirect=False,
+                "GET", path, headers={"Host": host_header(host, port)}, redirect=False,
                 preload_content=False,
             )  # fmt: skip
         except urllib3.exceptions.SSLError as exc:
