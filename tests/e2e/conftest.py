@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,12 +76,18 @@ class Local:
         return data
 
 
-@pytest.fixture(scope="session")
-def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
-    ready_file = tmp_path_factory.mktemp("local") / "ready.json"
+@contextmanager
+def running_local(folder: Path, extra_environment: dict[str, str] | None = None) -> Iterator[Local]:
+    """`python -m localmode run` with `extra_environment` (e.g. TRANSCODER_SETTINGS), stopped with Ctrl-C."""
+    ready_file = folder / "ready.json"
     log_path = ready_file.with_name("local.log")
     aws_port = _free_port()
-    environment = {**os.environ, "PYTHONPATH": f"{ROOT / 'functions'}:{ROOT}", "POWERTOOLS_LOG_LEVEL": "WARNING"}
+    environment = {
+        **os.environ,
+        "PYTHONPATH": f"{ROOT / 'functions'}:{ROOT}",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        **(extra_environment or {}),
+    }
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [
@@ -120,6 +127,12 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
         process.kill()
         raise
     assert code == 0, log_path.read_text()[-3000:]
+
+
+@pytest.fixture(scope="session")
+def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
+    with running_local(tmp_path_factory.mktemp("local")) as started:
+        yield started
 
 
 @pytest.fixture(scope="session")
