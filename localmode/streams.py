@@ -95,7 +95,7 @@ class DynamoStreamPoller:
                 self._discover_shards(streams, iterators)
                 for shard_id, iterator in list(iterators.items()):
                     answer = streams.get_records(ShardIterator=iterator, Limit=1000)
-                    records = [_event_record(r, self.stream_arn) for r in answer.get("Records", [])]
+                    records = [lambda_record(r, self.stream_arn) for r in answer.get("Records", [])]
                     self._deliver([r for r in records if passes(self.filters, r)])
                     iterators[shard_id] = answer.get("NextShardIterator") or iterator
             except Exception:
@@ -139,7 +139,7 @@ class DynamoStreamPoller:
         return None
 
 
-def _event_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+def lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
     """A GetRecords record as Lambda passes it (JSON-safe timestamp, the source ARN)."""
     stream = dict(record.get("dynamodb", {}))
     created = stream.get("ApproximateCreationDateTime")
