@@ -131,8 +131,8 @@ class DynamoStreamPoller:
         payload, error = self.registry.invoke(self.function_name, {"Records": batch})
         if error:
             return 0
-        failures = json.loads(payload or b"{}").get("batchItemFailures", []) if payload else []
-        failed = {item["itemIdentifier"] for item in failures}
+        result = json.loads(payload) if payload else None
+        failed = {item["itemIdentifier"] for item in (result or {}).get("batchItemFailures", [])}
         for index, record in enumerate(batch):
             if record["dynamodb"].get("SequenceNumber") in failed:
                 return index
