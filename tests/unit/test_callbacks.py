@@ -1,5 +1,8 @@
 """Callbacks: the signature, the retry schedule, which stream records are terminal transitions, URL checks."""
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from localmode.streams import matches, parse_filters, passes
@@ -126,3 +129,17 @@ def test_stream_filter_passes_terminal_new_images_only() -> None:
 def test_stream_filter_rules_that_are_not_emulated_are_refused() -> None:
     with pytest.raises(ValueError, match="unsupported filter rule"):
         parse_filters({"Filters": [{"Pattern": '{"eventName":[{"prefix":"MOD"}]}'}]})
+
+
+def test_readme_snippet_verifies_the_worked_example() -> None:
+    """The receiver's check as README shows it, run on the example it documents."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("### Callbacks and events") :]
+    snippet = section[section.index("```python\n") + len("```python\n") :]
+    snippet = snippet[: snippet.index("```")]
+    namespace: dict[str, Any] = {}
+    exec(snippet, namespace)  # noqa: S102 - our own README's code
+    check = namespace["is_from_transcoder"]
+    assert check(EXAMPLE_BODY, EXAMPLE_SIGNATURE, EXAMPLE_SK)
+    assert not check(EXAMPLE_BODY + b"\n", EXAMPLE_SIGNATURE, EXAMPLE_SK)
+    assert EXAMPLE_SIGNATURE in section
