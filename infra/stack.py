@@ -4,6 +4,7 @@ import aws_cdk as cdk
 import constructs
 
 from infra.constructs.api import Api
+from infra.constructs.callbacks import Callbacks
 from infra.constructs.ingest import Ingest
 from infra.constructs.nag import acknowledge, logical_id
 from infra.constructs.pipeline import Pipeline
@@ -58,11 +59,13 @@ class TranscoderStack(cdk.Stack):
             state_machine=self.pipeline.state_machine,
             environment=environment,
         )
+        self.callbacks = Callbacks(self, "Callbacks", settings=settings, storage=self.storage, environment=environment)
 
         cdk.CfnOutput(self, "ApiUrl", value=self.api.url)
         cdk.CfnOutput(self, "InputBucketName", value=self.storage.input_bucket.bucket_name)
         cdk.CfnOutput(self, "OutputBucketName", value=self.storage.output_bucket.bucket_name)
         cdk.CfnOutput(self, "IngestDeadLetterQueueUrl", value=self.ingest.dead_letters.queue_url)
+        cdk.CfnOutput(self, "CallbackDeadLetterQueueUrl", value=self.callbacks.dead_letters.queue_url)
         cdk.CfnOutput(self, "StateMachineArn", value=self.pipeline.state_machine.state_machine_arn)
         # What `transcoder keys` needs to manage access keys of this deployment.
         cdk.CfnOutput(self, "AccessKeysTableName", value=self.storage.access_key_table.table_name)

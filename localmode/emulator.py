@@ -15,6 +15,7 @@ from moto.server import ThreadedMotoServer
 
 from localmode.functions import FunctionRegistry, LocalFunction
 from localmode.queues import SqsPoller
+from localmode.streams import DynamoStreamPoller, parse_filters
 from localmode.template import REGION, LocalTemplate
 
 _DUMMY_CODE_ZIP = (
@@ -80,7 +81,7 @@ class Emulator:
     def __init__(self, aws_port: int) -> None:
         self.aws_port = aws_port
         self.registry = FunctionRegistry()
-        self.pollers: list[SqsPoller] = []
+        self.pollers: list[SqsPoller | DynamoStreamPoller] = []
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=aws_port, verbose=False)
 
     @property
@@ -131,7 +132,12 @@ class Emulator:
             }
             if properties.get("GlobalSecondaryIndexes"):
                 table["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
-            dynamodb.create_table(**table)
+            if properties.get("StreamSpecification"):
+                view_type = properties["StreamSpecification"]["StreamViewType"]
+                table["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": view_type}
+            created = dynamodb.create_table(**table)["TableDescription"]
+            if "LatestStreamArn" in created:
+                local.attributes[(logical_id, "StreamArn")] = created["LatestStreamArn"]
 
         sqs = boto3.client("sqs", endpoint_url=self.endpoint_url)
         queues = local.of_type("AWS::SQS::Queue")
@@ -182,11 +188,26 @@ class Emulator:
 
         for resource in local.of_type("AWS::Lambda::EventSourceMapping").values():
             properties = local.resolve(resource["Properties"])
+            source = properties["EventSourceArn"]
+            if source.startswith("arn:aws:dynamodb:"):
+                self.pollers.append(
+                    DynamoStreamPoller(
+                        self.registry,
+                        function_name=properties["FunctionName"],
+                        stream_arn=source,
+                        batch_size=int(properties.get("BatchSize", 100)),
+                        filters=parse_filters(properties.get("FilterCriteria")),
+                        retry_attempts=int(properties.get("MaximumRetryAttempts", 3)),
+                    )
+                )
+                continue
+            if properties.get("FilterCriteria"):
+                raise ValueError(f"{properties['FunctionName']}: filters on SQS mappings are not emulated")
             self.pollers.append(
                 SqsPoller(
                     self.registry,
                     function_name=properties["FunctionName"],
-                    queue_arn=properties["EventSourceArn"],
+                    queue_arn=source,
                     batch_size=int(properties.get("BatchSize", 10)),
                 )
             )

@@ -25,10 +25,23 @@ _PSEUDO = {
 
 
 _SYNTH = """
-import sys
+import json, sys
 from infra.app import build_app
-build_app(outdir=sys.argv[1], context={"aws:cdk:bundling-stacks": []}).synth()
+build_app(outdir=sys.argv[1], context={"aws:cdk:bundling-stacks": [], **json.loads(sys.argv[2])}).synth()
 """
+SETTINGS_ENV = "TRANSCODER_SETTINGS"
+"""A JSON object of deployment settings (cdk.json's `transcoder` keys) that local mode synthesizes with,
+e.g. `{"trusted_input_networks": ["127.0.0.1/32"]}` to fetch inputs from and call back to this machine."""
+
+
+def _context_overrides() -> dict[str, Any]:
+    raw = os.environ.get(SETTINGS_ENV, "")
+    if not raw:
+        return {}
+    overrides = json.loads(raw)
+    if not isinstance(overrides, dict):
+        raise ValueError(f"{SETTINGS_ENV} must be a JSON object of settings")
+    return {"transcoder": overrides}
 
 
 def synthesize() -> dict[str, Any]:
@@ -40,7 +53,7 @@ def synthesize() -> dict[str, Any]:
     root = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory(prefix="transcoder-synth-") as outdir:
         result = subprocess.run(
-            [sys.executable, "-c", _SYNTH, outdir],
+            [sys.executable, "-c", _SYNTH, outdir, json.dumps(_context_overrides())],
             cwd=root,
             env={**os.environ, "PYTHONPATH": str(root), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},
             capture_output=True,
@@ -61,6 +74,8 @@ class LocalTemplate:
     endpoint_url: str = ""
     assigned_ids: dict[str, str] = field(default_factory=dict)
     """Ids the emulator chose itself (KMS key ids), by logical id."""
+    attributes: dict[tuple[str, str], str] = field(default_factory=dict)
+    """Attributes the emulator learned when creating a resource ((table, "StreamArn")), for Fn::GetAtt."""
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
@@ -118,6 +133,8 @@ class LocalTemplate:
                 return self.ref(argument)
             if key == "Fn::GetAtt":
                 logical_id, attribute = argument
+                if (logical_id, attribute) in self.attributes:
+                    return self.attributes[(logical_id, attribute)]
                 if attribute == "Arn":
                     return self.arn(logical_id)
                 if attribute == "QueueName":

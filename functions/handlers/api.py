@@ -27,7 +27,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from handlers import storage_routes, template_routes
-from handlers.account import ACCESS_KEY_ID_KEY, ACCOUNT_KEY, account_of
+from handlers.account import ACCESS_KEY_ID_KEY, ACCOUNT_KEY, access_key_of, account_of
 from transcoder import repository, tasks
 from transcoder.api.envelope import ApiCode, ApiError, envelope
 from transcoder.api.requests import CreateTaskRequest, TaskIdRequest, validation_error
@@ -82,6 +82,8 @@ def _create(fields: dict[str, Any]) -> dict[str, Any]:
             template_name=fields["template_name"],
             template_id=fields["template_id"],
             storage_id=fields["storage_id"],
+            callback_url=fields["callback_url"],
+            access_key_id=access_key_of(app.context),
         )
     except tasks.InvalidParameter as exc:
         raise ApiError(ApiCode.BAD_PARAM, str(exc)) from exc

@@ -8,6 +8,7 @@ against the host's name, and redirects are followed by hand so that each target 
 
 import ipaddress
 import os
+import re
 import socket
 from typing import IO, Any
 from urllib.parse import urljoin, urlsplit
@@ -28,10 +29,25 @@ class RefusedInput(InputNotFound):
     """The input's URL or one of its addresses may not be fetched (err_code 2001)."""
 
 
+_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
+
+
+def valid_host(host: str) -> bool:
+    """An IP literal or a DNS name (labels of letters, digits, `-`, `_`; at most 253 characters)."""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    name = host.removesuffix(".")
+    return 0 < len(name) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in name.split("."))
+
+
 def check_url(url: str, *, subject: str = "input") -> tuple[str, int, str]:
     """(host, port, path with query) of an acceptable https URL; raises RefusedInput otherwise.
 
-    `subject` names what is fetched (the input, a logo) in the messages users see.
+    `subject` names the URL in messages ("input", "logo", "callback"): the same rules guard every URL we
+    fetch or POST to.
     """
     try:
         parts = urlsplit(url)
@@ -40,10 +56,12 @@ def check_url(url: str, *, subject: str = "input") -> tuple[str, int, str]:
         raise RefusedInput(f"{subject} URL is malformed ({exc})") from exc
     if parts.scheme != "https":
         raise RefusedInput(f"{subject} URL must be https:// (got {parts.scheme or 'no'} scheme)")
-    if parts.username or parts.password:
+    if parts.username or parts.password or "@" in parts.netloc:
         raise RefusedInput(f"{subject} URL must not carry credentials")
     if not hostname:
         raise RefusedInput(f"{subject} URL has no host")
+    if not valid_host(hostname):
+        raise RefusedInput(f"{subject} URL has an invalid host name")
     try:
         port = parts.port or 443
     except ValueError as exc:
@@ -81,24 +99,33 @@ def resolve(host: str, port: int, *, subject: str = "input") -> IpAddress:
     return addresses[0]
 
 
+def pinned_pool(host: str, port: int, address: IpAddress, timeout: urllib3.Timeout) -> urllib3.HTTPSConnectionPool:
+    """A connection pool to the checked `address`, with TLS verified against `host`'s name, never retrying."""
+    return urllib3.HTTPSConnectionPool(
+        host=str(address),
+        port=port,
+        server_hostname=host,
+        assert_hostname=host,
+        cert_reqs="CERT_REQUIRED",
+        ca_certs=ca_bundle(),
+        timeout=timeout,
+        retries=False,
+    )
+
+
+def host_header(host: str, port: int) -> str:
+    return host if port == 443 else f"{host}:{port}"
+
+
 def open_input(url: str, *, subject: str = "input") -> Any:
     """A streaming response for `url`, after checked redirects."""
     for _ in range(MAX_REDIRECTS + 1):
         host, port, path = check_url(url, subject=subject)
         address = resolve(host, port, subject=subject)
-        pool = urllib3.HTTPSConnectionPool(
-            host=str(address),
-            port=port,
-            server_hostname=host,
-            assert_hostname=host,
-            cert_reqs="CERT_REQUIRED",
-            ca_certs=ca_bundle(),
-            timeout=_TIMEOUT,
-            retries=False,
-        )
+        pool = pinned_pool(host, port, address, _TIMEOUT)
         try:
             response = pool.urlopen(
-                "GET", path, headers={"Host": host if port == 443 else f"{host}:{port}"}, redirect=False,
+                "GET", path, headers={"Host": host_header(host, port)}, redirect=False,
                 preload_content=False,
             )  # fmt: skip
         except urllib3.exceptions.SSLError as exc:

@@ -63,3 +63,9 @@ class TaskModel(Model):
 
     err_code = NumberAttribute(default=0)
     err_message = UnicodeAttribute(default="")
+
+    callback_url = UnicodeAttribute(default="")
+    """Where the task is POSTed when it ends (api.md "Callbacks (ext)"), resolved at creation: the request's
+    `callback_url`, or later its storage's `notify`. Empty: no callback (events are published anyway)."""
+    callback_key_id = UnicodeAttribute(default="")
+    """The access key whose secret signs the callbacks: the one that created the task."""

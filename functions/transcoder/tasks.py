@@ -115,6 +115,31 @@ def resolve_input(value: str, account_id: str) -> Source:
     return location
 
 
+@dataclass(frozen=True)
+class Callback:
+    """Where a task's terminal state is POSTed, and the access key whose secret signs it."""
+
+    url: str
+    access_key_id: str
+
+
+def resolve_callback(callback_url: str | None, storage: Storage, *, access_key_id: str) -> Callback | None:
+    """The task's callback: the request's `callback_url`, else its storage's `notify` URL (api.md), checked
+    as fetch.py checks every URL we reach. The task stores the one resolved URL, so the notify and callback
+    functions never look further.
+    """
+    callback_url = callback_url or storage.notify or None
+    if not callback_url:
+        return None
+    try:
+        fetch.check_url(callback_url, subject="callback")
+    except fetch.RefusedInput as exc:
+        raise InvalidParameter("callback_url", str(exc)) from exc
+    if not access_key_id:
+        raise InvalidParameter("callback_url", "a callback needs a request signed with an access key")
+    return Callback(url=callback_url, access_key_id=access_key_id)
+
+
 def create_task(
     *,
     account_id: str,
@@ -123,12 +148,17 @@ def create_task(
     template_name: str | None = None,
     template_id: str | None = None,
     storage_id: str = DEFAULT_STORAGE_ID,
+    callback_url: str | None = None,
+    access_key_id: str = "",
 ) -> TaskModel:
     """Validate, write the task as `pending`, and start its pipeline execution."""
     source = resolve_input(input_url, account_id)
     template = resolve_template(template_name=template_name, template_id=template_id, account_id=account_id)
     storage = resolve_storage(storage_id, account_id)
-    return create_task_for(source, output, template, storage, account_id=account_id, input_text=input_url)
+    callback = resolve_callback(callback_url, storage, access_key_id=access_key_id)
+    return create_task_for(
+        source, output, template, storage, account_id=account_id, input_text=input_url, callback=callback
+    )
 
 
 def create_task_for(
@@ -139,6 +169,7 @@ def create_task_for(
     *,
     account_id: str,
     input_text: str | None = None,
+    callback: Callback | None = None,
 ) -> TaskModel:
     """The shared "create task" call of the API and of dropped files, once the request is resolved."""
     try:
@@ -159,6 +190,8 @@ def create_task_for(
     )
     task.objkey = objkey
     task.template = template.to_dict()
+    if callback:
+        task.callback_url, task.callback_key_id = callback.url, callback.access_key_id
     repository.insert(task)
     start_pipeline(task, source, S3Location(storage.bucket, objkey), template)
     return task
@@ -265,13 +298,19 @@ _INTEGER_FIELDS = {
 }  # fmt: skip
 
 
-def task_view(task: TaskModel) -> dict[str, Any]:
-    """query_task's `data`: the stored fields plus presigned URLs of input and output."""
+def task_fields(task: TaskModel) -> dict[str, Any]:
+    """query_task's `data` without the presigned URLs (what a broadcast event may carry)."""
     view: dict[str, Any] = {name: getattr(task, name) for name in _PUBLIC_FIELDS}
     for name in _INTEGER_FIELDS:
         view[name] = int(view[name] or 0)
     for name in ("src_bitrate", "dst_bitrate", "duration"):
         view[name] = float(view[name] or 0)
+    return view
+
+
+def task_view(task: TaskModel) -> dict[str, Any]:
+    """query_task's `data`: the stored fields plus presigned URLs of input and output."""
+    view = task_fields(task)
     expiry = settings().presign_expiry_seconds
     view["input_url"] = _input_url(task, expiry)
     output = storages.find(task.account_id, task.storage_id) if task.status == Status.SUCCESS.value else None

@@ -34,7 +34,10 @@ class Storage(constructs.Construct):
             abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
         )
 
-        self.task_table = self._table("Tasks", removal, partition_key=_key("task_id"))
+        # Its stream (new and old images) is where every terminal transition is seen (constructs/callbacks.py).
+        self.task_table = self._table(
+            "Tasks", removal, partition_key=_key("task_id"), stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES
+        )
         self.task_table.add_global_secondary_index(
             index_name=TASKS_BY_ACCOUNT_TIME,
             partition_key=_key("account_id"),
@@ -77,6 +80,7 @@ class Storage(constructs.Construct):
         partition_key: dynamodb.Attribute,
         sort_key: dynamodb.Attribute | None = None,
         time_to_live_attribute: str | None = None,
+        stream: dynamodb.StreamViewType | None = None,
     ) -> dynamodb.Table:
         return dynamodb.Table(
             self,
@@ -84,6 +88,7 @@ class Storage(constructs.Construct):
             partition_key=partition_key,
             sort_key=sort_key,
             time_to_live_attribute=time_to_live_attribute,
+            stream=stream,
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(

@@ -68,12 +68,14 @@ def test_all_functions_share_one_code_asset(synthesized: Synthesized, api_asset:
     """Every function but CDK's inline BucketNotificationsHandler (the one acknowledged exception) runs our asset."""
     synthesized.cdk_inline_function()
     functions = synthesized.service_functions()
-    assert len(functions) == 6
+    assert len(functions) == 8  # API, ingest, four pipeline steps, notify, callback
     for logical_id, function in functions.items():
         assert _asset_dir(synthesized, function["Properties"]["Code"]) == api_asset, logical_id
 
 
-@pytest.mark.parametrize("module", ["handlers.api", "handlers.pipeline", "handlers.ingest"])
+@pytest.mark.parametrize(
+    "module", ["handlers.api", "handlers.pipeline", "handlers.ingest", "handlers.notify", "handlers.callback"]
+)
 def test_handlers_import_from_the_asset_alone(api_asset: Path, tmp_path: Path, module: str) -> None:
     sdk = _runtime_sdk(tmp_path)
     environment = {

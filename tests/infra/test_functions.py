@@ -1,4 +1,4 @@
-"""The six service functions: runtime, architecture, handlers, layers, environment, least-privilege roles.
+"""The service functions: runtime, architecture, handlers, layers, environment, least-privilege roles.
 
 "Our" functions are those whose code is the shared functions asset; the one other function in the stack is
 CDK's own BucketNotificationsHandler (inline code), acknowledged in `test_the_only_other_function_is_cdks`.
@@ -21,7 +21,9 @@ PIPELINE_HANDLERS = {
     "Upload": "handlers.pipeline.upload",
     "RecordFailure": "handlers.pipeline.record_failure",
 }
-ALL_HANDLERS = sorted([API_HANDLER, INGEST_HANDLER, *PIPELINE_HANDLERS.values()])
+NOTIFY_HANDLER = "handlers.notify.handler"
+CALLBACK_HANDLER = "handlers.callback.handler"
+ALL_HANDLERS = sorted([API_HANDLER, INGEST_HANDLER, *PIPELINE_HANDLERS.values(), NOTIFY_HANDLER, CALLBACK_HANDLER])
 # The functions that start pipeline executions: the API and the drop-a-file ingest.
 STARTERS = (API_HANDLER, INGEST_HANDLER)
 SHARED_ENVIRONMENT = ("TASK_TABLE", "INPUT_BUCKET", "OUTPUT_BUCKET", "WORK_BUCKET")
@@ -38,7 +40,7 @@ def _managed_policy_arn(name: str) -> dict[str, Any]:
     return {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":iam::aws:policy/service-role/{name}"]]}
 
 
-def test_six_service_functions_with_the_expected_handlers(synthesized: Synthesized) -> None:
+def test_service_functions_with_the_expected_handlers(synthesized: Synthesized) -> None:
     functions = synthesized.service_functions()
     assert sorted(f["Properties"]["Handler"] for f in functions.values()) == ALL_HANDLERS
 
@@ -60,7 +62,7 @@ def test_the_only_other_function_is_cdks(synthesized: Synthesized) -> None:
 def test_each_function_has_its_own_role(synthesized: Synthesized) -> None:
     functions = synthesized.service_functions()
     roles = [_role_of(f) for f in functions.values()]
-    assert len(set(roles)) == len(functions) == 6
+    assert len(set(roles)) == len(functions) == len(ALL_HANDLERS)
     iam_roles = synthesized.resources("AWS::IAM::Role")
     for role_id in roles:
         assume = iam_roles[role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
@@ -71,7 +73,7 @@ def test_each_function_has_its_own_role(synthesized: Synthesized) -> None:
 
 def test_runtime_and_default_architecture(synthesized: Synthesized) -> None:
     functions = synthesized.service_functions()
-    assert len(functions) == 6
+    assert len(functions) == len(ALL_HANDLERS)
     for logical_id, function in functions.items():
         properties = function["Properties"]
         assert properties["Runtime"] == "python3.11", logical_id
@@ -84,7 +86,7 @@ def test_runtime_and_default_architecture(synthesized: Synthesized) -> None:
 def test_arm64_context_switches_functions_and_layer(synth_variant: Callable[..., Synthesized]) -> None:
     arm = synth_variant({"transcoder": {"architecture": "arm64"}})
     functions = arm.service_functions()
-    assert len(functions) == 6
+    assert len(functions) == len(ALL_HANDLERS)
     for logical_id, function in functions.items():
         assert function["Properties"]["Architectures"] == ["arm64"], logical_id
     (layer,) = arm.resources("AWS::Lambda::LayerVersion").values()
@@ -116,7 +118,8 @@ def test_ffmpeg_layer_on_download_and_transcode_and_disk_on_transcode(synthesize
 
 
 def test_api_and_light_steps_have_no_layer(synthesized: Synthesized) -> None:
-    for handler in (API_HANDLER, INGEST_HANDLER, PIPELINE_HANDLERS["Upload"], PIPELINE_HANDLERS["RecordFailure"]):
+    light = (API_HANDLER, INGEST_HANDLER, PIPELINE_HANDLERS["Upload"], PIPELINE_HANDLERS["RecordFailure"])
+    for handler in (*light, NOTIFY_HANDLER, CALLBACK_HANDLER):
         _, function = synthesized.function_by_handler(handler)
         assert not function["Properties"].get("Layers"), handler
         assert function["Properties"].get("EphemeralStorage", {"Size": 512}) == {"Size": 512}, handler
@@ -133,7 +136,7 @@ def test_environment(synthesized: Synthesized) -> None:
     }
     state_machine = {"Ref": synthesized.logical_id("Pipeline/StateMachine")}
     functions = synthesized.service_functions()
-    assert len(functions) == 6
+    assert len(functions) == len(ALL_HANDLERS)
     for logical_id, function in functions.items():
         variables = function["Properties"]["Environment"]["Variables"]
         for name in SHARED_ENVIRONMENT:
@@ -153,7 +156,7 @@ def test_each_function_logs_to_its_own_log_group(synthesized: Synthesized) -> No
         assert group in groups, logical_id
         assert groups[group]["Properties"]["RetentionInDays"] == 30
         seen.append(group)
-    assert len(set(seen)) == 6
+    assert len(set(seen)) == len(ALL_HANDLERS)
 
 
 # --- IAM: exact actions only, no managed policies ------------------------------------------------

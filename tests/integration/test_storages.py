@@ -259,3 +259,26 @@ def test_a_secret_removed_outside_the_service(aws: Aws) -> None:
     event["input"]["storage_id"] = storage_id
     with pytest.raises(errors.InputNotFound, match="keys could not be read"):
         pipeline.download(event)
+
+
+def test_a_storages_notify_url_is_the_callback_of_its_tasks(aws: Aws) -> None:
+    from tests.integration.conftest import TEST_ACCESS_KEY_ID
+    from transcoder import repository
+
+    storage_id = _add({**OSS, "storage_ak": AK, "storage_sk": SK})
+    aws.s3.put_object(Bucket=aws.input_bucket, Key="in/a.mp4", Body=b"x")
+    request = {"input": f"s3://{aws.input_bucket}/in/a.mp4", "output": "a", "template_name": "MP4_264_360p"}
+    _, body = _call("POST", "/api/create_task", {**request, "storage_id": storage_id})
+    task = repository.get(body["data"]["task_id"])
+    assert task is not None
+    assert (task.callback_url, task.callback_key_id) == (OSS["notify"], TEST_ACCESS_KEY_ID)
+    # The request's own callback_url wins over the storage's.
+    _, body = _call(
+        "POST", "/api/create_task", {**request, "storage_id": storage_id, "callback_url": "https://mine.example.com/cb"}
+    )
+    task = repository.get(body["data"]["task_id"])
+    assert task is not None and task.callback_url == "https://mine.example.com/cb"
+    # The default storage has no notify URL: no callback.
+    _, body = _call("POST", "/api/create_task", request)
+    task = repository.get(body["data"]["task_id"])
+    assert task is not None and task.callback_url == ""

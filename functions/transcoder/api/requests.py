@@ -20,6 +20,12 @@ class CreateTaskRequest(BaseModel):
     client_token: StrictStr | None = Field(
         default=None, min_length=1, max_length=64, description="the same token returns the same task (24 h)"
     )
+    callback_url: StrictStr | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2048,
+        description="https URL the task is POSTed to, signed, when it ends (no credentials, public hosts only)",
+    )
 
 
 class CreateTaskData(BaseModel):
