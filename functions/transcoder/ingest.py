@@ -107,25 +107,18 @@ def create_task_for_drop(dropped: DroppedObject) -> TaskModel:
         return tasks.create_task_for(source, where.output, template, storage, account_id=DROP_ACCOUNT)
     except tasks.InvalidParameter as exc:
         logger.warning("dropped file rejected", extra={"key": dropped.key, "reason": str(exc)})
-        return tasks.record_rejected_task(
-            source,
-            where.output,
-            where.template_name,
-            storage,
-            account_id=DROP_ACCOUNT,
-            err_code=REJECTED_ERR_CODE,
-            message=f"bad param: {exc.reason}" if exc.field == "template" else f"bad param: {exc}",
-        )
+        reason = exc.reason if exc.field == "template" else str(exc)
     except ValueError as exc:
-        return tasks.record_rejected_task(
-            source,
-            where.output,
-            where.template_name,
-            storage,
-            account_id=DROP_ACCOUNT,
-            err_code=REJECTED_ERR_CODE,
-            message=f"bad param: {exc}",
-        )
+        reason = str(exc)
+    return tasks.record_rejected_task(
+        source,
+        where.output,
+        where.template_name,
+        storage,
+        account_id=DROP_ACCOUNT,
+        err_code=REJECTED_ERR_CODE,
+        message=f"bad param: {reason}",
+    )
 
 
 def _unknown_template(key: str, name: str) -> str:

@@ -215,7 +215,7 @@ def test_every_terminal_path_is_announced_once(aws: Aws, wiring: Wiring) -> None
     from transcoder.tasks import record_rejected_task, resolve_storage
 
     dropped = record_rejected_task(
-        S3Location("test-input", "nope/x.mp4"), "x", "nope", resolve_storage("default"),
+        S3Location("test-input", "nope/x.mp4"), "x", "nope", resolve_storage("default", "default"),
         account_id="default", err_code=1002, message="no template 'nope'",
     )  # fmt: skip
     # A retried stream batch, and writes after the end, must not announce anything twice.
