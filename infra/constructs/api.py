@@ -3,19 +3,16 @@
 import aws_cdk as cdk
 import constructs
 from aws_cdk import aws_apigateway as apigateway
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 
 from infra.constructs.access import (
     allow_index_query,
     allow_items,
-    allow_named_bucket_objects,
-    allow_objects,
     allow_storage_secrets,
 )
 from infra.constructs.functions import ServiceFunction, log_retention
 from infra.constructs.nag import acknowledge
-from infra.constructs.storage import ACCESS_KEY_PURPOSE, TASKS_BY_ACCOUNT_TIME, TEMPLATES_BY_ID, Storage
+from infra.constructs.storage import TASKS_BY_ACCOUNT_TIME, TEMPLATES_BY_ID, Storage
 from infra.settings import DeploymentSettings
 
 
@@ -39,21 +36,13 @@ class Api(constructs.Construct):
             timeout=cdk.Duration.seconds(29),
             environment={
                 **environment,
-                "KEYS_TABLE": storage.access_key_table.table_name,
+                **storage.access_key_environment,
                 "NONCE_TABLE": storage.nonce_table.table_name,
-                "KEYS_KMS_KEY_ID": storage.access_key_encryption.key_arn,
             },
         )
         # Signature auth: read a key, decrypt its secret (only with the access-key context), spend a nonce.
-        allow_items(self.handler.role, storage.access_key_table, ["dynamodb:GetItem"])
+        storage.allow_access_key_secrets(self.handler.role)
         allow_items(self.handler.role, storage.nonce_table, ["dynamodb:PutItem"])
-        self.handler.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["kms:Decrypt"],
-                resources=[storage.access_key_encryption.key_arn],
-                conditions={"StringEquals": {"kms:EncryptionContext:purpose": ACCESS_KEY_PURPOSE}},
-            )
-        )
         allow_items(
             self.handler.role,
             storage.task_table,
@@ -87,12 +76,11 @@ class Api(constructs.Construct):
             storage.idempotency_table,
             ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
         )
-        # Presigned URLs carry the signer's permission: the API function may read inputs and outputs.
-        presigning = "query_task presigns any task's input or output key."
-        for bucket in (storage.input_bucket, storage.output_bucket):
-            allow_objects(self.handler.role, bucket, ["s3:GetObject"], reason=presigning)
-        for name in settings.extra_input_buckets:
-            allow_named_bucket_objects(self.handler.role, name, ["s3:GetObject"], reason=presigning)
+        storage.allow_presigning(
+            self.handler.role,
+            settings.extra_input_buckets,
+            reason="query_task presigns any task's input or output key.",
+        )
 
         self.access_logs = logs.LogGroup(
             self, "AccessLogs", retention=log_retention(settings), removal_policy=cdk.RemovalPolicy.DESTROY

@@ -11,10 +11,9 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 
-from infra.constructs.access import allow_items, allow_named_bucket_objects, allow_objects
 from infra.constructs.functions import ServiceFunction
 from infra.constructs.nag import acknowledge
-from infra.constructs.storage import ACCESS_KEY_PURPOSE, Storage
+from infra.constructs.storage import Storage
 from infra.settings import DeploymentSettings
 
 TERMINAL_STATUSES = ("success", "fail", "cancelled")  # transcoder.status.TERMINAL
@@ -57,8 +56,7 @@ class Callbacks(constructs.Construct):
             **environment,
             "CALLBACK_QUEUE_URL": self.queue.queue_url,
             "CALLBACK_DEAD_LETTER_QUEUE_URL": self.dead_letters.queue_url,
-            "KEYS_TABLE": storage.access_key_table.table_name,
-            "KEYS_KMS_KEY_ID": storage.access_key_encryption.key_arn,
+            **storage.access_key_environment,
         }
 
         self.notify = ServiceFunction(
@@ -119,20 +117,13 @@ class Callbacks(constructs.Construct):
         )
         self.dead_letters.grant_send_messages(self.callback.role)
         # The task's creating key signs its callbacks: read the key, decrypt its secret only with the key context.
-        allow_items(self.callback.role, storage.access_key_table, ["dynamodb:GetItem"])
-        self.callback.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["kms:Decrypt"],
-                resources=[storage.access_key_encryption.key_arn],
-                conditions={"StringEquals": {"kms:EncryptionContext:purpose": ACCESS_KEY_PURPOSE}},
-            )
-        )
+        storage.allow_access_key_secrets(self.callback.role)
         # The payload is query_task's view, whose input_url/output_url are presigned at delivery time.
-        presigning = "A callback carries query_task's view: any task's input or output key is presigned."
-        for bucket in (storage.input_bucket, storage.output_bucket):
-            allow_objects(self.callback.role, bucket, ["s3:GetObject"], reason=presigning)
-        for name in settings.extra_input_buckets:
-            allow_named_bucket_objects(self.callback.role, name, ["s3:GetObject"], reason=presigning)
+        storage.allow_presigning(
+            self.callback.role,
+            settings.extra_input_buckets,
+            reason="A callback carries query_task's view: any task's input or output key is presigned.",
+        )
 
     def _queue(
         self,

@@ -3,9 +3,11 @@
 import aws_cdk as cdk
 import constructs
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
+from infra.constructs.access import allow_items, allow_named_bucket_objects, allow_objects
 from infra.settings import DeploymentSettings
 
 TASKS_BY_ACCOUNT_TIME = "account-create_time"  # transcoder.models.AccountTimeIndex
@@ -71,6 +73,29 @@ class Storage(constructs.Construct):
         self.idempotency_table = self._table(
             "Idempotency", cdk.RemovalPolicy.DESTROY, partition_key=_key("id"), time_to_live_attribute="expiration"
         )
+
+    @property
+    def access_key_environment(self) -> dict[str, str]:
+        """What transcoder.auth.keys reads: the key table, and the KMS key of the secrets."""
+        return {"KEYS_TABLE": self.access_key_table.table_name, "KEYS_KMS_KEY_ID": self.access_key_encryption.key_arn}
+
+    def allow_access_key_secrets(self, role: iam.IRole) -> None:
+        """Read a key's item and decrypt its secret, only under the access-key encryption context."""
+        allow_items(role, self.access_key_table, ["dynamodb:GetItem"])
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt"],
+                resources=[self.access_key_encryption.key_arn],
+                conditions={"StringEquals": {"kms:EncryptionContext:purpose": ACCESS_KEY_PURPOSE}},
+            )
+        )
+
+    def allow_presigning(self, role: iam.IRole, extra_input_buckets: tuple[str, ...], *, reason: str) -> None:
+        """Presigned URLs carry the signer's permission: reading any task's input or output key."""
+        for bucket in (self.input_bucket, self.output_bucket):
+            allow_objects(role, bucket, ["s3:GetObject"], reason=reason)
+        for name in extra_input_buckets:
+            allow_named_bucket_objects(role, name, ["s3:GetObject"], reason=reason)
 
     def _table(
         self,
