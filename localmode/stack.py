@@ -44,6 +44,8 @@ class LocalStack:
     def start(self) -> "LocalStack":
         started = time.monotonic()
         # Before the synth and the servers: a taken port is reported at once, not after a minute or never.
+        if self.api_port == self.aws_port:
+            raise SystemExit(f"{API_PORT_ENV} and {AWS_PORT_ENV} are both {self.api_port}: give them different ports")
         ensure_free(self.api_port, API_PORT_ENV)
         ensure_free(self.aws_port, AWS_PORT_ENV)
         set_local_environment(self.aws_port)

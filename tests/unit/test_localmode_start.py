@@ -112,3 +112,11 @@ def test_a_port_in_use_is_reported_at_once_with_the_variable_to_change(
     assert "Traceback" not in done.stderr
     assert elapsed < 15, f"reported after {elapsed:.1f} s"
     assert not (tmp_path / "ready.json").exists()
+
+
+def test_one_port_for_both_servers_is_refused_before_anything_starts() -> None:
+    from localmode.stack import LocalStack
+
+    port = _free_port()
+    with pytest.raises(SystemExit, match=f"TRANSCODER_API_PORT and TRANSCODER_AWS_PORT are both {port}"):
+        LocalStack(api_port=port, aws_port=port).start()
