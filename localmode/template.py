@@ -73,25 +73,34 @@ def synthesis_key(root: Path = ROOT) -> str:
     return digest.hexdigest()
 
 
+CACHE_KEEP = 4
+"""Templates kept: the default settings' and a few others (the e2e tests start local mode with other settings)."""
+
+
 def synthesize(cache_dir: Path | None = CACHE_DIR) -> dict[str, Any]:
     """The stack's template: the cached one when its inputs have not changed (see synthesis_key), else a synth.
 
     `cache_dir=None` always synthesizes.
     """
-    key = synthesis_key() if cache_dir else ""
-    cached = cache_dir / f"{key}.template.json" if cache_dir else None
-    if cached and cached.exists():
+    if cache_dir is None:
+        return _synthesize()
+    cached = cache_dir / f"{synthesis_key()}.template.json"
+    try:
         template: dict[str, Any] = json.loads(cached.read_text())
         return template
+    except FileNotFoundError:
+        pass
+    except ValueError:
+        cached.unlink(missing_ok=True)  # not a whole JSON document: synthesize again
     template = _synthesize()
-    if cache_dir and cached:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        for stale in cache_dir.glob("*.template.json"):  # only the latest is kept: inputs rarely go back
-            stale.unlink(missing_ok=True)
-        # Written whole, then renamed: a local mode starting at the same time never reads half a file.
-        partial = cached.with_name(f"{cached.name}.{os.getpid()}.partial")
-        partial.write_text(json.dumps(template))
-        partial.replace(cached)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    # Written whole, then renamed: a local mode starting at the same time never reads half a file.
+    partial = cached.with_name(f"{cached.name}.{os.getpid()}.partial")
+    partial.write_text(json.dumps(template))
+    partial.replace(cached)
+    by_age = sorted(cache_dir.glob("*.template.json"), key=lambda path: path.stat().st_mtime, reverse=True)
+    for stale in by_age[CACHE_KEEP:]:
+        stale.unlink(missing_ok=True)
     return template
 
 

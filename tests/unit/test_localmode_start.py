@@ -120,3 +120,25 @@ def test_one_port_for_both_servers_is_refused_before_anything_starts() -> None:
     port = _free_port()
     with pytest.raises(SystemExit, match=f"TRANSCODER_API_PORT and TRANSCODER_AWS_PORT are both {port}"):
         LocalStack(api_port=port, aws_port=port).start()
+
+
+def test_a_damaged_cached_template_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    damaged = tmp_path / f"{template.synthesis_key()}.template.json"
+    damaged.write_text('{"Resources": ')
+    synthesized = {"Resources": {"Fresh": {}}}
+    # The real synth takes a minute; this test is about what happens around it.
+    monkeypatch.setattr(template, "_synthesize", lambda: synthesized)
+    assert template.synthesize(cache_dir=tmp_path) == synthesized
+    assert json.loads(damaged.read_text()) == synthesized, "the cache holds the new synth"
+
+
+def test_only_the_most_recent_templates_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for age in range(template.CACHE_KEEP + 2):
+        old = tmp_path / f"old{age}.template.json"
+        old.write_text("{}")
+        os.utime(old, (time.time() - 100 - age, time.time() - 100 - age))
+    monkeypatch.setattr(template, "_synthesize", lambda: {"Resources": {}})
+    template.synthesize(cache_dir=tmp_path)
+    kept = {path.name for path in tmp_path.glob("*.template.json")}
+    expected = {f"{template.synthesis_key()}.template.json"} | {f"old{age}.template.json" for age in range(3)}
+    assert kept == expected
