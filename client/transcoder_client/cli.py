@@ -8,6 +8,7 @@ import argparse
 import sys
 from collections.abc import Iterator, Sequence
 from types import ModuleType
+from typing import Any
 
 from transcoder_client import config, local
 from transcoder_client.commands import keys, storages, tasks, templates
@@ -45,52 +46,50 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_GLOBAL_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
+    (
+        ("--local",),
+        {
+            "action": "store_true",
+            "default": False,
+            "help": "use the running local mode (`make local`): its API and key, from its state file",
+        },
+    ),
+    (
+        ("--state-file",),
+        {
+            "metavar": "PATH",
+            "help": f"local mode's state file (implies --local; default ${local.ENV_STATE_FILE} or {local.STATE_FILE})",
+        },
+    ),
+    (("--endpoint",), {"help": "API base URL, e.g. http://127.0.0.1:8080 or the stack's ApiUrl"}),
+    (("--profile",), {"help": f"config file profile (default ${config.ENV_PROFILE} or 'default')"}),
+    (("--access-key-id",), {"help": f"access key id (default ${config.ENV_ACCESS_KEY_ID})"}),
+    (
+        ("--secret-access-key",),
+        {"help": f"secret key; prefer ${config.ENV_SECRET_ACCESS_KEY} or the config file (a flag shows in `ps`)"},
+    ),
+    (
+        ("--output", "-o"),
+        {"dest": "output_format", "choices": FORMATS, "default": "table", "help": "table (default) or json"},
+    ),
+    (("--timeout",), {"type": float, "default": 30.0, "help": "seconds per HTTP request (default 30)"}),
+)
+
+
 def _add_global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
     """The options every command takes, before or after its name (`transcoder keys --local list`).
 
     Only the top-level parser sets defaults: a subcommand's parser sets an option only when it is given
-    there, so that it cannot reset what was given before the subcommand's name.
+    there, so that it cannot reset what was given before the subcommand's name. A subcommand's own option
+    of the same name wins there (the global one is still accepted before the subcommand's name).
     """
-
-    def default(value: object) -> object:
-        return value if defaults else argparse.SUPPRESS
-
-    options = parser.add_argument_group("global options") if not defaults else parser
-    options.add_argument(
-        "--local",
-        action="store_true",
-        default=default(False),
-        help="use the running local mode (`make local`): its API and key, from its state file",
-    )
-    options.add_argument(
-        "--state-file",
-        default=default(None),
-        metavar="PATH",
-        help=f"local mode's state file (implies --local; default ${local.ENV_STATE_FILE} or {local.STATE_FILE})",
-    )
-    options.add_argument(
-        "--endpoint", default=default(None), help="API base URL, e.g. http://127.0.0.1:8080 or the stack's ApiUrl"
-    )
-    options.add_argument(
-        "--profile", default=default(None), help=f"config file profile (default ${config.ENV_PROFILE} or 'default')"
-    )
-    options.add_argument(
-        "--access-key-id", default=default(None), help=f"access key id (default ${config.ENV_ACCESS_KEY_ID})"
-    )
-    options.add_argument(
-        "--secret-access-key",
-        default=default(None),
-        help=f"secret key; prefer ${config.ENV_SECRET_ACCESS_KEY} or the config file (a flag shows in `ps`)",
-    )
-    options.add_argument(
-        "--output",
-        "-o",
-        dest="output_format",
-        choices=FORMATS,
-        default=default("table"),
-        help="table (default) or json",
-    )
-    options.add_argument("--timeout", type=float, default=default(30.0), help="seconds per HTTP request (default 30)")
+    group = parser if defaults else parser.add_argument_group("global options")
+    for flags, settings in _GLOBAL_OPTIONS:
+        free = [flag for flag in flags if flag not in parser._option_string_actions]
+        if not free:
+            continue
+        group.add_argument(*free, **{**settings, "default": settings.get("default") if defaults else argparse.SUPPRESS})
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:

@@ -5,6 +5,7 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -308,3 +309,18 @@ def test_create_quiet_prints_only_the_task_id_even_when_waiting(
     api.on("/api/query_task", envelope({"task_id": "t1", "status": "success", "progress": 100, "err_code": 0}))
     assert main(["create", "s3://in/a.mp4", "out/a", "-t", "MP4_264_360p", "-q", "--wait", "--interval", "0.01"]) == 0
     assert capsys.readouterr().out == "t1\n"
+
+
+def test_a_subcommand_s_own_option_wins_over_a_global_one_of_the_same_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    from transcoder_client import cli
+
+    class Mirror:
+        """A command module whose subcommand has its own --output (as a future `export --output FILE` might)."""
+
+        @staticmethod
+        def register(subcommands: Any) -> None:
+            subcommands.add_parser("mirror").add_argument("--output", dest="mirror_to")
+
+    monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, Mirror))
+    args = cli.build_parser().parse_args(["-o", "json", "mirror", "--output", "here", "-o", "table", "--local"])
+    assert (args.mirror_to, args.output_format, args.local) == ("here", "table", True)
