@@ -27,6 +27,7 @@ def _banner_exports(local: Local) -> dict[str, str]:
     while BANNER_END not in log.read_text():
         assert time.monotonic() < deadline, f"no banner in {log}"
         time.sleep(0.1)
+    assert "uv run" not in log.read_text(), "the banner's commands work without uv on PATH"
     exports: dict[str, str] = {}
     for line in log.read_text().splitlines():
         if line.strip().startswith("export "):
