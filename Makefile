@@ -15,7 +15,7 @@ REAL_VIDEO := $(MEDIA_DIR)/movie.mp4
 
 help:
 	@echo "make demo       run one real video through local mode (sets everything up)"
-	@echo "make local      start local mode: HTTP API on :8080, AWS endpoint on :5000"
+	@echo "make local      start local mode: HTTP API on :8080, AWS endpoint on :5599 (TRANSCODER_API_PORT, TRANSCODER_AWS_PORT)"
 	@echo "make test       lint, type checks and the whole test suite"
 	@echo "make synth      synthesize the CDK app into cdk.out/ (cdk-nag on) and cfn-lint it"
 	@echo "make bench      measure the figures of targets.md"

@@ -12,12 +12,14 @@ from pathlib import Path
 
 from localmode.access import local_client
 from localmode.media import generate_clip, probe_file
-from localmode.stack import DEFAULT_API_PORT, DEFAULT_AWS_PORT, LocalStack
+from localmode.ports import API_PORT_ENV, AWS_PORT_ENV, DEFAULT_API_PORT, DEFAULT_AWS_PORT
+from localmode.stack import LocalStack
+from transcoder_client.local import ENV_STATE_FILE
 
 
 def _ports(args: argparse.Namespace) -> tuple[int, int]:
-    api_port = args.api_port or int(os.environ.get("TRANSCODER_API_PORT", DEFAULT_API_PORT))
-    aws_port = args.aws_port or int(os.environ.get("TRANSCODER_AWS_PORT", DEFAULT_AWS_PORT))
+    api_port = args.api_port or int(os.environ.get(API_PORT_ENV, DEFAULT_API_PORT))
+    aws_port = args.aws_port or int(os.environ.get(AWS_PORT_ENV, DEFAULT_AWS_PORT))
     return api_port, aws_port
 
 
@@ -27,11 +29,12 @@ STATE_FILE = Path(__file__).resolve().parents[1] / ".cache" / "localmode.json"
 
 def run(args: argparse.Namespace) -> int:
     api_port, aws_port = _ports(args)
-    print("Starting local mode (synthesizing the CDK app, starting the AWS emulator)...", flush=True)
+    print("Starting local mode (the CDK app's template, reused from .cache/synth/ when infra/ and cdk.json have not")
+    print("changed, else synthesized; then the AWS emulator)...", flush=True)
     stack = LocalStack(api_port=api_port, aws_port=aws_port).start()
     state_file = Path(args.ready_file) if args.ready_file else STATE_FILE
     _write_state(state_file, stack.describe())
-    print(_banner(stack), flush=True)
+    print(_banner(stack, state_file), flush=True)
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopped.set())
@@ -52,27 +55,33 @@ def _write_state(path: Path, state: dict[str, object]) -> None:
     partial.replace(path)
 
 
-def _banner(stack: LocalStack) -> str:
+def _banner(stack: LocalStack, state_file: Path) -> str:
     api, aws = stack.api_url, stack.aws_url
+    key = stack.access_key
+    # The exports are the README's variables: its commands run as written after pasting them.
     return f"""
 Local mode is running (started in {stack.startup_seconds:.1f} s).
   HTTP API:          {api}
   AWS endpoint:      {aws}   (S3, DynamoDB, Step Functions, SQS)
   input bucket:      {stack.input_bucket}
   output bucket:     {stack.output_bucket}
-  access key:        {stack.access_key.access_key.access_key_id} (account {stack.access_key.access_key.account_id})
-  secret key:        {stack.access_key.secret_access_key}
+  access key:        {key.access_key.access_key_id} (account {key.access_key.account_id})
+  secret key:        {key.secret_access_key}
 
-Try it (any AWS credentials work against the emulator; API calls are signed with the key above):
-  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1
-  .venv/bin/aws --endpoint-url {aws} s3 cp clip.mp4 s3://{stack.input_bucket}/clip.mp4
-  uv run transcoder --local create s3://{stack.input_bucket}/clip.mp4 clips/clip -t MP4_264_360p --wait
-  uv run transcoder --local download <task_id> .
-  uv run transcoder --local keys create --account acme      # a key for another account
+In another terminal, in this checkout, paste (any AWS credentials work against the emulator):
+  export AWS_ENDPOINT_URL={aws} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1
+  export {ENV_STATE_FILE}={state_file.resolve()}
+  export API={api} INPUT={stack.input_bucket} OUTPUT={stack.output_bucket}
+  export AK={key.access_key.access_key_id} SK={key.secret_access_key}
+then (README.md, "Local mode"):
+  .venv/bin/aws s3 cp clip.mp4 s3://$INPUT/clip.mp4
+  TASK=$(.venv/bin/transcoder --local create s3://$INPUT/clip.mp4 clips/clip-360p -t MP4_264_360p --wait -q)
+  .venv/bin/transcoder --local download $TASK .
+  .venv/bin/transcoder keys --local create --account acme      # a key for another account
 
 Or drop a file: its key's first folder names the template, the rest is the output key.
-  .venv/bin/aws --endpoint-url {aws} s3 cp clip.mp4 s3://{stack.input_bucket}/MP4_264_360p/holiday/clip.mp4
-  -> a task that writes s3://{stack.output_bucket}/holiday/clip.mp4
+  .venv/bin/aws s3 cp clip.mp4 s3://$INPUT/MP4_264_360p/holiday/clip.mp4
+  -> a task that writes s3://$OUTPUT/holiday/clip.mp4
 
 Press Ctrl-C to stop."""
 

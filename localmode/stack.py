@@ -8,13 +8,11 @@ from typing import TYPE_CHECKING
 
 from localmode.emulator import Emulator, set_local_environment
 from localmode.http_api import LocalHttpApi
+from localmode.ports import API_PORT_ENV, AWS_PORT_ENV, DEFAULT_API_PORT, DEFAULT_AWS_PORT, ensure_free
 from localmode.template import LocalTemplate, synthesize
 
 if TYPE_CHECKING:
     from transcoder.auth.keys import NewAccessKey
-
-DEFAULT_API_PORT = 8080
-DEFAULT_AWS_PORT = 5000
 
 
 def static_ffmpeg() -> tuple[str, str]:
@@ -45,6 +43,11 @@ class LocalStack:
 
     def start(self) -> "LocalStack":
         started = time.monotonic()
+        # Before the synth and the servers: a taken port is reported at once, not after a minute or never.
+        if self.api_port == self.aws_port:
+            raise SystemExit(f"{API_PORT_ENV} and {AWS_PORT_ENV} are both {self.api_port}: give them different ports")
+        ensure_free(self.api_port, API_PORT_ENV)
+        ensure_free(self.aws_port, AWS_PORT_ENV)
         set_local_environment(self.aws_port)
         use_static_ffmpeg()
 

@@ -1,5 +1,6 @@
 """Synthesize the CDK app and resolve its template's intrinsic functions to local values."""
 
+import hashlib
 import json
 import os
 import re
@@ -44,13 +45,72 @@ def _context_overrides() -> dict[str, Any]:
     return {"transcoder": overrides}
 
 
-def synthesize() -> dict[str, Any]:
+ROOT = Path(__file__).resolve().parents[1]
+CACHE_DIR = ROOT / ".cache" / "synth"
+"""Synthesized templates by the hash of what determines them: a restart with the same inputs skips the synth."""
+_APP_ENVIRONMENT = ("CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION", "CDK_CONTEXT_JSON")
+"""The variables infra.app reads."""
+
+
+def synthesis_key(root: Path = ROOT) -> str:
+    """A hash of everything the synthesized template depends on, as local mode uses it.
+
+    The CDK app's code (infra/), cdk.json, the locked library versions (uv.lock: aws-cdk-lib and cdk-nag shape
+    the template), the settings local mode adds ($TRANSCODER_SETTINGS), the variables the app reads and the
+    synth script itself. functions/ and layers/ only feed the assets' hashes, which local mode never reads:
+    it runs the handlers named by the template from the source, so editing a handler needs no new synth.
+    """
+    digest = hashlib.sha256(_SYNTH.encode())
+    files = sorted(path for path in (root / "infra").rglob("*") if path.is_file())
+    for path in [*files, root / "cdk.json", root / "uv.lock"]:
+        if "__pycache__" in path.parts or path.suffix == ".pyc":
+            continue
+        digest.update(str(path.relative_to(root)).encode() + b"\0")
+        digest.update(path.read_bytes() if path.exists() else b"(absent)")
+        digest.update(b"\0")
+    environment = {name: os.environ.get(name) for name in _APP_ENVIRONMENT}
+    digest.update(json.dumps([_context_overrides(), environment], sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+CACHE_KEEP = 4
+"""Templates kept: the default settings' and a few others (the e2e tests start local mode with other settings)."""
+
+
+def synthesize(cache_dir: Path | None = CACHE_DIR) -> dict[str, Any]:
+    """The stack's template: the cached one when its inputs have not changed (see synthesis_key), else a synth.
+
+    `cache_dir=None` always synthesizes.
+    """
+    if cache_dir is None:
+        return _synthesize()
+    cached = cache_dir / f"{synthesis_key()}.template.json"
+    try:
+        template: dict[str, Any] = json.loads(cached.read_text())
+        return template
+    except FileNotFoundError:
+        pass
+    except ValueError:
+        cached.unlink(missing_ok=True)  # not a whole JSON document: synthesize again
+    template = _synthesize()
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    # Written whole, then renamed: a local mode starting at the same time never reads half a file.
+    partial = cached.with_name(f"{cached.name}.{os.getpid()}.partial")
+    partial.write_text(json.dumps(template))
+    partial.replace(cached)
+    by_age = sorted(cache_dir.glob("*.template.json"), key=lambda path: path.stat().st_mtime, reverse=True)
+    for stale in by_age[CACHE_KEEP:]:
+        stale.unlink(missing_ok=True)
+    return template
+
+
+def _synthesize() -> dict[str, Any]:
     """The stack's template, synthesized without bundling assets (local mode runs the source).
 
     In a child process, so that CDK's node runtime does not live on beside local mode (and does
     not receive its Ctrl-C).
     """
-    root = Path(__file__).resolve().parents[1]
+    root = ROOT
     with tempfile.TemporaryDirectory(prefix="transcoder-synth-") as outdir:
         result = subprocess.run(
             [sys.executable, "-c", _SYNTH, outdir, json.dumps(_context_overrides())],

@@ -1,7 +1,16 @@
 """Client of the transcoding API: request signing, a Python client and the `transcoder` command."""
 
 from transcoder_client.client import Client, Response
-from transcoder_client.errors import ApiError, ClientError, ConfigError, IncompleteDownload, TaskFailed, TransportError
+from transcoder_client.errors import (
+    ApiError,
+    ClientError,
+    ConfigError,
+    IncompleteDownload,
+    NotFoundError,
+    ParamError,
+    TaskFailed,
+    TransportError,
+)
 
 __all__ = [
     "ApiError",
@@ -9,6 +18,8 @@ __all__ = [
     "ClientError",
     "ConfigError",
     "IncompleteDownload",
+    "NotFoundError",
+    "ParamError",
     "Response",
     "TaskFailed",
     "TransportError",

@@ -6,8 +6,9 @@ Subcommands live in modules of transcoder_client.commands, each with `register(s
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from types import ModuleType
+from typing import Any
 
 from transcoder_client import config, local
 from transcoder_client.commands import keys, storages, tasks, templates
@@ -36,28 +37,68 @@ def build_parser() -> argparse.ArgumentParser:
             f"(${config.ENV_CONFIG} overrides the path). Exit codes: 0 ok, 1 error, 2 usage, 3 task fail/cancelled."
         ),
     )
-    parser.add_argument(
-        "--local",
-        nargs="?",
-        const=str(local.STATE_FILE),
-        metavar="STATE_FILE",
-        help=f"the running local mode: its API and key (default state file {local.STATE_FILE}, from `make local`)",
-    )
-    parser.add_argument("--endpoint", help="API base URL, e.g. http://127.0.0.1:8080 or the stack's ApiUrl")
-    parser.add_argument("--profile", help=f"config file profile (default ${config.ENV_PROFILE} or 'default')")
-    parser.add_argument("--access-key-id", help=f"access key id (default ${config.ENV_ACCESS_KEY_ID})")
-    parser.add_argument(
-        "--secret-access-key",
-        help=f"secret key; prefer ${config.ENV_SECRET_ACCESS_KEY} or the config file (a flag shows in `ps`)",
-    )
-    parser.add_argument(
-        "--output", "-o", dest="output_format", choices=FORMATS, default="table", help="table (default) or json"
-    )
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per HTTP request (default 30)")
+    _add_global_options(parser, defaults=True)
     subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(subcommands)
+    for subparser in _subparsers(parser):
+        _add_global_options(subparser, defaults=False)
     return parser
+
+
+_GLOBAL_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
+    (
+        ("--local",),
+        {
+            "action": "store_true",
+            "default": False,
+            "help": "use the running local mode (`make local`): its API and key, from its state file",
+        },
+    ),
+    (
+        ("--state-file",),
+        {
+            "metavar": "PATH",
+            "help": f"local mode's state file (implies --local; default ${local.ENV_STATE_FILE} or {local.STATE_FILE})",
+        },
+    ),
+    (("--endpoint",), {"help": "API base URL, e.g. http://127.0.0.1:8080 or the stack's ApiUrl"}),
+    (("--profile",), {"help": f"config file profile (default ${config.ENV_PROFILE} or 'default')"}),
+    (("--access-key-id",), {"help": f"access key id (default ${config.ENV_ACCESS_KEY_ID})"}),
+    (
+        ("--secret-access-key",),
+        {"help": f"secret key; prefer ${config.ENV_SECRET_ACCESS_KEY} or the config file (a flag shows in `ps`)"},
+    ),
+    (
+        ("--output", "-o"),
+        {"dest": "output_format", "choices": FORMATS, "default": "table", "help": "table (default) or json"},
+    ),
+    (("--timeout",), {"type": float, "default": 30.0, "help": "seconds per HTTP request (default 30)"}),
+)
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """The options every command takes, before or after its name (`transcoder keys --local list`).
+
+    Only the top-level parser sets defaults: a subcommand's parser sets an option only when it is given
+    there, so that it cannot reset what was given before the subcommand's name. A subcommand's own option
+    of the same name wins there (the global one is still accepted before the subcommand's name).
+    """
+    group = parser if defaults else parser.add_argument_group("global options")
+    for flags, settings in _GLOBAL_OPTIONS:
+        free = [flag for flag in flags if flag not in parser._option_string_actions]
+        if not free:
+            continue
+        group.add_argument(*free, **{**settings, "default": settings.get("default") if defaults else argparse.SUPPRESS})
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    """Every subcommand's parser, nested ones too (`keys list`)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in action.choices.values():
+                yield subparser
+                yield from _subparsers(subparser)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

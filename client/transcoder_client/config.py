@@ -3,7 +3,7 @@
 The config file (TOML, `~/.config/transcoder/config.toml`, or `$TRANSCODER_CONFIG`) holds one table per profile:
 
     [default]
-    endpoint = "https://abc123.execute-api.eu-west-1.amazonaws.com/prod"
+    endpoint = "https://abc123.execute-api.eu-west-1.amazonaws.com/v1"
     access_key_id = "AKEXAMPLE0000000"
     secret_access_key = "..."
 

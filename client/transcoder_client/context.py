@@ -4,6 +4,7 @@ import argparse
 import os
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from transcoder_client import config, local
 from transcoder_client.client import Client
@@ -18,9 +19,15 @@ class Context:
     args: argparse.Namespace
     out: Printer
 
+    def uses_local_mode(self) -> bool:
+        return bool(self.args.local or self.args.state_file)
+
+    def local_state_file(self) -> Path:
+        return local.state_file(self.args.state_file)
+
     def settings(self) -> config.Settings:
         # --local stands for the flags of the running local mode; explicit flags still win.
-        state = local.read_state(self.args.local) if getattr(self.args, "local", None) else {}
+        state = local.read_state(self.local_state_file()) if self.uses_local_mode() else {}
         settings = config.resolve(
             endpoint=self.args.endpoint or state.get("api_url"),
             access_key_id=self.args.access_key_id or state.get("access_key_id"),

@@ -42,7 +42,7 @@ class Local:
     access_key_id: str
     secret_access_key: str
     state_file: Path
-    """The running local mode's description (`transcoder --local <state_file>`)."""
+    """The running local mode's description (`transcoder --state-file <state_file>`)."""
     s3: S3Client
     client: Client
     """Signed with local mode's key (localmode.access)."""

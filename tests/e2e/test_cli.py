@@ -80,13 +80,15 @@ def test_a_failed_task_exits_3_and_an_unknown_task_exits_1(transcoder: Any, loca
 
 
 def test_operators_manage_keys_and_a_disabled_key_is_refused(transcoder: Any, local: Local) -> None:
-    """`transcoder --local` talks to the running local mode: keys in its emulator, API calls with its key."""
+    """`transcoder --local` talks to the running local mode: keys in its emulator, API calls with its key.
+
+    `--state-file` (which implies `--local`) names this test's instance instead of the checkout's."""
     state = str(local.state_file)
-    created = transcoder("--local", state, "keys", "create", "--account", "acme", "--description", "e2e").stdout
+    created = transcoder("--state-file", state, "keys", "create", "--account", "acme", "--description", "e2e").stdout
     fields = dict(line.split(":", 1) for line in created.splitlines())
     access_key_id, secret = fields["access key id"].strip(), fields["secret access key"].strip()
     assert (len(access_key_id), len(secret), fields["account"].strip()) == (16, 32, "acme")
-    listed = transcoder("--local", state, "keys", "list", "--account", "acme").stdout
+    listed = transcoder("--state-file", state, "keys", "list", "--account", "acme").stdout
     assert access_key_id in listed and secret not in listed
 
     as_acme = ("--access-key-id", access_key_id, "--secret-access-key", secret)
@@ -96,11 +98,11 @@ def test_operators_manage_keys_and_a_disabled_key_is_refused(transcoder: Any, lo
     tasks = json.loads(transcoder("-o", "json", *as_acme, "list", "--since", "1d").stdout)
     assert tasks["total"] == 0
 
-    transcoder("--local", state, "keys", "disable", access_key_id)
+    transcoder("--state-file", state, "keys", "disable", access_key_id)
     refused = transcoder(*as_acme, "templates", "list", expect=1)
     assert "1003" in refused.stderr and "disabled" in refused.stderr
-    transcoder("--local", state, "keys", "enable", access_key_id)
+    transcoder("--state-file", state, "keys", "enable", access_key_id)
     transcoder(*as_acme, "templates", "list")
     # --local alone also gives the API URL and local mode's own key.
-    own = json.loads(transcoder("--local", state, "-o", "json", "templates", "list").stdout)
+    own = json.loads(transcoder("--state-file", state, "-o", "json", "templates", "list").stdout)
     assert own["num"] == templates["num"]

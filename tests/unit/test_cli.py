@@ -5,6 +5,7 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -239,3 +240,87 @@ def test_progress_is_a_bar_on_a_terminal_and_lines_elsewhere() -> None:
     ], "one line per change"  # fmt: skip
     drawn = terminal.getvalue()
     assert "100%|" in drawn and "success" in drawn and "\r" in drawn, drawn
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--local", "create", "s3://in/a.mp4", "out/a", "-t", "MP4_264_360p"],
+        ["create", "--local", "s3://in/a.mp4", "out/a", "-t", "MP4_264_360p"],
+        ["create", "s3://in/a.mp4", "out/a", "-t", "MP4_264_360p", "--local"],
+    ],
+)
+def test_local_is_a_flag_that_never_takes_the_subcommand_as_its_value(argv: list[str]) -> None:
+    args = build_parser().parse_args(argv)
+    assert (args.command, args.local, args.state_file) == ("create", True, None)
+    assert (args.input, args.output, args.template_name) == ("s3://in/a.mp4", "out/a", "MP4_264_360p")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--local", "keys", "list"],
+        ["keys", "--local", "list"],
+        ["keys", "list", "--local"],
+    ],
+)
+def test_global_options_are_accepted_before_and_after_the_subcommand(argv: list[str]) -> None:
+    args = build_parser().parse_args(argv)
+    assert (args.command, args.keys_action, args.local) == ("keys", "list", True)
+
+
+def test_an_option_given_before_the_subcommand_is_not_reset_by_the_subcommand() -> None:
+    args = build_parser().parse_args(["-o", "json", "--endpoint", "http://h", "--local", "templates", "list"])
+    assert (args.output_format, args.endpoint, args.local, args.timeout) == ("json", "http://h", True, 30.0)
+    after = build_parser().parse_args(["templates", "list", "-o", "json", "--timeout", "5"])
+    assert (after.output_format, after.timeout, after.local) == ("json", 5.0, False)
+
+
+def test_the_state_file_comes_from_the_flag_then_the_environment_then_the_checkout(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("TRANSCODER_LOCAL_STATE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["--local", "templates", "list"]) == EXIT_USAGE
+    assert ".cache/localmode.json not found" in capsys.readouterr().err
+    monkeypatch.setenv("TRANSCODER_LOCAL_STATE", str(tmp_path / "from-env.json"))
+    assert main(["templates", "list", "--local"]) == EXIT_USAGE
+    assert "from-env.json not found" in capsys.readouterr().err
+    # --state-file wins and implies --local.
+    assert main(["templates", "list", "--state-file", str(tmp_path / "flag.json")]) == EXIT_USAGE
+    assert "flag.json not found" in capsys.readouterr().err
+
+
+def test_local_mode_s_state_gives_the_endpoint_and_key(
+    api: FakeApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"api_url": api.url, "access_key_id": "LOCALKEY00000000", "secret_access_key": SECRET}))
+    api.on("/api/list_template", envelope({"list": [], "num": 0}))
+    assert main(["templates", "list", "--state-file", str(state), "-o", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"list": [], "num": 0}
+    assert "AccessKeyId=LOCALKEY00000000" in api.received[0].headers["authorization"]
+
+
+def test_create_quiet_prints_only_the_task_id_even_when_waiting(
+    api: FakeApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api.on("/api/create_task", envelope({"task_id": "t1"}))
+    api.on("/api/query_task", envelope({"task_id": "t1", "status": "success", "progress": 100, "err_code": 0}))
+    assert main(["create", "s3://in/a.mp4", "out/a", "-t", "MP4_264_360p", "-q", "--wait", "--interval", "0.01"]) == 0
+    assert capsys.readouterr().out == "t1\n"
+
+
+def test_a_subcommand_s_own_option_wins_over_a_global_one_of_the_same_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    from transcoder_client import cli
+
+    class Mirror:
+        """A command module whose subcommand has its own --output (as a future `export --output FILE` might)."""
+
+        @staticmethod
+        def register(subcommands: Any) -> None:
+            subcommands.add_parser("mirror").add_argument("--output", dest="mirror_to")
+
+    monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, Mirror))
+    args = cli.build_parser().parse_args(["-o", "json", "mirror", "--output", "here", "-o", "table", "--local"])
+    assert (args.mirror_to, args.output_format, args.local) == ("here", "table", True)

@@ -1,7 +1,7 @@
 """`transcoder keys create|disable|enable|list`: the operator's access-key command (api.md, ext).
 
 It works on the deployment's key table directly, with the operator's own AWS credentials (or against
-local mode's emulator with `transcoder --local keys ...`), never through the API: the API cannot mint keys.
+local mode's emulator with `transcoder keys --local ...`), never through the API: the API cannot mint keys.
 It needs the service's own modules and boto3, as in a checkout of the project.
 """
 
@@ -33,7 +33,7 @@ def register(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]")
 
 def run(ctx: Context) -> int:
     args = ctx.args
-    _use_deployment(args)
+    _use_deployment(ctx)
     from transcoder.auth import keys  # after _use_deployment: pynamodb reads the table name at import
 
     try:
@@ -62,10 +62,10 @@ def _print_keys(found: list[Any]) -> None:
         print(f"{key.access_key_id:<18}{key.account_id:<22}{key.status:<10}{created:<22}{key.description}")
 
 
-def _use_deployment(args: argparse.Namespace) -> None:
+def _use_deployment(ctx: Context) -> None:
     """Point the key store at the stack's key table and KMS key, or at local mode's."""
-    if args.local:
-        state = local.read_state(args.local)
+    if ctx.uses_local_mode():
+        state = local.read_state(ctx.local_state_file())
         os.environ["AWS_ENDPOINT_URL"] = state["aws_endpoint_url"]
         # The emulator accepts any credentials; these name nothing real.
         for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
@@ -73,7 +73,7 @@ def _use_deployment(args: argparse.Namespace) -> None:
         os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
         table, kms_key = state["keys_table"], state["keys_kms_key_id"]
     else:
-        table, kms_key = _stack_outputs(args.stack)
+        table, kms_key = _stack_outputs(ctx.args.stack)
     os.environ["KEYS_TABLE"] = table
     os.environ["KEYS_KMS_KEY_ID"] = kms_key
 

@@ -47,6 +47,9 @@ def register(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]")
     create.add_argument("--client-token", help="idempotency token: the same token returns the same task")
     create.add_argument("--callback-url", help="URL the service POSTs the finished task to")
     _waiting_options(create, "--wait", "wait for the task to end, showing its progress")
+    create.add_argument(
+        "--quiet", "-q", action="store_true", help="print only the task id (TASK=$(transcoder create ... -q))"
+    )
     create.set_defaults(handler=create_task)
 
     query = subcommands.add_parser("query", help="show a task")
@@ -109,10 +112,11 @@ def create_task(ctx: Context) -> int:
         callback_url=args.callback_url,
         client_token=args.client_token,
     )
-    if not args.wait:
+    if args.quiet:
+        print(created["task_id"], file=ctx.out.stream, flush=True)
+    elif not args.wait:
         ctx.out.item(created)
-        return 0
-    return _watch(ctx, client, created["task_id"])
+    return _watch(ctx, client, created["task_id"], show_task=not args.quiet) if args.wait else 0
 
 
 def query_task(ctx: Context) -> int:
@@ -143,11 +147,12 @@ def watch_task(ctx: Context) -> int:
     return _watch(ctx, ctx.client(), ctx.args.task_id)
 
 
-def _watch(ctx: Context, client: Client, task_id: str) -> int:
+def _watch(ctx: Context, client: Client, task_id: str, *, show_task: bool = True) -> int:
     args = ctx.args
     with TaskProgress(task_id, enabled=not args.no_progress) as progress:
         task = client.wait(task_id, progress, interval=args.interval, timeout=args.wait_timeout)
-    ctx.out.item(task)
+    if show_task:
+        ctx.out.item(task)
     if task["status"] != "success":
         raise TaskFailed(task)
     return 0
