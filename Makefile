@@ -1,4 +1,4 @@
-# The team's habits: `make demo` and `make test` work on a fresh machine with Python 3.11, Node 20 and make.
+# The team's habits: `make demo` and `make test` work on a fresh machine with Python 3.11+, Node 20+ (npm) and make.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -11,7 +11,8 @@ export AWS_DEFAULT_REGION ?= us-east-1
 MEDIA_DIR := .cache/media
 REAL_VIDEO := $(MEDIA_DIR)/movie.mp4
 
-.PHONY: help setup demo local test lint format typecheck unit integration infra e2e synth cfn-lint bench media clean
+.PHONY: help setup demo local test lint format typecheck unit integration infra e2e synth cfn-lint bench media clean \
+	deploy diff destroy
 
 help:
 	@echo "make demo       run one real video through local mode (sets everything up)"
@@ -19,6 +20,8 @@ help:
 	@echo "make test       lint, type checks and the whole test suite"
 	@echo "make synth      synthesize the CDK app into cdk.out/ (cdk-nag on) and cfn-lint it"
 	@echo "make bench      measure the figures of targets.md"
+	@echo "make deploy     deploy the stack with the pinned CDK CLI (AWS credentials needed; CDK_ARGS=... passes options)"
+	@echo "make diff       what deploy would change;  make destroy  delete the stack"
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -29,6 +32,11 @@ help:
 	@touch $@
 
 setup: .venv/.synced
+
+# The CDK CLI this project is tested with, pinned in package.json and package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
 
 demo: setup
 	$(RUN) python -m localmode demo
@@ -53,13 +61,13 @@ unit: setup
 integration: setup
 	$(RUN) pytest tests/integration
 
-infra: setup
+infra: setup node_modules/.installed
 	$(RUN) pytest tests/infra
 
 e2e: setup media
 	REAL_VIDEO=$(REAL_VIDEO) $(RUN) pytest tests/e2e
 
-test: lint typecheck media
+test: lint typecheck media node_modules/.installed
 	REAL_VIDEO=$(REAL_VIDEO) $(RUN) pytest
 
 $(REAL_VIDEO):
@@ -77,6 +85,18 @@ synth: setup
 
 cfn-lint: setup
 	$(RUN) cfn-lint -i W3005 -- cdk.out/Transcoder.template.json
+
+# The region above is the tests' default, not a place to deploy: the CLI takes the user's (environment or profile).
+CDK := $(if $(filter file,$(origin AWS_DEFAULT_REGION)),env -u AWS_DEFAULT_REGION) npx --no-install cdk
+
+deploy: setup node_modules/.installed
+	$(CDK) deploy $(CDK_ARGS)
+
+diff: setup node_modules/.installed
+	$(CDK) diff $(CDK_ARGS)
+
+destroy: setup node_modules/.installed
+	$(CDK) destroy $(CDK_ARGS)
 
 bench: setup
 	$(RUN) python -m bench $(BENCH_ARGS)

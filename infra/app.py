@@ -21,8 +21,18 @@ def cdk_json_context() -> dict[str, Any]:
     return context
 
 
-def build_app(outdir: str | None = None, context: dict[str, Any] | None = None) -> cdk.App:
-    """The app with cdk.json's context, overridden key by key by `context` (settings merged too)."""
+def cli_environment() -> cdk.Environment:
+    """The account and region the CDK CLI binds the stack to (it always sets a region); none for a plain synth."""
+    return cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION"))
+
+
+def build_app(
+    outdir: str | None = None, context: dict[str, Any] | None = None, env: cdk.Environment | None = None
+) -> cdk.App:
+    """The app with cdk.json's context, overridden key by key by `context` (settings merged too).
+
+    `env` binds the stack to an account and region; by default, the CDK CLI's (`cli_environment`).
+    """
     merged = cdk_json_context()
     for key, value in (context or {}).items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
@@ -37,7 +47,7 @@ def build_app(outdir: str | None = None, context: dict[str, Any] | None = None) 
         STACK_NAME,
         settings=settings,
         description="Serverless video transcoding: API Gateway, Lambda, DynamoDB, Step Functions, static ffmpeg",
-        env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")),
+        env=env or cli_environment(),
     )
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app

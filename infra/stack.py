@@ -2,15 +2,27 @@
 
 import aws_cdk as cdk
 import constructs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_stepfunctions as sfn
 
 from infra.constructs.api import Api
 from infra.constructs.callbacks import Callbacks
 from infra.constructs.ingest import Ingest
-from infra.constructs.nag import acknowledge, logical_id
+from infra.constructs.nag import acknowledge_resource
 from infra.constructs.pipeline import Pipeline
 from infra.constructs.storage import Storage
 from infra.constructs.workers import Workers
 from infra.settings import DeploymentSettings
+
+
+def executions_of(state_machine: sfn.IStateMachine) -> str:
+    """Every execution of `state_machine`: the resource CDK's grant_execution writes."""
+    name = cdk.Arn.split(state_machine.state_machine_arn, cdk.ArnFormat.COLON_RESOURCE_NAME).resource_name
+    stack = cdk.Stack.of(state_machine)
+    execution = stack.format_arn(
+        service="states", resource="execution", resource_name=name, arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME
+    )
+    return f"{execution}:*"
 
 
 class TranscoderStack(cdk.Stack):
@@ -43,12 +55,13 @@ class TranscoderStack(cdk.Stack):
         )
         self.pipeline.state_machine.grant_start_execution(self.api.handler.role)
         # cancel_task and del_task stop a task's execution, named by the task id.
-        self.pipeline.state_machine.grant_execution(self.api.handler.role, "states:StopExecution")
-        machine = logical_id(self.pipeline.state_machine)
-        acknowledge(
+        executions = executions_of(self.pipeline.state_machine)
+        self.api.handler.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["states:StopExecution"], resources=[executions])
+        )
+        acknowledge_resource(
             self.api.handler.role,
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
-            f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{machine}"}}]}}]}}:*]',
+            executions,
             "cancel_task stops the execution of any task of the pipeline: executions are named by task ids.",
         )
         self.ingest = Ingest(

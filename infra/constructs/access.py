@@ -1,18 +1,18 @@
 """Least-privilege S3 access: exact actions on a bucket's objects (optionally under a prefix)."""
 
 import aws_cdk as cdk
-import constructs
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 
-from infra.constructs.nag import acknowledge, logical_id
+from infra.constructs.nag import acknowledge_resource
 
 
 def allow_objects(role: iam.IRole, bucket: s3.IBucket, actions: list[str], *, prefix: str = "", reason: str) -> None:
     """Allow `actions` on the objects of `bucket` under `prefix`, whose keys are only known at run time."""
-    role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=[bucket.arn_for_objects(f"{prefix}*")]))
-    _acknowledge_keys(role, bucket, prefix, reason)
+    objects = bucket.arn_for_objects(f"{prefix}*")
+    role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=[objects]))
+    acknowledge_resource(role, objects, reason)
 
 
 INPUT_READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion"]
@@ -20,11 +20,9 @@ INPUT_READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion"]
 
 def allow_named_bucket_objects(role: iam.IRole, bucket_name: str, actions: list[str], *, reason: str) -> None:
     """The same for a bucket outside this stack, known by name (the `extra_input_buckets` setting)."""
-    partition = cdk.Stack.of(role).partition
-    role.add_to_principal_policy(
-        iam.PolicyStatement(actions=actions, resources=[f"arn:{partition}:s3:::{bucket_name}/*"])
-    )
-    acknowledge(role, f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{bucket_name}/*]", reason)
+    objects = f"arn:{cdk.Stack.of(role).partition}:s3:::{bucket_name}/*"
+    role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=[objects]))
+    acknowledge_resource(role, objects, reason)
 
 
 def allow_items(role: iam.IRole, table: dynamodb.ITable, actions: list[str]) -> None:
@@ -51,18 +49,9 @@ def allow_storage_secrets(role: iam.IRole, actions: list[str], *, reason: str) -
         arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
     )
     role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=[arn]))
-    acknowledge(
-        role,
-        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:"
-        f"{STORAGE_SECRET_PREFIX}*]",
-        reason,
-    )
+    acknowledge_resource(role, arn, reason)
 
 
 def allow_listing(role: iam.IRole, bucket: s3.IBucket) -> None:
     """ListBucket, so that a missing key answers 404 (a clear "not found") instead of 403."""
     role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn]))
-
-
-def _acknowledge_keys(scope: constructs.IConstruct, bucket: s3.IBucket, prefix: str, reason: str) -> None:
-    acknowledge(scope, f"AwsSolutions-IAM5[Resource::<{logical_id(bucket)}.Arn>/{prefix}*]", reason)

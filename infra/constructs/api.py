@@ -3,6 +3,7 @@
 import aws_cdk as cdk
 import constructs
 from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 
 from infra.constructs.access import (
@@ -11,7 +12,7 @@ from infra.constructs.access import (
     allow_storage_secrets,
 )
 from infra.constructs.functions import ServiceFunction, log_retention
-from infra.constructs.nag import acknowledge
+from infra.constructs.nag import acknowledge, acknowledge_managed_policy
 from infra.constructs.storage import TASKS_BY_ACCOUNT_TIME, TEMPLATES_BY_ID, Storage
 from infra.settings import DeploymentSettings
 
@@ -150,9 +151,9 @@ class Api(constructs.Construct):
             "AwsSolutions-APIG3",
             "A WAF web ACL is an account-level choice with its own cost; operators associate theirs with the stage.",
         )
-        acknowledge(
+        acknowledge_managed_policy(
             self.rest_api,
-            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+            iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AmazonAPIGatewayPushToCloudWatchLogs"),
             "API Gateway's account-wide logging role needs AWS's managed push-to-CloudWatch policy.",
         )
 

@@ -61,8 +61,9 @@ class ServiceFunction(constructs.Construct):
         acknowledge(
             self.function,
             "AwsSolutions-L1",
-            "Python 3.11 is the version the code, the lock file and the bundled wheels are built and tested with; "
-            "moving to a newer runtime is a deliberate change of the project's Python.",
+            f"{RUNTIME.name} is a current runtime, and the newest whose interpreter the build uses to precompile "
+            "the asset's bytecode and the tests use to import the asset; python3.14 (the latest CDK knows) waits "
+            "until that interpreter is available on the project's machines.",
         )
 
 

@@ -2,6 +2,7 @@
 
 import aws_cdk as cdk
 import constructs
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3_notifications
@@ -10,7 +11,7 @@ from aws_cdk import aws_stepfunctions as sfn
 
 from infra.constructs.access import allow_items
 from infra.constructs.functions import ServiceFunction
-from infra.constructs.nag import acknowledge
+from infra.constructs.nag import acknowledge_managed_policy
 from infra.constructs.storage import Storage
 from infra.settings import DeploymentSettings
 
@@ -84,8 +85,5 @@ def _acknowledge_notification_handler(stack: cdk.Stack) -> None:
     if handler is None:
         return
     reason = "CDK's BucketNotificationsHandler custom resource, run only at deploy time; its code and role are CDK's."
-    acknowledge(
-        handler,
-        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-        reason,
-    )
+    basic_execution = iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AWSLambdaBasicExecutionRole")
+    acknowledge_managed_policy(handler, basic_execution, reason)

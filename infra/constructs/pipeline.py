@@ -7,7 +7,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 
 from infra.constructs.functions import ServiceFunction, log_retention
-from infra.constructs.nag import acknowledge, logical_id
+from infra.constructs.nag import acknowledge, acknowledge_resource
 from infra.constructs.workers import Workers
 from infra.settings import DeploymentSettings
 
@@ -60,9 +60,9 @@ class Pipeline(constructs.Construct):
             "Step Functions' log delivery and X-Ray actions only accept Resource '*' (documented by AWS).",
         )
         for function in (workers.download, workers.transcode, workers.upload, workers.record_failure):
-            acknowledge(
+            acknowledge_resource(
                 self.state_machine.role,
-                f"AwsSolutions-IAM5[Resource::<{logical_id(function.function)}.Arn>:*]",
+                f"{function.function.function_arn}:*",
                 "Invoking any published version of the pipeline's own functions (CDK's grantInvoke).",
             )
 

@@ -81,8 +81,12 @@ class Synthesized:
         return allowed
 
 
-def synthesize(outdir: Path, context: dict[str, Any] | None = None) -> Synthesized:
-    app = build_app(str(outdir), context)
+AGNOSTIC = cdk.Environment()
+"""No account, no region: the plain Python synth of `make synth` and of local mode."""
+
+
+def synthesize(outdir: Path, context: dict[str, Any] | None = None, env: cdk.Environment = AGNOSTIC) -> Synthesized:
+    app = build_app(str(outdir), context, env)
     app.synth()  # runs the AwsSolutions checks: an unacknowledged finding raises here
     stack = app.node.find_child(STACK_NAME)
     assert isinstance(stack, cdk.Stack)
@@ -97,15 +101,15 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesize
 
 
 @pytest.fixture(scope="session")
-def synth_variant(tmp_path_factory: pytest.TempPathFactory) -> Callable[[dict[str, Any]], Synthesized]:
-    """Synthesize the app with extra context, without bundling assets (templates only); memoized."""
+def synth_variant(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Synthesized]:
+    """Synthesize the app with extra context (and bound to `env`), without bundling assets; memoized."""
     cache: dict[str, Synthesized] = {}
 
-    def make(context: dict[str, Any]) -> Synthesized:
-        key = json.dumps(context, sort_keys=True)
+    def make(context: dict[str, Any], env: cdk.Environment = AGNOSTIC) -> Synthesized:
+        key = json.dumps([context, env.account, env.region], sort_keys=True)
         if key not in cache:
             outdir = tmp_path_factory.mktemp("cdk.variant")
-            cache[key] = synthesize(outdir, {"aws:cdk:bundling-stacks": [], **context})
+            cache[key] = synthesize(outdir, {"aws:cdk:bundling-stacks": [], **context}, env)
         return cache[key]
 
     return make

@@ -8,10 +8,11 @@ import sys
 import sysconfig
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
+from infra.bundling import PYTHON_VERSION, bundle_functions, find_interpreter
 from tests.infra.conftest import Synthesized
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,6 +21,11 @@ BUILD_LAYER = ROOT / "layers" / "ffmpeg" / "build.py"
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
 MAX_API_PACKAGE_BYTES = 30 * 1024 * 1024  # targets.md: API Lambda package (code + layers), unzipped
 EM_X86_64, EM_AARCH64 = 0x3E, 0xB7
+
+
+class Asset(NamedTuple):
+    python: str
+    path: Path
 
 
 def _asset_dir(synthesized: Synthesized, code: dict[str, Any]) -> Path:
@@ -35,6 +41,29 @@ def api_asset(synthesized: Synthesized) -> Path:
     _, function = synthesized.function_by_handler("handlers.api.handler")
     assert not function["Properties"].get("Layers")
     return _asset_dir(synthesized, function["Properties"]["Code"])
+
+
+@pytest.fixture(scope="module")
+def runtime_python() -> str | None:
+    """A local CPython of the Lambda runtime's version, if one is installed (see infra.bundling)."""
+    return find_interpreter(PYTHON_VERSION)
+
+
+@pytest.fixture(scope="module")
+def importable_asset(api_asset: Path, runtime_python: str | None, tmp_path_factory: pytest.TempPathFactory) -> Asset:
+    """An interpreter and a functions asset it can import.
+
+    The real asset carries wheels for the runtime's Python: pydantic-core's extension is compiled per CPython
+    version (`_pydantic_core.cpython-313-…so`), so the 3.11 that runs the tests cannot load it, and a 3.11 wheel
+    would not load on Lambda. So the real asset is imported by a local CPython of the runtime's version when
+    one is installed; otherwise the same locked requirements and code are bundled for the local Python (only
+    the compiled extensions' tags differ) and that asset is imported.
+    """
+    if runtime_python is not None:
+        return Asset(python=runtime_python, path=api_asset)
+    local = tmp_path_factory.mktemp("asset-for-local-python")
+    bundle_functions(str(local), "x86_64", python_version=f"{sys.version_info.major}.{sys.version_info.minor}")
+    return Asset(python=sys.executable, path=local)
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +105,9 @@ def test_all_functions_share_one_code_asset(synthesized: Synthesized, api_asset:
 @pytest.mark.parametrize(
     "module", ["handlers.api", "handlers.pipeline", "handlers.ingest", "handlers.notify", "handlers.callback"]
 )
-def test_handlers_import_from_the_asset_alone(api_asset: Path, tmp_path: Path, module: str) -> None:
+def test_handlers_import_from_the_asset_alone(importable_asset: Asset, tmp_path: Path, module: str) -> None:
     sdk = _runtime_sdk(tmp_path)
+    python, api_asset = importable_asset
     environment = {
         "PATH": "/usr/bin:/bin",
         "AWS_DEFAULT_REGION": "us-east-1",
@@ -90,7 +120,7 @@ def test_handlers_import_from_the_asset_alone(api_asset: Path, tmp_path: Path, m
         "POWERTOOLS_SERVICE_NAME": "transcoder",
     }
     # -I: no PYTHONPATH, user site or cwd; -S: no site-packages; -B: leave the asset unchanged.
-    # Then sys.path gets the asset first, then the runtime's SDK.
+    # Then sys.path gets the asset first, then the runtime's SDK (pure Python: it imports on any version).
     script = (
         "import sys, importlib\n"
         "assert not [p for p in sys.path if 'site-packages' in p], sys.path\n"
@@ -103,7 +133,7 @@ def test_handlers_import_from_the_asset_alone(api_asset: Path, tmp_path: Path, m
         "assert not bad, bad\n"
     )
     result = subprocess.run(
-        [sys.executable, "-I", "-S", "-B", "-c", script], env=environment, capture_output=True, text=True, timeout=120
+        [python, "-I", "-S", "-B", "-c", script], env=environment, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
 
@@ -135,25 +165,41 @@ def test_asset_holds_only_code_and_locked_wheels(api_asset: Path) -> None:
         assert locked.get(name) == version, f"{dist_info.name} does not match uv.lock ({locked.get(name)})"
 
 
-def test_bytecode_is_precompiled_unchecked(api_asset: Path) -> None:
-    """Lambda's disk is read-only: the asset carries .pyc files that need no timestamp check (zip mtimes)."""
+def test_bytecode_is_precompiled_unchecked(api_asset: Path, runtime_python: str | None) -> None:
+    """Lambda's disk is read-only: the asset carries the runtime's .pyc files, needing no timestamp check (zip mtimes).
+
+    Without a local CPython of the runtime's version there is no bytecode at all: never another version's.
+    """
     compiled = list(api_asset.rglob("*.pyc"))
-    assert (api_asset / "handlers" / "__pycache__" / "api.cpython-311.pyc").is_file()
+    if runtime_python is None:
+        assert compiled == []
+        pytest.skip(f"no local Python {PYTHON_VERSION}: the asset ships source only")
+    tag = "cpython-" + PYTHON_VERSION.replace(".", "")
+    magic = subprocess.run(
+        [runtime_python, "-I", "-c", "import importlib.util; print(importlib.util.MAGIC_NUMBER.hex())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert bytes.fromhex(magic) != importlib.util.MAGIC_NUMBER, "the runtime's bytecode is not the local Python's"
+    assert (api_asset / "handlers" / "__pycache__" / f"api.{tag}.pyc").is_file()
     assert len(compiled) >= len(list(api_asset.rglob("*.py"))) * 0.9
     for pyc in compiled:
-        assert pyc.parent.name == "__pycache__" and pyc.name.endswith(".cpython-311.pyc"), pyc
+        assert pyc.parent.name == "__pycache__" and pyc.name.endswith(f".{tag}.pyc"), pyc
         with pyc.open("rb") as handle:
             header = handle.read(8)
-        assert header[:4] == importlib.util.MAGIC_NUMBER, f"{pyc}: not Python 3.11 bytecode"
+        assert header[:4].hex() == magic, f"{pyc}: not Python {PYTHON_VERSION} bytecode"
         assert int.from_bytes(header[4:8], "little") == 0b01, f"{pyc}: not an unchecked-hash .pyc"
 
 
-def test_compiled_extensions_match_the_default_architecture(api_asset: Path) -> None:
+def test_compiled_extensions_match_the_runtime_and_default_architecture(api_asset: Path) -> None:
     extensions = list(api_asset.rglob("*.so"))
     assert extensions, "pydantic_core ships a compiled extension"
+    tag = "cpython-" + PYTHON_VERSION.replace(".", "")
     for extension in extensions:
         assert _elf_machine(extension) == EM_X86_64, extension
-        assert "cpython-311" in extension.name or "abi3" in extension.name or ".cpython" not in extension.name
+        assert tag in extension.name or "abi3" in extension.name or ".cpython" not in extension.name, extension
+    assert [e for e in extensions if tag in e.name], f"no extension built for {tag}"
 
 
 # --- the ffmpeg layer ----------------------------------------------------------------------------

@@ -76,11 +76,11 @@ def test_runtime_and_default_architecture(synthesized: Synthesized) -> None:
     assert len(functions) == len(ALL_HANDLERS)
     for logical_id, function in functions.items():
         properties = function["Properties"]
-        assert properties["Runtime"] == "python3.11", logical_id
+        assert properties["Runtime"] == "python3.13", logical_id
         assert properties["Architectures"] == ["x86_64"], logical_id
     (layer,) = synthesized.resources("AWS::Lambda::LayerVersion").values()
     assert layer["Properties"]["CompatibleArchitectures"] == ["x86_64"]
-    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.11"]
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
 
 
 def test_arm64_context_switches_functions_and_layer(synth_variant: Callable[..., Synthesized]) -> None:

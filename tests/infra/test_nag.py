@@ -11,16 +11,32 @@ Where things land (aws-cdk-lib 2.275, cdk-nag 3.0.2):
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from cdk_nag import AwsSolutionsChecks
 
+from infra.constructs.nag import acknowledge_resource, nag_reference
 from infra.names import STACK_NAME
-from tests.infra.conftest import CDK_NOTIFICATIONS_HANDLER, Synthesized
+from tests.infra.conftest import AGNOSTIC, CDK_NOTIFICATIONS_HANDLER, Synthesized
+
+INFRA = Path(__file__).resolve().parents[2] / "infra"
+ACCOUNT = "123456789012"
+# The CDK CLI binds the stack to its default region (and, given credentials, account): the rendering of
+# partition, region and account in a finding changes with them.
+BOUND = {
+    "eu-west-1": cdk.Environment(account=ACCOUNT, region="eu-west-1"),
+    "cn-north-1": cdk.Environment(account=ACCOUNT, region="cn-north-1"),  # partition aws-cn
+    "us-gov-west-1": cdk.Environment(account=ACCOUNT, region="us-gov-west-1"),  # partition aws-us-gov
+    "region-only": cdk.Environment(region="eu-west-1"),  # the CLI without credentials
+}
+# Settings whose grants bring acknowledgments of their own (a bucket outside the stack, by ARN).
+WITH_EXTRA_BUCKET = {"transcoder": {"extra_input_buckets": ["media-archive"]}}
 
 MIN_REASON = 20
 # CDK's BucketNotificationsHandler is a singleton at the stack's root: its findings can only be acknowledged there.
@@ -47,7 +63,7 @@ def _acknowledgments(synthesized: Synthesized) -> list[tuple[str, str, Any]]:
     return found
 
 
-def test_validation_report_has_no_violation(synthesized: Synthesized) -> None:
+def _assert_no_violation(synthesized: Synthesized) -> None:
     reports = sorted(synthesized.outdir.glob("*validation-report*.json"))
     assert [r.name for r in reports] == ["validation-report.json"]
     report = json.loads(reports[0].read_text())
@@ -55,6 +71,47 @@ def test_validation_report_has_no_violation(synthesized: Synthesized) -> None:
     for plugin in report["pluginReports"]:
         assert plugin["conclusion"] == "success", plugin
         assert plugin["violations"] == [], plugin["violations"]
+
+
+def _assert_every_acknowledgment_used(synthesized: Synthesized) -> None:
+    """No stale acknowledgment: each one recorded is used by at least one suppressed finding of the report."""
+    report = json.loads((synthesized.outdir / "validation-report.json").read_text())
+    used = {
+        (entry["acknowledgedAt"].strip("/"), entry["acknowledgedId"])
+        for plugin in report["pluginReports"]
+        for entry in plugin["suppressedViolations"]
+    }
+    recorded = {(path.strip("/"), rule) for path, rule, _ in _acknowledgments(synthesized)}
+    assert recorded, "no acknowledgments found"
+    assert recorded - used == set()
+
+
+def test_validation_report_has_no_violation(synthesized: Synthesized) -> None:
+    _assert_no_violation(synthesized)
+
+
+@pytest.mark.parametrize("environment", ["agnostic", *BOUND])
+def test_acknowledgments_match_findings_in_every_environment(
+    synth_variant: Callable[..., Synthesized], environment: str
+) -> None:
+    """The stack bound to a region (what `cdk synth`/`cdk deploy` build) is as clean as the agnostic one."""
+    variant = synth_variant(WITH_EXTRA_BUCKET, BOUND.get(environment, AGNOSTIC))  # raises on a violation
+    _assert_no_violation(variant)
+    _assert_every_acknowledgment_used(variant)
+    if environment != "agnostic":
+        rules = [rule for _, rule, _ in _acknowledgments(variant)]
+        assert any(":eu-west-1:" in rule or ":cn-north-1:" in rule or ":us-gov-west-1:" in rule for rule in rules)
+
+
+def test_no_acknowledgment_is_written_in_token_form() -> None:
+    """`arn:<AWS::Partition>:…` names a finding only in an agnostic synth: findings are named by nag_reference."""
+    written = [
+        f"{path.relative_to(INFRA)}:{number}"
+        for path in sorted(INFRA.rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"AwsSolutions-IAM[45]\[.*<AWS::", line)
+    ]
+    assert written == []
 
 
 def test_report_lists_every_suppression_with_its_reason(synthesized: Synthesized) -> None:
@@ -130,13 +187,53 @@ def test_bare_rule_ids_do_acknowledge(tmp_path: Path) -> None:
 
 
 def test_every_acknowledgment_suppresses_a_real_finding(synthesized: Synthesized) -> None:
-    """No stale acknowledgment: each one recorded is used by at least one suppressed finding of the report."""
-    report = json.loads((synthesized.outdir / "validation-report.json").read_text())
-    used = {
-        (entry["acknowledgedAt"].strip("/"), entry["acknowledgedId"])
-        for plugin in report["pluginReports"]
-        for entry in plugin["suppressedViolations"]
-    }
-    recorded = {(path.strip("/"), rule) for path, rule, _ in _acknowledgments(synthesized)}
-    assert recorded, "no acknowledgments found"
-    assert recorded - used == set()
+    _assert_every_acknowledgment_used(synthesized)
+
+
+def _probe_resources(stack: cdk.Stack, role: iam.Role) -> list[str]:
+    """One wildcard resource of each shape cdk-nag flattens: Join with Refs, Sub, GetAtt, ImportValue, other."""
+    return [
+        stack.format_arn(
+            service="secretsmanager",
+            resource="secret",
+            resource_name="probe/*",
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        ),
+        cdk.Fn.sub("arn:${AWS::Partition}:s3:::probe-${AWS::AccountId}/*"),
+        f"{role.role_arn}/*",
+        f"{cdk.Fn.import_value('ProbeTopicArn')}*",
+        f"{cdk.Fn.select(1, cdk.Fn.split('/', role.role_arn))}:*",
+    ]
+
+
+@pytest.mark.parametrize("environment", ["agnostic", "eu-west-1", "cn-north-1"])
+def test_nag_reference_names_findings_as_cdk_nag_does(tmp_path: Path, environment: str) -> None:
+    """Each resource, acknowledged by its nag_reference, silences exactly cdk-nag's own finding for it."""
+
+    def app(acknowledged: bool) -> tuple[cdk.App, list[str]]:
+        app = cdk.App(outdir=str(tmp_path / str(acknowledged)))
+        stack = cdk.Stack(app, "NagProbe", env=BOUND.get(environment, AGNOSTIC))
+        role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        resources = _probe_resources(stack, role)
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=resources))
+        if acknowledged:
+            for resource in resources:
+                acknowledge_resource(role, resource, "probe: acknowledged on purpose")
+        cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+        return app, [nag_reference(role, resource) for resource in resources]
+
+    unacknowledged, names = app(acknowledged=False)
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        unacknowledged.synth()
+    report = json.loads((tmp_path / "False" / "validation-report.json").read_text())
+    findings = {v["ruleName"] for plugin in report["pluginReports"] for v in plugin["violations"]}
+    assert findings == {f"AwsSolutions-IAM5[Resource::{name}]" for name in names}
+    if environment != "agnostic":
+        assert not [name for name in names if "<AWS::Region>" in name]
+
+    acknowledged, _ = app(acknowledged=True)
+    acknowledged.synth()
+    report = json.loads((tmp_path / "True" / "validation-report.json").read_text())
+    (plugin,) = report["pluginReports"]
+    assert plugin["violations"] == []
+    assert {entry["ruleName"] for entry in plugin["suppressedViolations"]} == findings
