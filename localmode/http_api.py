@@ -1,15 +1,30 @@
-"""The HTTP API of local mode: requests become API Gateway (REST, proxy) events for the API function."""
+"""The HTTP API of local mode: requests become API Gateway (REST, proxy) events for the API function.
+
+Served by waitress: its listener keeps a deep backlog and accepts every connection of a burst, and its
+task queue holds requests while the API function (one Lambda environment) answers them one at a time.
+"""
 
 import base64
 import json
+import logging
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from collections.abc import Iterable
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+from waitress import wasyncore
+from waitress.channel import HTTPChannel
+from waitress.server import TcpWSGIServer
+from waitress.task import ErrorTask
+from waitress.utilities import RequestEntityTooLarge
+
 from localmode.functions import FunctionRegistry
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 API_HANDLER = "handlers.api.handler"
 STAGE = "v1"
@@ -56,69 +71,124 @@ def _event_body(body: bytes) -> tuple[str | None, bool]:
         return base64.b64encode(body).decode(), True
 
 
+# Sized for a burst of a few hundred clients at once: every connection is accepted and queued.
+LISTEN_BACKLOG = 1024
+CONNECTION_LIMIT = 1000
+# Threads translating requests and answers; the API function itself runs one invocation at a time
+# (FunctionRegistry), so more threads would only wait on it.
+SERVER_THREADS = 4
+_HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "content-length"})
+_TOO_LONG = json.dumps({"message": "Request Too Long"}).encode()
+
+
 class LocalHttpApi:
     def __init__(self, registry: FunctionRegistry, port: int) -> None:
         self.registry = registry
         self.function_name = registry.by_handler(API_HANDLER).name
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._request_handler())
-        self.server.daemon_threads = True
-        self._thread = threading.Thread(target=self.server.serve_forever, name="local-http-api", daemon=True)
+        self._sockets: dict[int, Any] = {}
+        self.server = _ApiServer(
+            self,
+            map=self._sockets,
+            host="127.0.0.1",
+            port=port,
+            threads=SERVER_THREADS,
+            backlog=LISTEN_BACKLOG,
+            connection_limit=CONNECTION_LIMIT,
+            # waitress answers 413 itself before reading a body over the limit (>= this size).
+            max_request_body_size=MAX_BODY_BYTES + 1,
+            asyncore_use_poll=True,  # select() stops at file descriptor 1024
+            ident="transcoder-local",
+        )
+        # A burst fills the task queue on purpose: waitress's warning for each queued request is noise here.
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="local-http-api", daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return f"http://127.0.0.1:{self.server.getsockname()[1]}"
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._stopping.set()
+        self._thread.join(timeout=15)
 
-    def _request_handler(self) -> type[BaseHTTPRequestHandler]:
-        api = self
+    def _serve(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                wasyncore.loop(timeout=0.2, map=self._sockets, use_poll=True, count=1)
+        finally:
+            # Sockets are closed by the thread that polls them: no other thread touches the socket map.
+            self.server.close()
+            self.server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+            for channel in list(self._sockets.values()):
+                channel.close()
 
-        class Handler(BaseHTTPRequestHandler):
-            server_version = "transcoder-local"
+    def __call__(self, environ: "WSGIEnvironment", start_response: "StartResponse") -> Iterable[bytes]:
+        """The WSGI application: one request, one invocation of the API function."""
+        body = environ["wsgi.input"].read()
+        event = to_rest_event(
+            environ["REQUEST_METHOD"], environ["REQUEST_URI"], _request_headers(environ), body, environ["REMOTE_ADDR"]
+        )
+        status, headers, answer = self._invoke(event)
+        headers["Content-Length"] = str(len(answer))
+        start_response(_status_line(status), list(headers.items()))
+        return [answer]
 
-            def _dispatch(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                if length > MAX_BODY_BYTES:
-                    self._reply(413, {}, json.dumps({"message": "Request Too Long"}).encode())
-                    return
-                body = self.rfile.read(length) if length else b""
-                headers = {k: v for k, v in self.headers.items()}
-                event = to_rest_event(self.command, self.path, headers, body, self.client_address[0])
-                payload, error = api.registry.invoke(api.function_name, event)
-                if error:
-                    # What API Gateway answers when the integration fails.
-                    self._reply(502, {}, json.dumps({"message": "Internal server error"}).encode())
-                    return
-                response = json.loads(payload)
-                response_headers = {k: str(v) for k, v in (response.get("headers") or {}).items()}
-                for key, values in (response.get("multiValueHeaders") or {}).items():
-                    response_headers[key] = ", ".join(str(v) for v in values)
-                self._reply(
-                    int(response.get("statusCode", 502)), response_headers, str(response.get("body") or "").encode()
-                )
+    def _invoke(self, event: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+        payload, error = self.registry.invoke(self.function_name, event)
+        if error:
+            # What API Gateway answers when the integration fails.
+            return 502, {}, json.dumps({"message": "Internal server error"}).encode()
+        response = json.loads(payload)
+        headers = {k: str(v) for k, v in (response.get("headers") or {}).items()}
+        for key, values in (response.get("multiValueHeaders") or {}).items():
+            headers[key] = ", ".join(str(v) for v in values)
+        headers = {k: v for k, v in headers.items() if k.lower() not in _HOP_BY_HOP}
+        return int(response.get("statusCode", 502)), headers, str(response.get("body") or "").encode()
 
-            def _reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
-                self.send_response(status)
-                for key, value in headers.items():
-                    if key.lower() not in ("content-length", "connection"):
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(body)
 
-            # Every method reaches the function, as through API Gateway's ANY method on /api/{proxy+}.
-            def __getattr__(self, name: str) -> Any:
-                if name.startswith("do_"):
-                    return self._dispatch
-                raise AttributeError(name)
+def _request_headers(environ: "WSGIEnvironment") -> dict[str, str]:
+    """Header names as a client writes them (WSGI upper-cases them; the handlers compare case-insensitively)."""
+    headers: dict[str, str] = {}
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            name = key[5:]
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            name = key
+        else:
+            continue
+        if value:
+            headers[name.replace("_", "-").title()] = value
+    return headers
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
 
-        return Handler
+def _status_line(status: int) -> str:
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"{status} Unknown"
+
+
+class _TooLongTask(ErrorTask):
+    """API Gateway's own answer to a payload over its limit, instead of waitress's plain-text one."""
+
+    def execute(self) -> None:
+        if not isinstance(getattr(self.request, "error", None), RequestEntityTooLarge):
+            super().execute()
+            return
+        self.status = "413 Payload Too Large"
+        self.response_headers = [*self.response_headers, ("Content-Type", "application/json")]
+        self.set_close_on_finish()
+        self.content_length = len(_TOO_LONG)
+        self.write(_TOO_LONG)
+
+
+class _ApiChannel(HTTPChannel):
+    error_task_class = _TooLongTask
+
+
+class _ApiServer(TcpWSGIServer):
+    channel_class = _ApiChannel
