@@ -72,7 +72,7 @@ Try it (any AWS credentials work against the emulator; API calls are signed with
 
 Or drop a file: its key's first folder names the template, the rest is the output key.
   .venv/bin/aws --endpoint-url {aws} s3 cp clip.mp4 s3://{stack.input_bucket}/MP4_264_360p/holiday/clip.mp4
-  -> a task that writes s3://{stack.output_bucket}/holiday/clip.mp4
+  -> a task that writes s3://{stack.output_bucket}/accounts/default/holiday/clip.mp4 (objkey holiday/clip.mp4)
 
 Press Ctrl-C to stop."""
 
