@@ -159,7 +159,7 @@ def account_root(account_id: str) -> str:
     `a` and `a/b` would nest otherwise) and no segment is `.` or `..`, which URL clients collapse.
     """
     if not account_id:
-        raise ValueError("an account id is not empty")
+        raise ValueError("an account id must not be empty")
     segment = quote(account_id, safe="")
     if segment in (".", ".."):
         segment = segment.replace(".", "%2E")
