@@ -52,6 +52,8 @@ def add_storage(request: AddStorageRequest) -> Response[Any]:
         raise ApiError(ApiCode.DUPLICATED_ENTITY, f"bucket: {exc}") from exc
     except storages.ReservedBucket as exc:
         raise ApiError(ApiCode.BAD_PARAM, f"bucket: {exc}") from exc
+    except storages.KeysRequired as exc:
+        raise ApiError(ApiCode.BAD_PARAM, f"storage_ak: {exc}") from exc
     # An audit line: what was added, never its keys (only whether it has some).
     logger.info("storage added", extra={"storage": added.view()})
     return envelope(ApiCode.SUCCESS, {"storage_id": added.storage_id}, request_id=_request_id())

@@ -7,16 +7,20 @@ Endpoints and client settings follow each provider's documentation for AWS SDKs:
 - `obs`: Huawei Cloud OBS, `https://obs.<region>.myhuaweicloud.com`, virtual-hosted, SigV4.
 """
 
+import ipaddress
 import re
+import socket
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import boto3
+from botocore import UNSIGNED
 from botocore.config import Config
 
 from transcoder import fetch
 from transcoder.errors import InputNotFound
+from transcoder.fetch import IpAddress
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -92,15 +96,72 @@ def client_config(storage_type: str, *, explicit_endpoint: bool) -> Config:
     return Config(**options)
 
 
-def s3_client(storage_type: str, region: str, endpoint: str, keys: Keys | None) -> "S3Client":
-    """A client of the storage's endpoint with its keys; an explicit endpoint wins over $AWS_ENDPOINT_URL."""
+def s3_client(storage_type: str, region: str, endpoint: str, keys: Keys) -> "S3Client":
+    """A client of the storage's endpoint with its keys; an explicit endpoint wins over $AWS_ENDPOINT_URL.
+
+    Keys are required: a storage is never reached with the deployment's own credentials (only `default` is).
+    """
     url = check_endpoint(endpoint) if endpoint else default_endpoint(storage_type, region)
     # Explicit keys replace the deployment's credentials entirely (botocore does not mix in a session token).
     return boto3.client(
         "s3",
         region_name=region,
         endpoint_url=url,
-        aws_access_key_id=keys.access_key if keys else None,
-        aws_secret_access_key=keys.secret_key if keys else None,
+        aws_access_key_id=keys.access_key,
+        aws_secret_access_key=keys.secret_key,
         config=client_config(storage_type, explicit_endpoint=bool(endpoint)),
     )
+
+
+def resolved_endpoint(storage_type: str, region: str, endpoint: str) -> str:
+    """The URL a storage's requests go to: its `endpoint`, its type's endpoint of `region`, or for `s3`
+    botocore's resolution (which follows $AWS_ENDPOINT_URL, as the deployment's own client does)."""
+    url = endpoint or default_endpoint(storage_type, region)
+    # Built only to read botocore's resolution: it never sends a request, so it needs no credentials.
+    resolver = boto3.client("s3", region_name=region, endpoint_url=url, config=Config(signature_version=UNSIGNED))
+    return resolver.meta.endpoint_url
+
+
+_AWS_DOMAINS = (".amazonaws.com", ".amazonaws.com.cn")
+
+
+def _aws_s3_partition(host: str) -> str | None:
+    """`amazonaws.com(.cn)` for an AWS S3 host of any region or form (`s3.<region>.`, `s3-<region>.`,
+    dual-stack, FIPS, virtual-hosted): a bucket name is global in its partition, so every one of them
+    reaches the same bucket. None for any other host."""
+    for domain in _AWS_DOMAINS:
+        if host.endswith(domain) and any(label.startswith("s3") for label in host.removesuffix(domain).split(".")):
+            return domain
+    return None
+
+
+def _host_and_port(url: str) -> tuple[str, int]:
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").rstrip(".")
+    return host, parts.port or (443 if parts.scheme.lower() == "https" else 80)
+
+
+def _addresses(host: str, port: int) -> set[IpAddress]:
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return set()
+    addresses: set[IpAddress] = set()
+    for info in found:
+        address = ipaddress.ip_address(info[4][0])
+        mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+        addresses.add(mapped or address)
+    return addresses
+
+
+def same_service(first: str, second: str) -> bool:
+    """Whether two endpoint URLs reach the same S3 service: compared as host and port (case, trailing dot,
+    path and an explicit default port do not count), as any AWS S3 host of one partition, or as addresses
+    (`localhost`, `127.1` and `127.0.0.1` are one server)."""
+    (host_a, port_a), (host_b, port_b) = _host_and_port(first), _host_and_port(second)
+    partition = _aws_s3_partition(host_a)
+    if partition is not None or _aws_s3_partition(host_b) is not None:
+        return partition == _aws_s3_partition(host_b)
+    if port_a != port_b:
+        return False
+    return host_a == host_b or bool(_addresses(host_a, port_a) & _addresses(host_b, port_b))

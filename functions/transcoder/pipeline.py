@@ -91,7 +91,7 @@ def _client_of(found: storages.Storage, failure: type[TaskError]) -> "S3Client":
         return storages.s3_client_of(found)
     except endpoints.RefusedEndpoint as exc:
         raise failure(f"storage {found.storage_id}: endpoint {exc}") from exc
-    except storage_secrets.SecretUnavailable as exc:
+    except (storage_secrets.SecretUnavailable, storages.StorageRefused) as exc:
         raise failure(f"storage {found.storage_id}: {exc}") from exc
 
 
@@ -230,10 +230,12 @@ def upload(event: dict[str, Any]) -> dict[str, Any]:
     task_id = event["task_id"]
     _enter(task_id, Status.UPLOADING)
     encoded = event["transcoded"]["encoded"]
-    destination = _location(event["destination"])
-    folder = posixpath.dirname(destination.key)
     result = MediaInfo.from_dict(event["transcoded"]["media"])
     target = _storage_of(event, event["destination"].get("storage_id", DEFAULT_STORAGE_ID), OutputWriteFailed)
+    # Written where the storage keeps the account's objects (executions started before `objkey` was passed
+    # carry it as `key`).
+    destination = target.location_of(event["destination"].get("objkey", event["destination"]["key"]))
+    folder = posixpath.dirname(destination.key)
     # Within this account a server-side copy; to another account or endpoint the bytes go through here.
     writer = None if target.is_own_account else _client_of(target, OutputWriteFailed)
     try:

@@ -1,7 +1,11 @@
 """Storages of an account: where tasks write outputs and read `oss://`, `obs://` and foreign `s3://` inputs.
 
 One item per (account, storage); secrets live in Secrets Manager (storage_secrets), only their ARN here.
-The built-in storage `default` (the deployment's output bucket) exists for every account and is not stored.
+The built-in storage `default` (the deployment's output bucket) exists for every account and is not stored;
+each account's objects live in its own part of that bucket (`accounts/<account>/`).
+
+Tenancy: the service's own credentials act only for `default`. A custom storage is reached only with its own
+keys, and never names one of the deployment's own buckets at the deployment's own S3 endpoint.
 """
 
 import hashlib
@@ -10,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
@@ -20,6 +25,7 @@ from pynamodb.transactions import TransactWrite
 from transcoder import endpoints, repository, storage, storage_secrets
 from transcoder.endpoints import Keys
 from transcoder.ids import new_task_id
+from transcoder.locations import S3Location
 from transcoder.models import TaskModel
 from transcoder.settings import settings
 from transcoder.status import TERMINAL, Status
@@ -44,6 +50,9 @@ class Storage:
     notify: str = ""
     secret_arn: str = ""
     create_time: int = 0
+    root: str = ""
+    """The service's part of the bucket where this storage's objects live: `default`'s is the account's
+    (`accounts/<account>/`); a custom storage has none (its `prefix` is the user's own)."""
 
     @property
     def region_type(self) -> str:
@@ -55,8 +64,17 @@ class Storage:
 
     @property
     def is_own_account(self) -> bool:
-        """Reached with this deployment's own credentials and endpoint (server-side copies work)."""
-        return self.type == "s3" and not self.endpoint and not self.secret_arn
+        """Reached with this deployment's own credentials and endpoint (server-side copies work): only the
+        built-in storage. Every other storage is reached with its own keys, whatever its endpoint says."""
+        return self.is_builtin
+
+    def location_of(self, objkey: str) -> S3Location:
+        """Where the object query_task calls `objkey` (storage prefix + output + extension) is stored.
+
+        The one place the service's partition is added: create_task's destination, the Upload step and
+        query_task's output_url all go through here, so none can reach outside the account's part.
+        """
+        return S3Location(self.bucket, self.root + objkey)
 
     def view(self) -> dict[str, Any]:
         """query_storage's `data`: never the keys, nor where they are kept."""
@@ -114,13 +132,60 @@ class StorageInUse(Exception):
     pass
 
 
-class ReservedBucket(Exception):
-    """One of the deployment's own buckets, which its roles can read for every account."""
+class StorageRefused(Exception):
+    """A storage the service will not reach (at add_storage, or at use for one stored before the rule)."""
 
 
-def default_storage() -> Storage:
+class ReservedBucket(StorageRefused):
+    """One of the deployment's own buckets at the deployment's own endpoint: `default` is the only way there."""
+
+
+class KeysRequired(StorageRefused):
+    """A custom storage without keys: the service's own credentials never act for it."""
+
+
+NO_KEYS_REASON = (
+    "a storage needs its own keys (storage_ak and storage_sk): the service's own credentials act only for "
+    f"the built-in storage {DEFAULT_STORAGE_ID!r}"
+)
+
+ACCOUNTS_ROOT = "accounts/"
+
+
+def account_root(account_id: str) -> str:
+    """The part of the output bucket that holds one account's objects (`accounts/<account>/`).
+
+    The id is percent-encoded into a single key segment, so no account's part lies inside another's (ids
+    `a` and `a/b` would nest otherwise) and no segment is `.` or `..`, which URL clients collapse.
+    """
+    if not account_id:
+        raise ValueError("an account id must not be empty")
+    segment = quote(account_id, safe="")
+    if segment in (".", ".."):
+        segment = segment.replace(".", "%2E")
+    return f"{ACCOUNTS_ROOT}{segment}/"
+
+
+def default_storage(account_id: str) -> Storage:
     config = settings()
-    return Storage(storage_id=DEFAULT_STORAGE_ID, bucket=config.output_bucket, region=config.region)
+    return Storage(
+        storage_id=DEFAULT_STORAGE_ID, bucket=config.output_bucket, region=config.region, root=account_root(account_id)
+    )
+
+
+def own_buckets() -> frozenset[str]:
+    """Buckets the deployment's roles reach for every account: inputs, outputs, work files, extra inputs."""
+    config = settings()
+    return frozenset({config.input_bucket, config.output_bucket, config.work_bucket, *config.readable_buckets})
+
+
+def reaches_own_bucket(storage_type: str, region: str, bucket: str, endpoint: str = "") -> bool:
+    """Whether a storage would name one of the deployment's own buckets at the deployment's own S3 service:
+    compared by where requests would really go, not by the endpoint's spelling."""
+    if bucket not in own_buckets():
+        return False
+    theirs = endpoints.resolved_endpoint(storage_type, region, endpoint)
+    return endpoints.same_service(theirs, storage.s3_client().meta.endpoint_url)
 
 
 def _unique_id(storage_type: str, endpoint: str, bucket: str, prefix: str) -> str:
@@ -139,18 +204,21 @@ def add(
     notify: str = "",
     keys: Keys | None = None,
 ) -> Storage:
-    """Store a new storage (and its keys' secret); DuplicateStorage when the account already has it."""
-    builtin = default_storage()
-    if (storage_type, endpoint, bucket, prefix.strip("/")) == ("s3", "", builtin.bucket, ""):
-        raise DuplicateStorage(f"bucket {bucket!r} is the built-in storage {DEFAULT_STORAGE_ID!r}")
-    config = settings()
-    own_buckets = (config.input_bucket, config.output_bucket, config.work_bucket)
-    if storage_type == "s3" and not endpoint and not keys and bucket in own_buckets:
-        # Through such a storage one account could read another's inputs, work files or outputs with the
-        # service's own roles (query_task presigns with the API function's): only `default` reaches them.
-        raise ReservedBucket(f"{bucket!r} is one of this service's own buckets (use storage {DEFAULT_STORAGE_ID!r})")
+    """Store a new storage (and its keys' secret); DuplicateStorage when the account already has it.
+
+    KeysRequired without keys: no custom storage is reached with the service's credentials, and without them
+    it could only be reached anonymously, which no output bucket allows. ReservedBucket for one of the
+    deployment's own buckets at its own endpoint (where local mode's emulator would accept any keys).
+    """
+    if keys is None:
+        raise KeysRequired(NO_KEYS_REASON)
+    if reaches_own_bucket(storage_type, region, bucket, endpoint):
+        raise ReservedBucket(
+            f"{bucket!r} is one of this service's own buckets, at its own endpoint: only the built-in storage "
+            f"{DEFAULT_STORAGE_ID!r} reaches them, each account in its own part"
+        )
     storage_id = STORAGE_ID_PREFIX + new_task_id()
-    secret_arn = storage_secrets.create(account_id, storage_id, keys) if keys else ""
+    secret_arn = storage_secrets.create(account_id, storage_id, keys)
     item = StorageModel(
         account_id,
         storage_id,
@@ -169,8 +237,7 @@ def add(
             transaction.save(item, condition=StorageModel.storage_id.does_not_exist())
             transaction.save(marker, condition=StorageModel.storage_id.does_not_exist())
     except TransactWriteError as exc:
-        if secret_arn:
-            storage_secrets.delete(secret_arn)
+        storage_secrets.delete(secret_arn)
         reasons = [reason.code for reason in exc.cancellation_reasons if reason]
         if "ConditionalCheckFailed" in reasons:
             raise DuplicateStorage(f"a {storage_type} storage of bucket {bucket!r} with this prefix exists") from exc
@@ -181,7 +248,7 @@ def add(
 def find(account_id: str, storage_id: str) -> Storage | None:
     """The account's storage, or the built-in `default`; None when the account has no such storage."""
     if storage_id == DEFAULT_STORAGE_ID:
-        return default_storage()
+        return default_storage(account_id)
     if not storage_id.startswith(STORAGE_ID_PREFIX):
         return None
     try:
@@ -192,7 +259,7 @@ def find(account_id: str, storage_id: str) -> Storage | None:
 
 def list_all(account_id: str) -> list[Storage]:
     custom = StorageModel.query(account_id, StorageModel.storage_id.startswith(STORAGE_ID_PREFIX))
-    return [default_storage(), *(item.to_storage() for item in custom)]
+    return [default_storage(account_id), *(item.to_storage() for item in custom)]
 
 
 def find_for_input(account_id: str, storage_type: str, bucket: str) -> Storage | None:
@@ -233,17 +300,26 @@ def _connection() -> Connection:
 
 
 def s3_client_of(target: Storage) -> "S3Client":
-    """The client that reaches the storage: this deployment's own, or one for its endpoint and keys."""
+    """The client that reaches the storage: this deployment's own for `default`, else one for its endpoint
+    and keys. KeysRequired for a storage without keys (stored before they were required): it fails rather
+    than borrow the service's credentials."""
     if target.is_own_account:
         return storage.s3_client()
-    return _foreign_client(target.type, target.region, target.endpoint, target.secret_arn)
+    if not target.secret_arn:
+        raise KeysRequired(
+            f"has no keys of its own, and the service's own credentials act only for the built-in storage "
+            f"{DEFAULT_STORAGE_ID!r}: delete it and add it again with storage_ak and storage_sk"
+        )
+    return _foreign_client(target.type, target.region, target.endpoint, target.bucket, target.secret_arn)
 
 
 @lru_cache(maxsize=32)
-def _foreign_client(storage_type: str, region: str, endpoint: str, secret_arn: str) -> "S3Client":
+def _foreign_client(storage_type: str, region: str, endpoint: str, bucket: str, secret_arn: str) -> "S3Client":
+    # Checked again at use: a storage stored before the check, or whose endpoint's name now resolves elsewhere.
+    if reaches_own_bucket(storage_type, region, bucket, endpoint):
+        raise ReservedBucket(f"{bucket!r} is one of this service's own buckets: only storage {DEFAULT_STORAGE_ID!r}")
     # A storage's keys never change (there is no update), so a client per secret stays valid.
-    keys = storage_secrets.read(secret_arn) if secret_arn else None
-    return endpoints.s3_client(storage_type, region, endpoint, keys)
+    return endpoints.s3_client(storage_type, region, endpoint, storage_secrets.read(secret_arn))
 
 
 def forget_clients() -> None:

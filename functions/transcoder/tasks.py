@@ -193,7 +193,7 @@ def create_task_for(
     if callback:
         task.callback_url, task.callback_key_id = callback.url, callback.access_key_id
     repository.insert(task)
-    start_pipeline(task, source, S3Location(storage.bucket, objkey), template)
+    start_pipeline(task, source, storage.location_of(objkey), template)
     return task
 
 
@@ -256,7 +256,12 @@ def start_pipeline(task: TaskModel, source: Source, destination: S3Location, tem
         "task_id": task.task_id,
         "account_id": task.account_id,
         "input": _input_payload(source),
-        "destination": {"bucket": destination.bucket, "key": destination.key, "storage_id": task.storage_id},
+        "destination": {
+            "bucket": destination.bucket,
+            "key": destination.key,
+            "objkey": task.objkey,
+            "storage_id": task.storage_id,
+        },
         "template": template.to_dict(),
     }
     try:
@@ -314,7 +319,7 @@ def task_view(task: TaskModel) -> dict[str, Any]:
     expiry = settings().presign_expiry_seconds
     view["input_url"] = _input_url(task, expiry)
     output = storages.find(task.account_id, task.storage_id) if task.status == Status.SUCCESS.value else None
-    view["output_url"] = _presign_through(output, S3Location(task.bucket, task.objkey), expiry) if output else ""
+    view["output_url"] = _presign_through(output, output.location_of(task.objkey), expiry) if output else ""
     return view
 
 
@@ -322,7 +327,7 @@ def _presign_through(through: Storage, location: S3Location, expiry: int) -> str
     """A URL signed with the storage's endpoint and keys; empty when they cannot be used any more."""
     try:
         return presign(location, expiry, client=storages.s3_client_of(through))
-    except (RefusedEndpoint, SecretUnavailable):
+    except (RefusedEndpoint, SecretUnavailable, storages.StorageRefused):
         return ""
 
 

@@ -10,6 +10,8 @@ from aws_cdk import aws_s3 as s3
 from infra.constructs.access import allow_items, allow_named_bucket_objects, allow_objects
 from infra.settings import DeploymentSettings
 
+ACCOUNTS_PREFIX = "accounts/"  # transcoder.storages.ACCOUNTS_ROOT: each account's part of the output bucket
+
 TASKS_BY_ACCOUNT_TIME = "account-create_time"  # transcoder.models.AccountTimeIndex
 TEMPLATES_BY_ID = "template_id"  # transcoder.template_store.TemplateIdIndex
 ACCESS_KEY_PURPOSE = "transcoder-api-access-key"  # transcoder.auth.keys: the KMS encryption context
@@ -91,9 +93,10 @@ class Storage(constructs.Construct):
         )
 
     def allow_presigning(self, role: iam.IRole, extra_input_buckets: tuple[str, ...], *, reason: str) -> None:
-        """Presigned URLs carry the signer's permission: reading any task's input or output key."""
-        for bucket in (self.input_bucket, self.output_bucket):
-            allow_objects(role, bucket, ["s3:GetObject"], reason=reason)
+        """Presigned URLs carry the signer's permission: reading any task's input or output key (outputs are
+        only ever in the accounts' parts of the output bucket)."""
+        allow_objects(role, self.input_bucket, ["s3:GetObject"], reason=reason)
+        allow_objects(role, self.output_bucket, ["s3:GetObject"], prefix=ACCOUNTS_PREFIX, reason=reason)
         for name in extra_input_buckets:
             allow_named_bucket_objects(role, name, ["s3:GetObject"], reason=reason)
 

@@ -14,12 +14,12 @@ from infra.constructs.access import (
     allow_storage_secrets,
 )
 from infra.constructs.functions import LAMBDA_ARCHITECTURES, ServiceFunction
-from infra.constructs.storage import Storage
+from infra.constructs.storage import ACCOUNTS_PREFIX, Storage
 from infra.settings import DeploymentSettings
 
 _TASK_KEYS = "Each task's work files live under tasks/<task_id>/, known only at run time."
 _INPUTS = "A task's input is any object of the input bucket, named by the user at run time."
-_OUTPUTS = "A task's output key is named by the user at run time."
+_OUTPUTS = "A task's output key is named by the user at run time, under its account's part of the bucket."
 WORK_PREFIX = "tasks/"  # transcoder.pipeline.work_prefix
 
 
@@ -92,7 +92,9 @@ class Workers(constructs.Construct):
         # Upload: copy the encoded output to the destination, then clear the task's work files.
         allow_listing(self.upload.role, work)
         allow_objects(self.upload.role, work, ["s3:GetObject", "s3:DeleteObject"], prefix=WORK_PREFIX, reason=task_keys)
-        allow_objects(self.upload.role, storage.output_bucket, ["s3:PutObject"], reason=_OUTPUTS)
+        allow_objects(
+            self.upload.role, storage.output_bucket, ["s3:PutObject"], prefix=ACCOUNTS_PREFIX, reason=_OUTPUTS
+        )
         # RecordFailure: clear the work files of a failed task.
         allow_listing(self.record_failure.role, work)
         allow_objects(self.record_failure.role, work, ["s3:DeleteObject"], prefix=WORK_PREFIX, reason=task_keys)

@@ -23,6 +23,8 @@ from transcoder_client import Client
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 120
+OWN_PART = "accounts/default/"
+"""Where the output bucket keeps the objects of local mode's own account (`default`, dropped files too)."""
 
 
 def _free_port() -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from localmode.media import generate_clip, probe_file
-from tests.e2e.conftest import Local
+from tests.e2e.conftest import OWN_PART, Local
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +37,7 @@ def test_aws_cli_drop_transcodes_to_the_path_under_the_prefix(
         "MP4_264_360p",
     )
     output = tmp_path / "dropped.mp4"
-    local.s3.download_file(local.output_bucket, "holiday/clip.mp4", str(output))
+    local.s3.download_file(local.output_bucket, OWN_PART + "holiday/clip.mp4", str(output))
     facts = probe_file(str(output))
     assert (facts.video_codec, facts.width, facts.height, facts.audio_codec) == ("h264", 640, 360, "aac")
 
@@ -83,5 +83,7 @@ def test_burst_of_50_files_all_become_terminal_tasks_once(local: Local, tiny_cli
     assert not pending, f"{len(pending)} of 50 never ended: {sorted(pending)[:3]}"
     statuses = [local.tasks_for_input(f"s3://{local.input_bucket}/{key}")[0]["status"] for key in keys]
     assert statuses == ["success"] * 50
-    listed = local.s3.list_objects_v2(Bucket=local.output_bucket, Prefix="burst/")
-    assert sorted(o["Key"] for o in listed["Contents"]) == sorted(k.removeprefix("MP4_264_360p/") for k in keys)
+    listed = local.s3.list_objects_v2(Bucket=local.output_bucket, Prefix=OWN_PART + "burst/")
+    assert sorted(o["Key"] for o in listed["Contents"]) == sorted(
+        OWN_PART + k.removeprefix("MP4_264_360p/") for k in keys
+    )

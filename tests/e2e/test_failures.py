@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from localmode.stack import static_ffmpeg
-from tests.e2e.conftest import Local
+from tests.e2e.conftest import OWN_PART, Local
 
 
 def _sha(local: Local, key: str) -> str:
@@ -65,7 +65,7 @@ def test_truncated_video_fails_with_2002(local: Local, clips: dict[str, Path]) -
     data = local.run_task(_put(local, "bad-truncated.mp4", body[: len(body) // 3]), "bad/truncated")
     assert (data["status"], data["err_code"]) == ("fail", 2002), data
     assert "truncated" in data["err_message"]
-    listed = local.s3.list_objects_v2(Bucket=local.output_bucket, Prefix="bad/truncated")
+    listed = local.s3.list_objects_v2(Bucket=local.output_bucket, Prefix=OWN_PART + "bad/truncated")
     assert listed.get("KeyCount", 0) == 0, "an output was written for a failed task"
 
 

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from localmode.media import probe_file
-from tests.e2e.conftest import Local
+from tests.e2e.conftest import OWN_PART, Local
 from transcoder_client.download import fetch
 
 
@@ -16,9 +16,10 @@ def test_hls_ladder_end_to_end(local: Local, clips: dict[str, Path], tmp_path: P
         720,
     )
     fetch(data["output_url"], str(tmp_path / "clip.m3u8"))
-    listed = local.s3.list_objects_v2(Bucket=local.output_bucket, Prefix="ladder/out/")["Contents"]
+    folder = OWN_PART + "ladder/out/"
+    listed = local.s3.list_objects_v2(Bucket=local.output_bucket, Prefix=folder)["Contents"]
     for key in (o["Key"] for o in listed):
-        local.s3.download_file(local.output_bucket, key, str(tmp_path / key.removeprefix("ladder/out/")))
+        local.s3.download_file(local.output_bucket, key, str(tmp_path / key.removeprefix(folder)))
     master = (tmp_path / "clip.m3u8").read_text()
     assert master.count("#EXT-X-STREAM-INF") == 2, master
     for variant, size in (("clip_720p.m3u8", (1280, 720)), ("clip_360p.m3u8", (640, 360))):

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from localmode.media import generate_clip
-from tests.e2e.conftest import Local
+from tests.e2e.conftest import OWN_PART, Local
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +30,7 @@ def test_cancel_a_running_task(local: Local, long_clip: Path) -> None:
     time.sleep(8)
     data = local.client.query_task(task_id)
     assert (data["status"], data["err_code"], data["output_url"]) == ("cancelled", 5001, "")
-    listed = local.s3.list_objects_v2(Bucket=local.output_bucket, Prefix="lifecycle/")
+    listed = local.s3.list_objects_v2(Bucket=local.output_bucket, Prefix=OWN_PART + "lifecycle/")
     assert listed.get("KeyCount", 0) == 0
 
 

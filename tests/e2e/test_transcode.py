@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from localmode.media import ProbedFile, probe_file
-from tests.e2e.conftest import Local
+from tests.e2e.conftest import OWN_PART, Local
 
 
 def _output(local: Local, data: dict[str, object], tmp_path: Path) -> ProbedFile:
@@ -84,8 +84,8 @@ def test_concurrent_tasks_all_succeed(local: Local, clips: dict[str, Path]) -> N
         results = list(pool.map(lambda i: local.run_task(input_url, f"e2e/many-{i}"), range(6)))
     assert [r["status"] for r in results] == ["success"] * 6
     assert len({r["task_id"] for r in results}) == 6
-    keys = {o["Key"] for o in local.s3.list_objects_v2(Bucket=local.output_bucket, Prefix="e2e/many-")["Contents"]}
-    assert keys == {f"e2e/many-{i}.mp4" for i in range(6)}
+    listed = local.s3.list_objects_v2(Bucket=local.output_bucket, Prefix=OWN_PART + "e2e/many-")["Contents"]
+    assert {o["Key"] for o in listed} == {f"{OWN_PART}e2e/many-{i}.mp4" for i in range(6)}
 
 
 def test_aws_cli_upload_then_a_signed_curl_request(local: Local, clips: dict[str, Path], tmp_path: Path) -> None:
@@ -126,7 +126,7 @@ def test_aws_cli_upload_then_a_signed_curl_request(local: Local, clips: dict[str
     data = local.client.wait(task_id, interval=0.1, timeout=600)
     assert data["status"] == "success"
     listed = subprocess.run(
-        [str(cli), "--endpoint-url", local.aws_url, "s3", "ls", f"s3://{local.output_bucket}/cli/"],
+        [str(cli), "--endpoint-url", local.aws_url, "s3", "ls", f"s3://{local.output_bucket}/{OWN_PART}cli/"],
         check=True,
         capture_output=True,
         text=True,

@@ -153,7 +153,8 @@ def test_callback_role_is_least_privilege(synthesized: Synthesized, ids: dict[st
     )
     assert allowed.pop("dynamodb:GetItem") == [_arn(ids["AccessKeys"])]
     assert sorted(map(json.dumps, allowed.pop("s3:GetObject"))) == sorted(
-        json.dumps({"Fn::Join": ["", [_arn(ids[b]), "/*"]]}) for b in ("Input", "Output")
+        json.dumps({"Fn::Join": ["", [_arn(ids[b]), suffix]]})
+        for b, suffix in (("Input", "/*"), ("Output", "/accounts/*"))
     )
     assert allowed.pop("sqs:SendMessage") == [_arn(ids["DeadLetters"])]
     for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"):

@@ -309,7 +309,7 @@ def test_api_role_is_least_privilege(synthesized: Synthesized, ids: dict[str, st
     (stop_resource,) = allowed["states:StopExecution"]
     assert ":execution:" in json.dumps(stop_resource)
     assert sorted(map(str, allowed["s3:GetObject"])) == sorted(
-        map(str, [_objects(ids["Input"]), _objects(ids["Output"])])
+        map(str, [_objects(ids["Input"]), _objects(ids["Output"], "accounts/")])
     )
 
 
@@ -342,7 +342,7 @@ def test_api_role_is_least_privilege(synthesized: Synthesized, ids: dict[str, st
                 "s3:ListBucket": [("Work", None)],
                 "s3:GetObject": [("Work", "tasks/")],
                 "s3:DeleteObject": [("Work", "tasks/")],
-                "s3:PutObject": [("Output", "")],
+                "s3:PutObject": [("Output", "accounts/")],  # only ever in an account's part
             },
         ),
         ("RecordFailure", {"s3:ListBucket": [("Work", None)], "s3:DeleteObject": [("Work", "tasks/")]}),

@@ -31,7 +31,13 @@ def test_creates_pending_task_and_one_named_execution(aws: Aws) -> None:
     execution = aws.sfn.describe_execution(executionArn=executions[0]["executionArn"])
     payload = json.loads(execution["input"])
     assert payload["input"] == {"bucket": "test-input", "key": "in/clip.mp4"}
-    assert payload["destination"] == {"bucket": "test-output", "key": "out/clip.mp4", "storage_id": "default"}
+    # The objkey the caller sees, and where it is stored: in the account's part of the output bucket.
+    assert payload["destination"] == {
+        "bucket": "test-output",
+        "key": "accounts/default/out/clip.mp4",
+        "objkey": "out/clip.mp4",
+        "storage_id": "default",
+    }
     assert payload["template"]["vcodec"] == "h265"
 
 

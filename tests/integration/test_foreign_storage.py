@@ -87,6 +87,7 @@ def test_task_reads_from_and_writes_to_the_foreign_endpoint(
     assert event["destination"] == {
         "bucket": foreign.bucket,
         "key": "partner/out/clips/clip-360p.mp4",
+        "objkey": "partner/out/clips/clip-360p.mp4",
         "storage_id": storage_id,
     }
     assert foreign.secret_key not in str(event)

@@ -11,11 +11,12 @@ from transcoder import repository
 
 def test_ladder_delivers_master_variants_and_segments(aws: Aws, clip_720p: Path, tmp_path: Path) -> None:
     event = _run_pipeline(_start(aws, clip_720p, template="HLS_264_ladder"))
-    assert event["delivered"]["objkey"] == "out/clip.m3u8"
-    keys = sorted(o["Key"] for o in aws.s3.list_objects_v2(Bucket=aws.output_bucket, Prefix="out/")["Contents"])
+    folder = "accounts/default/out/"  # the deployment account's part of the output bucket
+    assert event["delivered"]["objkey"] == folder + "clip.m3u8"
+    keys = sorted(o["Key"] for o in aws.s3.list_objects_v2(Bucket=aws.output_bucket, Prefix=folder)["Contents"])
     for key in keys:
-        aws.s3.download_file(aws.output_bucket, key, str(tmp_path / key.removeprefix("out/")))
-    names = [key.removeprefix("out/") for key in keys]
+        aws.s3.download_file(aws.output_bucket, key, str(tmp_path / key.removeprefix(folder)))
+    names = [key.removeprefix(folder) for key in keys]
     # A 1280x720 source: the 1080p rung would upscale, so it is the 720p one; no file is made twice.
     assert names[:3] == ["clip.m3u8", "clip_360p.m3u8", "clip_360p_00000.ts"]
     assert "clip_720p.m3u8" in names and "clip_720p_00000.ts" in names

@@ -53,7 +53,7 @@ def test_steps_transcode_and_deliver(aws: Aws, clip_720p: Path, tmp_path: Path) 
     assert task.dst_bitrate > 0
 
     output = tmp_path / "out.mp4"
-    aws.s3.download_file(aws.output_bucket, "out/clip.mp4", str(output))
+    aws.s3.download_file(aws.output_bucket, "accounts/default/out/clip.mp4", str(output))
     facts = probe_file(str(output))
     assert (facts.video_codec, facts.width, facts.height, facts.audio_codec) == ("h264", 640, 360, "aac")
     assert facts.frame_count == 50
@@ -169,6 +169,6 @@ def test_input_overwritten_mid_task_is_read_at_the_probed_version(
     event["transcoded"] = pipeline.transcode(event, remaining_seconds=300)
     event["delivered"] = pipeline.upload(event)
     output = tmp_path / "out.mp4"
-    aws.s3.download_file(aws.output_bucket, "out/clip.mp4", str(output))
+    aws.s3.download_file(aws.output_bucket, "accounts/default/out/clip.mp4", str(output))
     facts = probe_file(str(output))
     assert (facts.width, facts.height, facts.audio_codec) == (640, 360, "aac"), "read the replacement, not the input"

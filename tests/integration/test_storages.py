@@ -21,6 +21,7 @@ OSS = {
     "prefix": "out",
     "notify": "https://h.example.com/n",
 }
+KEYED = {**OSS, "storage_ak": AK, "storage_sk": SK}
 
 
 def _add(fields: dict[str, Any]) -> str:
@@ -79,9 +80,17 @@ def test_keys_live_in_secrets_manager_only(aws: Aws) -> None:
     assert not secrets.list_secrets(IncludePlannedDeletion=True)["SecretList"]
 
 
-def test_no_keys_no_secret(aws: Aws) -> None:
-    _add({"type": "s3", "region": "us-east-1", "bucket": "my-other-bucket"})
+def test_a_storage_needs_keys(aws: Aws) -> None:
+    """The service's own credentials act only for `default`: a storage without keys could reach nothing else."""
+    for body in (OSS, {"type": "s3", "region": "us-east-1", "bucket": "my-other-bucket"}):
+        status, answer = _call("POST", "/api/add_storage", body)
+        assert (status, answer["code"]) == (400, 1002), answer
+        assert answer["msg"] == (
+            "bad param: storage_ak: a storage needs its own keys (storage_ak and storage_sk): "
+            "the service's own credentials act only for the built-in storage 'default'"
+        )
     assert not boto3.client("secretsmanager").list_secrets()["SecretList"]
+    assert [s["storage_id"] for s in _call("GET", "/api/list_storage")[1]["data"]["list"]] == ["default"]
 
 
 def test_secret_values_never_reach_responses_or_logs(
@@ -136,6 +145,7 @@ def test_secret_values_never_reach_responses_or_logs(
         ({**OSS, "notify": "http://h.example.com"}, 1002, "notify:"),
         ({**OSS, "endpoint": "http://169.254.169.254"}, 1002, "endpoint:"),
         ({**OSS, "storage_ak": AK}, 1002, "storage_sk"),
+        (OSS, 1002, "storage_ak:"),
     ],
 )
 def test_bad_requests(aws: Aws, body: dict[str, Any], code: int, needle: str) -> None:
@@ -145,20 +155,20 @@ def test_bad_requests(aws: Aws, body: dict[str, Any], code: int, needle: str) ->
 
 
 def test_duplicates_and_the_builtin(aws: Aws) -> None:
-    _add(OSS)
-    status, body = _call("POST", "/api/add_storage", OSS)
+    _add(KEYED)
+    status, body = _call("POST", "/api/add_storage", KEYED)
     assert (status, body["code"]) == (409, 1006)
-    assert _add({**OSS, "prefix": "other"})  # another prefix of the same bucket is another storage
-    builtin = {"type": "s3", "region": "us-east-1", "bucket": aws.output_bucket}
-    assert _call("POST", "/api/add_storage", builtin)[1]["code"] == 1006
-    # The service's own buckets are reached through `default` only: another storage there would let one
-    # account read another's files with the service's roles.
+    assert _add({**KEYED, "prefix": "other"})  # another prefix of the same bucket is another storage
+    # The service's own buckets are reached through `default` only, even with keys: another storage there
+    # would let one account read another's files (tests/integration/test_isolation.py has the attacks).
+    builtin = {"type": "s3", "region": "us-east-1", "bucket": aws.output_bucket, "storage_ak": AK, "storage_sk": SK}
     for bucket in (aws.input_bucket, aws.work_bucket, aws.output_bucket):
-        status, body = _call("POST", "/api/add_storage", {**builtin, "bucket": bucket, "prefix": "mine"})
-        assert (status, body["code"]) == (400, 1002), body
-        assert body["msg"].startswith("bad param: bucket:") and "own buckets" in body["msg"]
-    # With keys (another principal's permissions) or another endpoint, the name is just a name.
-    assert _add({**builtin, "bucket": aws.work_bucket, "storage_ak": AK, "storage_sk": SK})
+        for prefix in ("", "mine"):
+            status, body = _call("POST", "/api/add_storage", {**builtin, "bucket": bucket, "prefix": prefix})
+            assert (status, body["code"]) == (400, 1002), body
+            assert body["msg"].startswith("bad param: bucket:") and "own buckets" in body["msg"]
+    # At another service the name is just a name.
+    assert _add({**KEYED, "bucket": aws.work_bucket})
     status, body = _call("DELETE", "/api/del_storage", {"storage_id": "default"})
     assert (status, body["code"]) == (409, 1005)
     assert "built-in" in body["msg"]
@@ -177,7 +187,7 @@ def test_list_storage_type(aws: Aws) -> None:
 
 
 def test_a_storage_in_use_cannot_be_deleted(aws: Aws) -> None:
-    storage_id = _add(OSS)
+    storage_id = _add(KEYED)
     aws.s3.put_object(Bucket=aws.input_bucket, Key="in.mp4", Body=b"x")
     task_id = _call(
         "POST",
@@ -196,7 +206,7 @@ def test_a_storage_in_use_cannot_be_deleted(aws: Aws) -> None:
 
 
 def test_a_storage_read_by_a_running_task_cannot_be_deleted(aws: Aws) -> None:
-    storage_id = _add(OSS)
+    storage_id = _add(KEYED)
     task = tasks.create_task(
         input_url="oss://partner-media/in.mp4", output="a", template_name="MP4_264_360p", account_id=DEFAULT_ACCOUNT
     )
@@ -209,8 +219,8 @@ def test_inputs_through_storages(aws: Aws) -> None:
         status, body = _call("POST", "/api/create_task", {"input": url, "output": "a", "template_name": "MP4_264_360p"})
         assert (status, body["code"]) == (400, 1002), body
         assert "input" in body["msg"]
-    _add(OSS)
-    _add({"type": "obs", "region": "cn-north-4", "bucket": "partner-media"})
+    _add(KEYED)
+    _add({"type": "obs", "region": "cn-north-4", "bucket": "partner-media", "storage_ak": AK, "storage_sk": SK})
     _add({"type": "s3", "region": "eu-west-1", "bucket": "foreign-bucket", "storage_ak": AK, "storage_sk": SK})
     for url, storage_type in (
         ("oss://partner-media/a.mp4", "oss"),
@@ -236,7 +246,7 @@ def test_storages_belong_to_their_account(aws: Aws) -> None:
     with pytest.raises(tasks.InvalidParameter, match="input"):
         tasks.create_task(input_url="s3://bucket-a/a.mp4", output="a", template_name="MP4_264_360p", account_id="b")
     # The same bucket may be another account's storage too.
-    assert storages.add("acct-b", storage_type="s3", region="us-east-1", bucket="bucket-a").storage_id
+    assert storages.add("acct-b", storage_type="s3", region="us-east-1", bucket="bucket-a", keys=Keys(AK, SK))
 
 
 def test_a_secret_removed_outside_the_service(aws: Aws) -> None:

@@ -111,12 +111,13 @@ def test_custom_template_produces_what_it_says(aws: Aws, clip_720p: Path, tmp_pa
 def test_hls_template_delivers_a_playable_playlist(aws: Aws, clip_720p: Path, tmp_path: Path) -> None:
     _add({"name": "hls_1s", "resolution": "360p", "format": "hls", "hls_seg_time": 1})
     event = _run_pipeline(_start_with_template(aws, clip_720p, template_name="hls_1s"))
-    assert event["delivered"]["objkey"] == "out/clip.m3u8"
-    keys = sorted(o["Key"] for o in aws.s3.list_objects_v2(Bucket=aws.output_bucket, Prefix="out/")["Contents"])
-    assert keys[0] == "out/clip.m3u8"
-    assert all(k.startswith("out/clip_") and k.endswith(".ts") for k in keys[1:]) and len(keys) >= 3
+    folder = "accounts/default/out/"  # the deployment account's part of the output bucket
+    assert event["delivered"]["objkey"] == folder + "clip.m3u8"
+    keys = sorted(o["Key"] for o in aws.s3.list_objects_v2(Bucket=aws.output_bucket, Prefix=folder)["Contents"])
+    assert keys[0] == folder + "clip.m3u8"
+    assert all(k.startswith(folder + "clip_") and k.endswith(".ts") for k in keys[1:]) and len(keys) >= 3
     for key in keys:
-        aws.s3.download_file(aws.output_bucket, key, str(tmp_path / key.removeprefix("out/")))
+        aws.s3.download_file(aws.output_bucket, key, str(tmp_path / key.removeprefix(folder)))
     playlist = (tmp_path / "clip.m3u8").read_text()
     assert "#EXT-X-ENDLIST" in playlist and "clip_00000.ts" in playlist
     facts = probe_file(str(tmp_path / "clip.m3u8"))

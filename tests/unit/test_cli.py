@@ -207,6 +207,9 @@ def test_storages_add_reads_the_buckets_secret_from_the_environment_only(
     argv = ["storages", "add", "--type", "oss", "--region", "cn-hangzhou", "--bucket", "b1", "--storage-ak", "AK1"]
     with pytest.raises(SystemExit, match="TRANSCODER_STORAGE_SK"):
         main(argv)
+    with pytest.raises(SystemExit):  # keys are required: the service's credentials act only for `default`
+        main(argv[:-2])
+    assert "--storage-ak" in capsys.readouterr().err
     monkeypatch.setenv("TRANSCODER_STORAGE_SK", "bucket-secret")
     assert main(argv) == 0
     sent = json.loads(api.received[0].body)

@@ -26,7 +26,11 @@ def register(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]")
     add.add_argument("--region", required=True)
     add.add_argument("--bucket", required=True)
     add.add_argument("--prefix", help="key prefix of every output written there")
-    add.add_argument("--storage-ak", help=f"the bucket's access key (its secret from ${ENV_STORAGE_SK})")
+    add.add_argument(
+        "--storage-ak",
+        required=True,
+        help=f"the bucket's access key (its secret from ${ENV_STORAGE_SK}); a storage is reached only with its keys",
+    )
     add.add_argument("--notify", help="callback URL for tasks that write there")
     add.add_argument("--storage-endpoint", help="S3-compatible endpoint URL")
     add.set_defaults(handler=add_storage)
@@ -55,8 +59,8 @@ def show_storage(ctx: Context) -> int:
 def add_storage(ctx: Context) -> int:
     args = ctx.args
     # The bucket's secret is read from the environment only: on the command line it would show in `ps`.
-    storage_sk = os.environ.get(ENV_STORAGE_SK) if args.storage_ak else None
-    if args.storage_ak and not storage_sk:
+    storage_sk = os.environ.get(ENV_STORAGE_SK)
+    if not storage_sk:
         raise SystemExit(f"transcoder storages add: --storage-ak needs the secret in ${ENV_STORAGE_SK}")
     data = ctx.client().add_storage(
         args.type,
