@@ -7,6 +7,7 @@ import pytest
 
 from transcoder.media.encode_plan import EncodePlan, crf_for, output_size, plan_encode
 from transcoder.media.info import AudioStream, MediaInfo, VideoStream
+from transcoder.template_rules import TemplateRuleError
 from transcoder.templates import Template, VideoCodec, find_builtin
 
 
@@ -85,7 +86,6 @@ def test_short_side_resolutions(source: tuple[int, int], resolution: str, expect
         ((1279, 719), "480p"),
         ((853, 479), "1080p"),
         ((101, 57), "0"),
-        ((3, 3), "original"),
         ((1919, 817), "720p"),
         ((999, 1777), "360p"),
     ],
@@ -103,6 +103,17 @@ def test_sizes_are_even_and_keep_aspect_ratio(source: tuple[int, int], resolutio
     assert abs(height - src_h * scale) <= 1.01
     assert width <= src_w + 1
     assert height <= src_h + 1
+
+
+@pytest.mark.parametrize(
+    ("source", "resolution", "expected"),
+    [((3, 3), "original", (16, 16)), ((1920, 40), "360p", (1920, 40)), ((1920, 40), "64x64", (64, 16))],
+)
+def test_no_side_below_what_every_encoder_takes(
+    source: tuple[int, int], resolution: str, expected: tuple[int, int]
+) -> None:
+    # x265 refuses a frame narrower or lower than 16 pixels: a sliver is widened to 16, not failed.
+    assert output_size(video(*source), resolution) == expected
 
 
 def test_odd_original_rounds_to_even() -> None:
@@ -291,7 +302,6 @@ _HOSTILE = "x; rm -rf / && `reboot` $(id) | cat > /etc/passwd"
             template_id=_HOSTILE,
             name=_HOSTILE,
             description=_HOSTILE,
-            acodec=_HOSTILE,
             vcodec=VideoCodec.H265,
             quality=9,
             framerate=25,
@@ -311,6 +321,11 @@ def test_args_are_plain_strings_without_template_text(tpl: Template, channels: i
         assert "rm -rf" not in arg
         assert _HOSTILE not in arg
         assert "reboot" not in arg
+
+
+def test_a_stored_field_outside_its_rule_never_reaches_ffmpeg() -> None:
+    with pytest.raises(TemplateRuleError, match="acodec"):
+        plan_encode(template(acodec=_HOSTILE), media())
 
 
 def test_command_places_input_and_destination() -> None:
