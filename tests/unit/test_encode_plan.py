@@ -116,6 +116,12 @@ def test_no_side_below_what_every_encoder_takes(
     assert output_size(video(*source), resolution) == expected
 
 
+def test_h265_outputs_are_at_least_64_pixels_a_side() -> None:
+    plan = plan_encode(template(resolution="original", vcodec=VideoCodec.H265), media(video(64, 48)))
+    assert (plan.width, plan.height) == (64, 64)
+    assert (plan_encode(template(resolution="original"), media(video(64, 48)))).height == 48
+
+
 def test_odd_original_rounds_to_even() -> None:
     assert output_size(video(641, 361), "original") in {(640, 360), (642, 362), (640, 362), (642, 360)}
     assert output_size(video(1921, 1081), "0") in {(1920, 1080), (1922, 1082), (1920, 1082), (1922, 1080)}

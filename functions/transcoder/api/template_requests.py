@@ -122,6 +122,7 @@ class TemplateFields(BaseModel):
     def _combinations(self) -> "TemplateFields":
         try:
             template_rules.check_combination(
+                resolution=self.resolution,
                 format=self.format,
                 vcodec=self.vcodec,
                 hls_seg_time=self.hls_seg_time,

@@ -17,6 +17,7 @@ from transcoder.template_rules import (
     OutputLimits,
     check_output,
     check_template,
+    min_output_side,
     parse_logo_offset,
     parse_logo_size,
     parse_resolution,
@@ -72,13 +73,16 @@ class EncodePlan:
         ]
 
 
-def _even(value: float) -> int:
-    # Never below the smallest side every encoder takes: only a sliver of an extreme aspect ratio gets there.
-    return max(MIN_OUTPUT_SIDE, round(value / 2) * 2)
+def _even(value: float, min_side: int) -> int:
+    return max(min_side, round(value / 2) * 2)
 
 
-def output_size(video: VideoStream, resolution: str) -> tuple[int, int]:
-    """Keep the display aspect ratio, even dimensions, and never upscale a `Np` resolution."""
+def output_size(video: VideoStream, resolution: str, min_side: int = MIN_OUTPUT_SIDE) -> tuple[int, int]:
+    """Keep the display aspect ratio, even dimensions, and never upscale a `Np` resolution.
+
+    No side is below `min_side`, the smallest the encoder takes reliably: only a tiny source or a
+    sliver of an extreme aspect ratio gets there, and is stretched to it rather than failed.
+    """
     width, height = video.display_width, video.display_height
     try:
         parsed = parse_resolution(resolution)
@@ -90,7 +94,7 @@ def output_size(video: VideoStream, resolution: str) -> tuple[int, int]:
         scale = min(parsed.box[0] / width, parsed.box[1] / height)
     else:
         scale = 1.0
-    return _even(width * scale), _even(height * scale)
+    return _even(width * scale, min_side), _even(height * scale, min_side)
 
 
 def crf_for(template: Template) -> int:
@@ -151,12 +155,12 @@ def plan_encode(
     if template.renditions:
         if logo_input is not None or template.format is not ContainerFormat.HLS:
             raise ValueError("a ladder is an HLS template without a logo")
-        sizes = [output_size(media.video, f"{side}p") for side in template.renditions]
+        sizes = [output_size(media.video, f"{side}p", min_output_side(template.vcodec)) for side in template.renditions]
         renditions = plan_renditions(sizes)
         width, height = renditions[0].width, renditions[0].height
         args = ladder_selection(renditions, rate_filters, has_audio=media.audio is not None)
     else:
-        width, height = output_size(media.video, template.resolution)
+        width, height = output_size(media.video, template.resolution, min_output_side(template.vcodec))
         args = _video_selection([f"scale={width}:{height}", "setsar=1", *rate_filters], template, logo_input)
         if media.audio is not None:
             args += ["-map", "0:a:0"]
