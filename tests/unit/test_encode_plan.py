@@ -7,7 +7,7 @@ import pytest
 
 from transcoder.media.encode_plan import EncodePlan, crf_for, output_size, plan_encode
 from transcoder.media.info import AudioStream, MediaInfo, VideoStream
-from transcoder.template_rules import TemplateRuleError
+from transcoder.template_rules import OutputLimits, OutputOverLimits, TemplateRuleError
 from transcoder.templates import Template, VideoCodec, find_builtin
 
 
@@ -349,3 +349,38 @@ def test_zero_sizes_are_refused(resolution: str) -> None:
     video = VideoStream("h264", 1280, 720, 1280, 720, 30.0, None)
     with pytest.raises(ValueError, match="resolution"):
         output_size(video, resolution)
+
+
+# ---------------------------------------------------------------- the operator's output limits
+
+
+@pytest.mark.parametrize(
+    ("source", "tpl", "limit"),
+    [
+        (video(7680, 4320), template(resolution="original"), "max_output_dimension"),
+        (video(4096, 4096), template(resolution="0"), "max_output_pixels"),
+        (video(5120, 2160), template(resolution="2160p"), "max_output_dimension"),
+        (video(2160, 5120), template(resolution="2160p"), "max_output_dimension"),
+        (video(1280, 720, fps=240), template(resolution="original"), "max_output_framerate"),
+    ],
+)
+def test_outputs_beyond_the_limits_are_refused_before_encoding(source: VideoStream, tpl: Template, limit: str) -> None:
+    with pytest.raises(OutputOverLimits, match=limit):
+        plan_encode(tpl, media(source))
+
+
+def test_outputs_within_the_limits_are_planned() -> None:
+    assert plan_encode(template(resolution="original"), media(video(4096, 2160))).width == 4096
+    assert plan_encode(template(resolution="2160p"), media(video(7680, 4320))).width == 3840
+    assert plan_encode(template(resolution="720p", framerate=30), media(video(1280, 720, fps=240))).fps == 30
+    small = OutputLimits(max_output_pixels=640 * 360, max_output_dimension=640, max_output_framerate=30)
+    with pytest.raises(OutputOverLimits, match="640"):
+        plan_encode(template(resolution="360p"), media(video(1280, 720)), limits=OutputLimits(max_output_dimension=600))
+    assert (plan_encode(template(resolution="360p"), media(video(1280, 720)), limits=small)).width == 640
+
+
+def test_a_stored_template_beyond_lowered_limits_names_the_field() -> None:
+    lowered = OutputLimits(max_output_pixels=1280 * 720, max_output_dimension=1280, max_output_framerate=30)
+    for tpl, field in ((template(resolution="1920x1080"), "resolution"), (template(framerate=60), "framerate")):
+        with pytest.raises(TemplateRuleError, match=f"^{field}: .*operator"):
+            plan_encode(tpl, media(), limits=lowered)
