@@ -84,10 +84,6 @@ class Resolution:
     short_side: int | None = None
     box: tuple[int, int] | None = None
 
-    @property
-    def is_original(self) -> bool:
-        return self.short_side is None and self.box is None
-
 
 def parse_resolution(value: str) -> Resolution:
     """The canonical forms only: a leading zero or a sign is refused, never read as another number."""
