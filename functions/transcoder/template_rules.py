@@ -34,9 +34,10 @@ LOGO_SIDES = (2, 4096)
 LOGO_MAX_OFFSET = 7680
 ACODECS = ("aac",)
 
-_BOX = re.compile(r"([1-9]\d{0,5})x([1-9]\d{0,5})")
-_LOGO_SIZE = re.compile(r"(\d{1,4})x(\d{1,4})")
-_LOGO_OFFSET = re.compile(r"x=(\d{1,4}):y=(\d{1,4})")
+# ASCII digits only: Python's \d also matches other scripts' digits, which int() reads as numbers.
+_BOX = re.compile(r"([1-9][0-9]{0,5})x([1-9][0-9]{0,5})")
+_LOGO_SIZE = re.compile(r"([0-9]{1,4})x([0-9]{1,4})")
+_LOGO_OFFSET = re.compile(r"x=([0-9]{1,4}):y=([0-9]{1,4})")
 
 
 @dataclass(frozen=True)

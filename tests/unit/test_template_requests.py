@@ -83,6 +83,10 @@ def test_resolutions_accepted(resolution: str) -> None:
         ({"gop_seconds": float("nan")}, 1002, "gop_seconds"),
         ({"audio_bitrate": True}, 1002, "audio_bitrate"),
         ({"resolution": "48x48", "vcodec": "h265"}, 1002, "resolution"),  # x265 crashed on 1 run in 3
+        ({"resolution": "\u0666\u0664\u0660x\u0663\u0666\u0660"}, 1002, "resolution"),  # Arabic-Indic 640x360
+        ({"resolution": "\uff16\uff14\uff10x360"}, 1002, "resolution"),  # full-width digits
+        ({"resolution": "6\u0664\u0660x360"}, 1002, "resolution"),  # int() reads it as 640
+        ({"logo_path": "https://cdn.example.com/l.png", "logo_size": "6\u0664x32"}, 1002, "logo_size"),
     ],
 )
 def test_bad_fields_are_named(fields: dict[str, Any], code: int, field: str) -> None:
