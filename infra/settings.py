@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 import constructs
 
+from transcoder.template_rules import DEFAULT_LIMITS, OutputLimits
+
 Architecture = Literal["x86_64", "arm64"]
 
 CONTEXT_KEY = "transcoder"
@@ -35,6 +37,13 @@ class DeploymentSettings:
     api_authorization: Literal["signature", "iam"] = "signature"
     """`signature`: the contract's access-key signature, checked by the API function; `iam`: API Gateway
     also requires SigV4-signed AWS callers in front of it."""
+    max_output_pixels: int = DEFAULT_LIMITS.max_output_pixels
+    """Largest output frame (width x height): bounds the Transcode function's memory (a 2 s clip upscaled
+    to 7680x7680 took 4.3 GB); the default, 4096x2160, holds every 2160p frame of a UHD or DCI 4K master."""
+    max_output_dimension: int = DEFAULT_LIMITS.max_output_dimension
+    """Longest output side, in either orientation."""
+    max_output_framerate: float = DEFAULT_LIMITS.max_output_framerate
+    """Highest output frame rate; the default is the contract's own maximum (120)."""
     default_template: str = ""
     """Template of files dropped at the input bucket's top level. Unset, top-level keys are inputs for
     create_task only (no task of their own); keys under a folder are always drops."""
@@ -59,8 +68,16 @@ class DeploymentSettings:
             raise ValueError("max_input_bytes and max_input_seconds must be positive")
         if self.log_retention_days not in (1, 7, 14, 30, 90, 180, 365):
             raise ValueError("log_retention_days must be one of 1, 7, 14, 30, 90, 180, 365")
+        self.output_limits()  # raises ValueError naming the setting out of range
         if self.presign_expiry_seconds < 60 or self.presign_expiry_seconds > 604800:
             raise ValueError("presign_expiry_seconds must be between 60 and 604800 (7 days)")
+
+    def output_limits(self) -> OutputLimits:
+        return OutputLimits(
+            max_output_pixels=self.max_output_pixels,
+            max_output_dimension=self.max_output_dimension,
+            max_output_framerate=self.max_output_framerate,
+        )
 
     @classmethod
     def from_context(cls, scope: constructs.Construct) -> "DeploymentSettings":

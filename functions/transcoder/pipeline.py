@@ -28,19 +28,21 @@ from transcoder.errors import (
     OutputWriteFailed,
     StatusConflict,
     TaskError,
+    TranscodeFailed,
     TransientStorageError,
     err_code_for,
 )
 from transcoder.locations import S3Location
 from transcoder.logo import stage_logo
 from transcoder.media.encode import ProgressCallback, run_encode
-from transcoder.media.encode_plan import plan_encode
+from transcoder.media.encode_plan import EncodePlan, plan_encode
 from transcoder.media.info import MediaInfo
 from transcoder.media.probe import probe, validate_source
 from transcoder.models import DEFAULT_ACCOUNT
 from transcoder.settings import settings
 from transcoder.status import RUNNING_PROGRESS_SPAN, Status
 from transcoder.storages import DEFAULT_STORAGE_ID
+from transcoder.template_rules import OutputOverLimits, TemplateRuleError
 from transcoder.templates import Template
 
 if TYPE_CHECKING:
@@ -158,7 +160,7 @@ def transcode(event: dict[str, Any], remaining_seconds: float) -> dict[str, Any]
     template = Template.from_dict(event["template"])
     media = MediaInfo.from_dict(event["source"]["media"])
     logo = event["source"].get("logo")
-    plan = plan_encode(template, media, (int(logo["width"]), int(logo["height"])) if logo else None)
+    plan = _plan(template, media, (int(logo["width"]), int(logo["height"])) if logo else None)
     # Files are named as they will be delivered: an HLS playlist refers to its segments by name.
     output_name = posixpath.basename(event["destination"]["key"])
     encoded_prefix = work_prefix(task_id) + "output/"
@@ -190,6 +192,18 @@ def transcode(event: dict[str, Any], remaining_seconds: float) -> dict[str, Any]
     result = replace(result, size_bytes=total_bytes)
     encoded = {"bucket": settings().work_bucket, "prefix": encoded_prefix, "files": files}
     return {"encoded": encoded, "media": result.to_dict()}
+
+
+def _plan(template: Template, media: MediaInfo, logo_input: tuple[int, int] | None) -> EncodePlan:
+    """The encode plan, or the task's failure when the template or its output is refused before encoding."""
+    try:
+        return plan_encode(template, media, logo_input, limits=settings().output_limits)
+    except TemplateRuleError as exc:
+        raise TranscodeFailed(
+            f"template {template.name!r} does not pass today's template rules ({exc}); change it with update_template"
+        ) from exc
+    except OutputOverLimits as exc:
+        raise InputOverLimits(f"input is too large for template {template.name!r}: {exc}") from exc
 
 
 _CONTENT_TYPES = {

@@ -4,6 +4,8 @@ import os
 from dataclasses import dataclass
 from functools import cache
 
+from transcoder.template_rules import DEFAULT_LIMITS, OutputLimits
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -20,6 +22,8 @@ class Settings:
     """Buckets of this account that task inputs may come from."""
     default_template: str
     """Template of files dropped at the input bucket's top level; empty: such files fail."""
+    output_limits: OutputLimits = DEFAULT_LIMITS
+    """What one task may produce: templates beyond it are refused (1002), outputs beyond it fail (2003)."""
 
 
 def _env(name: str, default: str | None = None) -> str:
@@ -45,4 +49,9 @@ def settings() -> Settings:
         max_input_seconds=float(_env("MAX_INPUT_SECONDS", str(4 * 3600))),
         readable_buckets=frozenset([input_bucket, *extra]),
         default_template=_env("DEFAULT_TEMPLATE", ""),
+        output_limits=OutputLimits(
+            max_output_pixels=int(_env("MAX_OUTPUT_PIXELS", str(DEFAULT_LIMITS.max_output_pixels))),
+            max_output_dimension=int(_env("MAX_OUTPUT_DIMENSION", str(DEFAULT_LIMITS.max_output_dimension))),
+            max_output_framerate=float(_env("MAX_OUTPUT_FRAMERATE", str(DEFAULT_LIMITS.max_output_framerate))),
+        ),
     )

@@ -28,6 +28,17 @@ def test_defaults_come_from_cdk_json(synthesized: Synthesized) -> None:
     assert variables["MAX_INPUT_SECONDS"] == str(context["max_input_seconds"])
 
 
+def test_output_limits_reach_the_api_and_the_transcode_step(synth_variant: Callable[..., Synthesized]) -> None:
+    limits = {"max_output_pixels": 1280 * 720, "max_output_dimension": 1280, "max_output_framerate": 30}
+    variant = synth_variant({"transcoder": limits})
+    for handler in ("handlers.api.handler", "handlers.pipeline.transcode", "handlers.ingest.handler"):
+        _, function = variant.function_by_handler(handler)
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert variables["MAX_OUTPUT_PIXELS"] == str(1280 * 720), handler
+        assert variables["MAX_OUTPUT_DIMENSION"] == "1280", handler
+        assert float(variables["MAX_OUTPUT_FRAMERATE"]) == 30, handler
+
+
 def test_transcode_memory_override(synthesized: Synthesized, synth_variant: Callable[..., Synthesized]) -> None:
     variant = synth_variant({"transcoder": {"transcode_memory_mb": 5120, "retain_data": False}})
     default, changed = _memory(synthesized), _memory(variant)
@@ -51,6 +62,7 @@ def test_retain_data_false_destroys_storage(synth_variant: Callable[..., Synthes
         ({"architecture": "aarch64"}, "architecture must be"),
         ({"transcode_memory_mb": 64}, "transcode_memory_mb must be between"),
         ({"log_retention_days": 3}, "log_retention_days"),
+        ({"max_output_framerate": 240}, "max_output_framerate must be between"),
     ],
 )
 def test_bad_context_raises(tmp_path: Path, override: dict[str, Any], message: str) -> None:

@@ -1,6 +1,7 @@
 """Templates through the API function, and custom templates through the pipeline with real ffmpeg."""
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,10 @@ from localmode.media import probe_file
 from tests.integration.conftest import Aws
 from tests.integration.test_api_handler import _call
 from tests.integration.test_pipeline_steps import _run_pipeline
+from transcoder import errors, pipeline, template_store
+from transcoder.models import DEFAULT_ACCOUNT
+from transcoder.settings import settings
+from transcoder.templates import Template
 
 CUSTOM = {"name": "small_15fps", "resolution": "480x270", "framerate": 15, "quality": 8, "audio_bitrate": 64}
 
@@ -69,6 +74,13 @@ def test_builtins_are_listed_and_protected(aws: Aws) -> None:
         ("POST", "/api/add_template", {**CUSTOM, "format": "flv", "vcodec": "h265"}, 400, 1002, "flv"),
         ("PUT", "/api/update_template", {"name": CUSTOM["name"], "quality": 99}, 400, 1002, "quality"),
         ("PUT", "/api/update_template", {"name": "nope", "quality": 9}, 404, 1004, "nope"),
+        # Accepted once: every task with them ended audio-only, 9000, or out of memory.
+        ("POST", "/api/add_template", {**CUSTOM, "framerate": 0.0001}, 400, 1002, "framerate"),
+        ("POST", "/api/add_template", {**CUSTOM, "resolution": "0640x0360"}, 400, 1002, "resolution"),
+        ("POST", "/api/add_template", {**CUSTOM, "resolution": "7680x7680"}, 400, 1002, "operator's limit"),
+        ("PUT", "/api/update_template", {"name": CUSTOM["name"], "framerate": 0.0001}, 400, 1002, "framerate"),
+        ("PUT", "/api/update_template", {"name": CUSTOM["name"], "resolution": "0640x0360"}, 400, 1002, "resolution"),
+        ("PUT", "/api/update_template", {"name": CUSTOM["name"], "resolution": "7680x7680"}, 400, 1002, "limit"),
         ("GET", "/api/query_template", None, 400, 1001, "template_id or name"),
         ("DELETE", "/api/del_template", {}, 400, 1001, "template_id or name"),
         ("DELETE", "/api/del_template", {"template_id": "tpl-nope"}, 404, 1004, "tpl-nope"),
@@ -134,3 +146,41 @@ def test_hls_outputs_refuse_a_percent_sign(aws: Aws) -> None:
     mp4 = {**request, "template_name": "MP4_264_360p"}
     status, body = _call("POST", "/api/create_task", mp4)
     assert (status, body["code"]) == (200, 0), "a % is an ordinary character of an mp4 key"
+
+
+@pytest.mark.parametrize(
+    ("field", "stored"),
+    [("framerate", {"framerate": 0.0001}), ("resolution", {"resolution": "0640x0360"})],
+)
+def test_a_template_stored_before_the_rules_fails_naming_the_field(
+    aws: Aws, clip_720p: Path, field: str, stored: dict[str, Any]
+) -> None:
+    """Such templates once ended `success` audio-only (framerate) or 9000 (resolution)."""
+    template = Template(template_id=template_store.new_template_id(), name="old_rules", resolution="360p")
+    template_store.add(Template.from_dict({**template.to_dict(), **stored}), account_id=DEFAULT_ACCOUNT)
+    event = _start_with_template(aws, clip_720p, template_name="old_rules")
+    event["source"] = pipeline.download(event)
+    with pytest.raises(errors.TranscodeFailed, match=f"{field}: .*update_template") as raised:
+        pipeline.transcode(event, remaining_seconds=300)
+    assert raised.value.err_code == 3001
+
+
+@pytest.fixture
+def small_output_limits(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("MAX_OUTPUT_PIXELS", str(640 * 360))
+    settings.cache_clear()
+    yield
+    settings.cache_clear()
+
+
+def test_an_output_over_the_operators_limits_fails_before_encoding(
+    aws: Aws, clip_720p: Path, small_output_limits: None
+) -> None:
+    """`original` keeps the 1280x720 source's size: beyond a 640x360 limit, refused as input over limits."""
+    event = _start_with_template(aws, clip_720p, template_name="MP4_264_Original")
+    event["source"] = pipeline.download(event)
+    with pytest.raises(errors.InputOverLimits, match=r"1280x720 .*max_output_pixels") as raised:
+        pipeline.transcode(event, remaining_seconds=300)
+    assert raised.value.err_code == 2003
+    encoded = aws.s3.list_objects_v2(Bucket=aws.work_bucket, Prefix=f"tasks/{event['task_id']}/output/")
+    assert "Contents" not in encoded, "nothing was encoded"

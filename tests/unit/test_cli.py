@@ -182,6 +182,12 @@ def test_templates_add_sends_only_the_given_fields(api: FakeApi, capsys: pytest.
     assert "template_id  tpl-1" in capsys.readouterr().out
 
 
+def test_templates_take_fractional_frame_rates(api: FakeApi) -> None:
+    api.on("/api/update_template", envelope({"name": "mine", "template_id": "tpl-1"}))
+    assert main(["templates", "update", "mine", "--framerate", "29.97", "--gop-seconds", "0.5"]) == 0
+    assert json.loads(api.received[0].body) == {"name": "mine", "framerate": 29.97, "gop_seconds": 0.5}
+
+
 def test_templates_show_by_id_and_delete_by_name(api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
     api.on("/api/query_template", envelope({"name": "MP4_264_360p"}))
     api.on("/api/del_template", envelope(None))

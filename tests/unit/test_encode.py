@@ -15,7 +15,7 @@ from transcoder.templates import Template, VideoCodec
 
 
 def small_template(vcodec: VideoCodec = VideoCodec.H264) -> Template:
-    return Template(template_id="t", name="n", resolution="120p", vcodec=vcodec)
+    return Template(template_id="t", name="n", resolution="160x120", vcodec=vcodec)
 
 
 @pytest.mark.parametrize("vcodec", [VideoCodec.H264, VideoCodec.H265])

@@ -7,6 +7,7 @@ import pytest
 
 from transcoder.media.encode_plan import EncodePlan, crf_for, output_size, plan_encode
 from transcoder.media.info import AudioStream, MediaInfo, VideoStream
+from transcoder.template_rules import OutputLimits, OutputOverLimits, TemplateRuleError
 from transcoder.templates import Template, VideoCodec, find_builtin
 
 
@@ -85,7 +86,6 @@ def test_short_side_resolutions(source: tuple[int, int], resolution: str, expect
         ((1279, 719), "480p"),
         ((853, 479), "1080p"),
         ((101, 57), "0"),
-        ((3, 3), "original"),
         ((1919, 817), "720p"),
         ((999, 1777), "360p"),
     ],
@@ -103,6 +103,23 @@ def test_sizes_are_even_and_keep_aspect_ratio(source: tuple[int, int], resolutio
     assert abs(height - src_h * scale) <= 1.01
     assert width <= src_w + 1
     assert height <= src_h + 1
+
+
+@pytest.mark.parametrize(
+    ("source", "resolution", "expected"),
+    [((3, 3), "original", (16, 16)), ((1920, 40), "360p", (1920, 40)), ((1920, 40), "64x64", (64, 16))],
+)
+def test_no_side_below_what_every_encoder_takes(
+    source: tuple[int, int], resolution: str, expected: tuple[int, int]
+) -> None:
+    # x265 refuses a frame narrower or lower than 16 pixels: a sliver is widened to 16, not failed.
+    assert output_size(video(*source), resolution) == expected
+
+
+def test_h265_outputs_are_at_least_64_pixels_a_side() -> None:
+    plan = plan_encode(template(resolution="original", vcodec=VideoCodec.H265), media(video(64, 48)))
+    assert (plan.width, plan.height) == (64, 64)
+    assert (plan_encode(template(resolution="original"), media(video(64, 48)))).height == 48
 
 
 def test_odd_original_rounds_to_even() -> None:
@@ -291,7 +308,6 @@ _HOSTILE = "x; rm -rf / && `reboot` $(id) | cat > /etc/passwd"
             template_id=_HOSTILE,
             name=_HOSTILE,
             description=_HOSTILE,
-            acodec=_HOSTILE,
             vcodec=VideoCodec.H265,
             quality=9,
             framerate=25,
@@ -313,6 +329,11 @@ def test_args_are_plain_strings_without_template_text(tpl: Template, channels: i
         assert "reboot" not in arg
 
 
+def test_a_stored_field_outside_its_rule_never_reaches_ffmpeg() -> None:
+    with pytest.raises(TemplateRuleError, match="acodec"):
+        plan_encode(template(acodec=_HOSTILE), media())
+
+
 def test_command_places_input_and_destination() -> None:
     plan = EncodePlan(width=2, height=2, fps=1, has_audio=False, output_args=["-a", "b"])
     command = plan.command("/bin/ffmpeg", "/tmp/in put.mp4", "/tmp/out.mp4")
@@ -328,3 +349,38 @@ def test_zero_sizes_are_refused(resolution: str) -> None:
     video = VideoStream("h264", 1280, 720, 1280, 720, 30.0, None)
     with pytest.raises(ValueError, match="resolution"):
         output_size(video, resolution)
+
+
+# ---------------------------------------------------------------- the operator's output limits
+
+
+@pytest.mark.parametrize(
+    ("source", "tpl", "limit"),
+    [
+        (video(7680, 4320), template(resolution="original"), "max_output_dimension"),
+        (video(4096, 4096), template(resolution="0"), "max_output_pixels"),
+        (video(5120, 2160), template(resolution="2160p"), "max_output_dimension"),
+        (video(2160, 5120), template(resolution="2160p"), "max_output_dimension"),
+        (video(1280, 720, fps=240), template(resolution="original"), "max_output_framerate"),
+    ],
+)
+def test_outputs_beyond_the_limits_are_refused_before_encoding(source: VideoStream, tpl: Template, limit: str) -> None:
+    with pytest.raises(OutputOverLimits, match=limit):
+        plan_encode(tpl, media(source))
+
+
+def test_outputs_within_the_limits_are_planned() -> None:
+    assert plan_encode(template(resolution="original"), media(video(4096, 2160))).width == 4096
+    assert plan_encode(template(resolution="2160p"), media(video(7680, 4320))).width == 3840
+    assert plan_encode(template(resolution="720p", framerate=30), media(video(1280, 720, fps=240))).fps == 30
+    small = OutputLimits(max_output_pixels=640 * 360, max_output_dimension=640, max_output_framerate=30)
+    with pytest.raises(OutputOverLimits, match="640"):
+        plan_encode(template(resolution="360p"), media(video(1280, 720)), limits=OutputLimits(max_output_dimension=600))
+    assert (plan_encode(template(resolution="360p"), media(video(1280, 720)), limits=small)).width == 640
+
+
+def test_a_stored_template_beyond_lowered_limits_names_the_field() -> None:
+    lowered = OutputLimits(max_output_pixels=1280 * 720, max_output_dimension=1280, max_output_framerate=30)
+    for tpl, field in ((template(resolution="1920x1080"), "resolution"), (template(framerate=60), "framerate")):
+        with pytest.raises(TemplateRuleError, match=f"^{field}: .*operator"):
+            plan_encode(tpl, media(), limits=lowered)

@@ -35,6 +35,8 @@ def test_defaults_are_valid() -> None:
         {"presign_expiry_seconds": 60},
         {"presign_expiry_seconds": 604800},
         {"retain_data": False, "extra_input_buckets": ("other-bucket",)},
+        {"max_output_pixels": 1920 * 1080, "max_output_dimension": 1920, "max_output_framerate": 60},
+        {"max_output_framerate": 29.97},
     ],
 )
 def test_valid_values_accepted(changes: dict[str, Any]) -> None:
@@ -61,6 +63,11 @@ def test_valid_values_accepted(changes: dict[str, Any]) -> None:
         {"log_retention_days": -1},
         {"presign_expiry_seconds": 59},
         {"presign_expiry_seconds": 604801},
+        {"max_output_pixels": 255},
+        {"max_output_dimension": 15},
+        {"max_output_dimension": 16385},
+        {"max_output_framerate": 0.5},
+        {"max_output_framerate": 121},
     ],
 )
 def test_invalid_values_raise(changes: dict[str, Any]) -> None:
@@ -100,3 +107,18 @@ def test_from_context_rejects_unknown_keys() -> None:
 def test_from_context_validates_values() -> None:
     with pytest.raises(ValueError):
         DeploymentSettings.from_context(_app({"log_retention_days": 5}))
+
+
+def test_output_limits_reach_the_functions_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment the stack writes (MAX_OUTPUT_*) is what the functions read back."""
+    from transcoder.settings import settings
+
+    deployment = DeploymentSettings(max_output_pixels=1280 * 720, max_output_dimension=1280, max_output_framerate=50)
+    monkeypatch.setenv("MAX_OUTPUT_PIXELS", str(deployment.max_output_pixels))
+    monkeypatch.setenv("MAX_OUTPUT_DIMENSION", str(deployment.max_output_dimension))
+    monkeypatch.setenv("MAX_OUTPUT_FRAMERATE", str(deployment.max_output_framerate))
+    settings.cache_clear()
+    try:
+        assert settings().output_limits == deployment.output_limits()
+    finally:
+        settings.cache_clear()

@@ -6,9 +6,10 @@ import pytest
 from pydantic import ValidationError
 
 from transcoder.api.requests import validation_error
-from transcoder.api.template_requests import AddTemplateRequest, TemplateFields
+from transcoder.api.template_requests import LIMITS_CONTEXT, AddTemplateRequest, TemplateFields
 from transcoder.media.encode_plan import plan_encode
 from transcoder.media.info import AudioStream, MediaInfo, VideoStream
+from transcoder.template_rules import OutputLimits
 from transcoder.templates import ContainerFormat, VideoCodec
 
 VALID = {"name": "my_720p-v2", "resolution": "720p"}
@@ -66,12 +67,85 @@ def test_resolutions_accepted(resolution: str) -> None:
         ({"logo_offset": "10,10"}, 1002, "logo_offset"),
         ({"name": "bad name with spaces"}, 1002, "name"),
         ({"name": "x" * 65}, 1002, "name"),
+        # Accepted once, and then every task using them ended audio-only (framerate) or with 9000 (resolution).
+        ({"framerate": 0.0001}, 1002, "framerate"),
+        ({"framerate": 0.5}, 1002, "framerate"),
+        ({"resolution": "0640x0360"}, 1002, "resolution"),
+        ({"resolution": "640x0360"}, 1002, "resolution"),
+        ({"resolution": "0720p"}, 1002, "resolution"),
+        ({"resolution": "641x360"}, 1002, "resolution"),
+        # Beyond the operator's default limits (4096 a side, 4096x2160 pixels): a 7680x7680 upscale took 4.3 GB.
+        ({"resolution": "7680x7680"}, 1002, "resolution"),
+        ({"resolution": "4096x4096"}, 1002, "resolution"),
+        ({"resolution": "4098x16"}, 1002, "resolution"),
+        ({"framerate": float("nan")}, 1002, "framerate"),
+        ({"framerate": float("inf")}, 1002, "framerate"),
+        ({"gop_seconds": float("nan")}, 1002, "gop_seconds"),
+        ({"audio_bitrate": True}, 1002, "audio_bitrate"),
+        ({"resolution": "48x48", "vcodec": "h265"}, 1002, "resolution"),  # x265 crashed on 1 run in 3
+        ({"resolution": "\u0666\u0664\u0660x\u0663\u0666\u0660"}, 1002, "resolution"),  # Arabic-Indic 640x360
+        ({"resolution": "\uff16\uff14\uff10x360"}, 1002, "resolution"),  # full-width digits
+        ({"resolution": "6\u0664\u0660x360"}, 1002, "resolution"),  # int() reads it as 640
+        ({"logo_path": "https://cdn.example.com/l.png", "logo_size": "6\u0664x32"}, 1002, "logo_size"),
     ],
 )
 def test_bad_fields_are_named(fields: dict[str, Any], code: int, field: str) -> None:
     got_code, detail = _error({**VALID, **fields})
     assert got_code == code
     assert field in detail
+
+
+@pytest.mark.parametrize(
+    ("fields", "limit"),
+    [
+        ({"resolution": "7680x7680"}, "4096"),
+        ({"resolution": "4096x4096"}, str(4096 * 2160)),
+        ({"framerate": 121}, "max_output_framerate"),
+    ],
+)
+def test_refusals_beyond_the_limits_name_the_limit(fields: dict[str, Any], limit: str) -> None:
+    code, detail = _error({**VALID, **fields})
+    assert code == 1002
+    assert limit in detail and "operator" in detail
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"resolution": "3840x2160"}, {"resolution": "3840x2160"}),
+        ({"resolution": "4096x2160"}, {"resolution": "4096x2160"}),
+        ({"resolution": "2160x4096"}, {"resolution": "2160x4096"}),
+        ({"resolution": "1920X1080"}, {"resolution": "1920x1080"}),
+        ({"framerate": 23.976}, {"framerate": 23.976}),
+        ({"framerate": 29.97002997}, {"framerate": 29.97}),
+        ({"framerate": 1}, {"framerate": 1.0}),
+        ({"framerate": 120}, {"framerate": 120.0}),
+        ({"framerate": 0}, {"framerate": 0.0}),
+    ],
+)
+def test_accepted_values_are_stored_canonical(fields: dict[str, Any], expected: dict[str, Any]) -> None:
+    request = AddTemplateRequest(**{**VALID, **fields})
+    assert {name: getattr(request, name) for name in expected} == expected
+
+
+def test_the_operators_limits_are_the_ones_checked() -> None:
+    limits = OutputLimits(max_output_pixels=640 * 360, max_output_dimension=640, max_output_framerate=30)
+    context = {LIMITS_CONTEXT: limits}
+    assert AddTemplateRequest.model_validate({**VALID, "resolution": "640x360", "framerate": 30}, context=context)
+    for fields in ({"resolution": "720p"}, {"resolution": "642x360"}, {"resolution": "640x362"}, {"framerate": 31}):
+        with pytest.raises(ValidationError) as raised:
+            AddTemplateRequest.model_validate({**VALID, "resolution": "360p", **fields}, context=context)
+        assert next(iter(fields)) in validation_error(raised.value.errors()).detail
+
+
+def test_update_validates_the_merged_template() -> None:
+    """update_template merges the stored fields with the changes and validates the whole (template_routes)."""
+    stored = AddTemplateRequest(**VALID).to_template(template_id="tpl-x", name=VALID["name"])
+    for change in ({"framerate": 0.0001}, {"resolution": "0640x0360"}, {"resolution": "7680x7680"}):
+        with pytest.raises(ValidationError) as raised:
+            TemplateFields(**{**stored.to_dict(), **change})
+        error = validation_error(raised.value.errors())
+        assert (int(error.code), error.detail.split(":")[0]) == (1002, next(iter(change)))
 
 
 def test_missing_name_and_resolution_are_lack_param() -> None:

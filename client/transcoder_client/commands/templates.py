@@ -11,13 +11,13 @@ _FIELDS: tuple[tuple[str, str, type], ...] = (
     ("--description", "description", str),
     ("--format", "format", str),
     ("--quality", "quality", int),
-    ("--framerate", "framerate", int),
+    ("--framerate", "framerate", float),  # 23.976, 29.97: the API keeps 3 decimals
     ("--resolution", "resolution", str),
     ("--vcodec", "vcodec", str),
     ("--acodec", "acodec", str),
     ("--audio-bitrate", "audio_bitrate", int),
     ("--video-bitrate", "video_bitrate", int),
-    ("--gop-seconds", "gop_seconds", int),
+    ("--gop-seconds", "gop_seconds", float),
     ("--hls-seg-time", "hls_seg_time", int),
 )
 

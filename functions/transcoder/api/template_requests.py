@@ -1,79 +1,101 @@
 """Template requests (api.md, "Templates"): every field validated, errors naming the field."""
 
-import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from transcoder import fetch
+from transcoder import fetch, template_rules
 from transcoder.locations import parse_s3_url
 from transcoder.settings import settings
+from transcoder.template_rules import OutputLimits
 from transcoder.templates import ContainerFormat, Template, TemplateType, VideoCodec
 
-SHORT_SIDES = ("360p", "480p", "540p", "720p", "1080p", "1440p", "2160p")
-_BOX = re.compile(r"^(\d{2,4})x(\d{2,4})$")
-_OFFSET = re.compile(r"^x=(\d{1,4}):y=(\d{1,4})$")
-LOGO_SIDES = (2, 4096)
-LOGO_MAX_OFFSET = 7680
 LOGO_URL_MAX_LENGTH = 2048
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+LIMITS_CONTEXT = "output_limits"
+"""Validation context key of the OutputLimits to check against; the deployment's settings when absent."""
 
 
-def check_resolution(value: str) -> str:
-    spec = value.strip().lower()
-    if spec in ("0", "original") or spec in SHORT_SIDES:
-        return spec
-    box = _BOX.match(spec)
-    if box and all(16 <= int(side) <= 7680 for side in box.groups()):
-        return spec
-    raise ValueError(f"must be one of {', '.join(SHORT_SIDES)}, WxH (16 to 7680 each) or original")
+def _limits(info: ValidationInfo) -> OutputLimits:
+    context = info.context or {}
+    limits = context.get(LIMITS_CONTEXT)
+    return limits if isinstance(limits, OutputLimits) else settings().output_limits
 
 
 class TemplateFields(BaseModel):
-    """The settable fields; defaults as in api.md."""
+    """The settable fields; defaults as in api.md, each field's rule in template_rules."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
     description: StrictStr = Field(default="", max_length=256)
     format: Literal["mp4", "hls", "flv"] = "mp4"
-    quality: StrictInt = Field(default=5, ge=1, le=10)
-    framerate: float = Field(default=0, ge=0, le=120)
+    quality: StrictInt = 5
+    framerate: StrictFloat = 0
     resolution: StrictStr = Field(max_length=16)
     vcodec: Literal["h264", "h265"] = "h264"
     acodec: Literal["aac"] = "aac"
-    audio_bitrate: Literal[0, 32, 48, 64, 96, 128] = 0
-    video_bitrate: StrictInt | None = Field(default=None, ge=64, le=100_000)
-    gop_seconds: float | None = Field(default=None, gt=0, le=20)
-    hls_seg_time: StrictInt | None = Field(default=None, ge=1, le=60)
+    audio_bitrate: StrictInt = 0
+    video_bitrate: StrictInt | None = None
+    gop_seconds: StrictFloat | None = None
+    hls_seg_time: StrictInt | None = None
     logo_path: StrictStr | None = Field(default=None, max_length=LOGO_URL_MAX_LENGTH)
     logo_size: StrictStr | None = Field(default=None, max_length=16)
     logo_offset: StrictStr | None = Field(default=None, max_length=16)
 
     @field_validator("resolution")
     @classmethod
-    def _resolution(cls, value: str) -> str:
-        return check_resolution(value)
+    def _resolution(cls, value: str, info: ValidationInfo) -> str:
+        return template_rules.check_resolution(value, _limits(info))
+
+    @field_validator("framerate")
+    @classmethod
+    def _framerate(cls, value: float, info: ValidationInfo) -> float:
+        return template_rules.check_framerate(value, _limits(info))
+
+    @field_validator("quality")
+    @classmethod
+    def _quality(cls, value: int) -> int:
+        return template_rules.check_quality(value)
+
+    @field_validator("audio_bitrate")
+    @classmethod
+    def _audio_bitrate(cls, value: int) -> int:
+        return template_rules.check_audio_bitrate(value)
+
+    @field_validator("video_bitrate")
+    @classmethod
+    def _video_bitrate(cls, value: int | None) -> int | None:
+        return template_rules.check_video_bitrate(value)
+
+    @field_validator("gop_seconds")
+    @classmethod
+    def _gop_seconds(cls, value: float | None) -> float | None:
+        return template_rules.check_gop_seconds(value)
+
+    @field_validator("hls_seg_time")
+    @classmethod
+    def _hls_seg_time(cls, value: int | None) -> int | None:
+        return template_rules.check_hls_seg_time(value)
 
     @field_validator("logo_size")
     @classmethod
     def _logo_size(cls, value: str | None) -> str | None:
-        if not value:
-            return None
-        low, high = LOGO_SIDES
-        box = re.match(r"^(\d{1,4})x(\d{1,4})$", value)
-        if not box or not all(low <= int(side) <= high for side in box.groups()):
-            raise ValueError(f"must be WxH, {low} to {high} pixels each")
-        return f"{int(box.group(1))}x{int(box.group(2))}"
+        return template_rules.check_logo_size(value)
 
     @field_validator("logo_offset")
     @classmethod
     def _logo_offset(cls, value: str | None) -> str | None:
-        if not value:
-            return None
-        offset = _OFFSET.match(value)
-        if not offset or not all(int(n) <= LOGO_MAX_OFFSET for n in offset.groups()):
-            raise ValueError(f"must be x=N:y=N, 0 to {LOGO_MAX_OFFSET} each")
-        return f"x={int(offset.group(1))}:y={int(offset.group(2))}"
+        return template_rules.check_logo_offset(value)
 
     @field_validator("logo_path")
     @classmethod
@@ -98,13 +120,19 @@ class TemplateFields(BaseModel):
 
     @model_validator(mode="after")
     def _combinations(self) -> "TemplateFields":
-        if self.format == "flv" and self.vcodec != "h264":
-            raise ValueError("vcodec: flv carries h264 only")
-        if self.hls_seg_time is not None and self.format != "hls":
-            raise ValueError("hls_seg_time: only for format hls")
-        for field in ("logo_size", "logo_offset"):
-            if getattr(self, field) is not None and self.logo_path is None:
-                raise ValueError(f"{field}: only with logo_path")
+        try:
+            template_rules.check_combination(
+                resolution=self.resolution,
+                format=self.format,
+                vcodec=self.vcodec,
+                hls_seg_time=self.hls_seg_time,
+                logo_path=self.logo_path,
+                logo_size=self.logo_size,
+                logo_offset=self.logo_offset,
+            )
+        except template_rules.TemplateRuleError as exc:
+            # A plain ValueError: pydantic reports it without a field, its message names the field.
+            raise ValueError(str(exc)) from exc
         return self
 
     def to_template(self, *, template_id: str, name: str) -> Template:

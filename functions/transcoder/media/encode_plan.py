@@ -6,17 +6,23 @@ passed through as raw text, and the list is executed without a shell.
 
 import math
 import os
-import re
 from dataclasses import dataclass
 
 from transcoder.media.info import MediaInfo, VideoStream
 from transcoder.media.ladder import Rendition, ladder_rates, ladder_selection, plan_renditions, var_stream_map
 from transcoder.media.sources import reader_options
+from transcoder.template_rules import (
+    DEFAULT_LIMITS,
+    MIN_OUTPUT_SIDE,
+    OutputLimits,
+    check_output,
+    check_template,
+    min_output_side,
+    parse_logo_offset,
+    parse_logo_size,
+    parse_resolution,
+)
 from transcoder.templates import DEFAULT_AUDIO_BITRATE_KBPS, ContainerFormat, Template, VideoCodec
-
-_SHORT_SIDE = re.compile(r"^([1-9]\d{2,3})p$")
-_BOX = re.compile(r"^([1-9]\d{1,3})x([1-9]\d{1,3})$")
-_ORIGINAL = {"original", "0"}
 
 # CRF for quality 5 is each encoder's own default (x264 23, x265 28); each step is 2.
 _CRF_AT_QUALITY_5 = {VideoCodec.H264: 23, VideoCodec.H265: 28}
@@ -24,8 +30,6 @@ _ENCODERS = {VideoCodec.H264: "libx264", VideoCodec.H265: "libx265"}
 PRESET = "veryfast"
 DEFAULT_HLS_SEGMENT_SECONDS = 6
 DEFAULT_LOGO_OFFSET = (10, 10)
-_LOGO_SIZE = re.compile(r"^([1-9]\d{0,3})x([1-9]\d{0,3})$")
-_LOGO_OFFSET = re.compile(r"^x=(\d{1,4}):y=(\d{1,4})$")
 
 
 @dataclass(frozen=True)
@@ -69,23 +73,28 @@ class EncodePlan:
         ]
 
 
-def _even(value: float) -> int:
-    return max(2, round(value / 2) * 2)
+def _even(value: float, min_side: int) -> int:
+    return max(min_side, round(value / 2) * 2)
 
 
-def output_size(video: VideoStream, resolution: str) -> tuple[int, int]:
-    """Keep the display aspect ratio, even dimensions, and never upscale a `Np` resolution."""
+def output_size(video: VideoStream, resolution: str, min_side: int = MIN_OUTPUT_SIDE) -> tuple[int, int]:
+    """Keep the display aspect ratio, even dimensions, and never upscale a `Np` resolution.
+
+    No side is below `min_side`, the smallest the encoder takes reliably: only a tiny source or a
+    sliver of an extreme aspect ratio gets there, and is stretched to it rather than failed.
+    """
     width, height = video.display_width, video.display_height
-    spec = resolution.strip().lower()
-    if spec in _ORIGINAL:
-        scale = 1.0
-    elif match := _SHORT_SIDE.match(spec):
-        scale = min(1.0, int(match.group(1)) / min(width, height))
-    elif match := _BOX.match(spec):
-        scale = min(int(match.group(1)) / width, int(match.group(2)) / height)
+    try:
+        parsed = parse_resolution(resolution)
+    except ValueError as exc:
+        raise ValueError(f"resolution {resolution!r}: {exc}") from exc
+    if parsed.short_side is not None:
+        scale = min(1.0, parsed.short_side / min(width, height))
+    elif parsed.box is not None:
+        scale = min(parsed.box[0] / width, parsed.box[1] / height)
     else:
-        raise ValueError(f"resolution {resolution!r} is not Np, WxH or original")
-    return _even(width * scale), _even(height * scale)
+        scale = 1.0
+    return _even(width * scale, min_side), _even(height * scale, min_side)
 
 
 def crf_for(template: Template) -> int:
@@ -94,18 +103,14 @@ def crf_for(template: Template) -> int:
 
 def logo_placement(template: Template, logo_input: tuple[int, int]) -> tuple[int, int, int, int]:
     """(width, height, x, y) of the logo in the output, as integers parsed from the validated fields."""
-    width, height = logo_input
-    if template.logo_size:
-        size = _LOGO_SIZE.match(template.logo_size)
-        if not size:
-            raise ValueError(f"logo_size {template.logo_size!r} is not WxH")
-        width, height = int(size.group(1)), int(size.group(2))
-    x, y = DEFAULT_LOGO_OFFSET
-    if template.logo_offset:
-        offset = _LOGO_OFFSET.match(template.logo_offset)
-        if not offset:
-            raise ValueError(f"logo_offset {template.logo_offset!r} is not x=N:y=N")
-        x, y = int(offset.group(1)), int(offset.group(2))
+    try:
+        width, height = parse_logo_size(template.logo_size) or logo_input
+    except ValueError as exc:
+        raise ValueError(f"logo_size {template.logo_size!r}: {exc}") from exc
+    try:
+        x, y = parse_logo_offset(template.logo_offset) or DEFAULT_LOGO_OFFSET
+    except ValueError as exc:
+        raise ValueError(f"logo_offset {template.logo_offset!r}: {exc}") from exc
     return width, height, x, y
 
 
@@ -125,10 +130,21 @@ def _video_selection(video_filters: list[str], template: Template, logo_input: t
     return ["-filter_complex", graph, "-map", "[video]"]
 
 
-def plan_encode(template: Template, media: MediaInfo, logo_input: tuple[int, int] | None = None) -> EncodePlan:
-    """`logo_input`: (width, height) of the staged logo; required exactly when the template has a logo."""
+def plan_encode(
+    template: Template,
+    media: MediaInfo,
+    logo_input: tuple[int, int] | None = None,
+    *,
+    limits: OutputLimits = DEFAULT_LIMITS,
+) -> EncodePlan:
+    """`logo_input`: (width, height) of the staged logo; required exactly when the template has a logo.
+
+    Raises TemplateRuleError when a field breaks today's rules (the template was stored before they
+    changed), OutputOverLimits when the output made of this source would be beyond `limits`.
+    """
     if media.video is None:
         raise ValueError("a source without a video stream cannot be planned")
+    template = check_template(template, limits)
     if (template.logo_path is None) != (logo_input is None):
         raise ValueError("a template with logo_path needs its staged logo, and only then")
     fps = template.framerate or media.video.fps
@@ -139,15 +155,16 @@ def plan_encode(template: Template, media: MediaInfo, logo_input: tuple[int, int
     if template.renditions:
         if logo_input is not None or template.format is not ContainerFormat.HLS:
             raise ValueError("a ladder is an HLS template without a logo")
-        sizes = [output_size(media.video, f"{side}p") for side in template.renditions]
+        sizes = [output_size(media.video, f"{side}p", min_output_side(template.vcodec)) for side in template.renditions]
         renditions = plan_renditions(sizes)
         width, height = renditions[0].width, renditions[0].height
         args = ladder_selection(renditions, rate_filters, has_audio=media.audio is not None)
     else:
-        width, height = output_size(media.video, template.resolution)
+        width, height = output_size(media.video, template.resolution, min_output_side(template.vcodec))
         args = _video_selection([f"scale={width}:{height}", "setsar=1", *rate_filters], template, logo_input)
         if media.audio is not None:
             args += ["-map", "0:a:0"]
+    check_output(width, height, fps, limits)
     args += ["-c:v", _ENCODERS[template.vcodec], "-preset", PRESET]
     if renditions:
         args += ladder_rates(renditions)
