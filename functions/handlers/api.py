@@ -6,7 +6,6 @@ import os
 import time
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
@@ -35,11 +34,12 @@ from transcoder.api.requests import CreateTaskRequest, TaskIdRequest, validation
 from transcoder.auth import keys, nonces
 from transcoder.auth.verify import AuthFailure, Caller, from_rest_event, verify
 from transcoder.ids import is_task_id
+from transcoder.logs import service_logger
 from transcoder.models import TaskModel
 from transcoder.status import Status
 from transcoder.summary import summarize
 
-logger = Logger()
+logger = service_logger()
 # Every route's body goes through the one bounded parser: depth, size and numbers are limited there.
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_json_body)
 app.include_router(template_routes.router)
