@@ -6,7 +6,6 @@ import os
 import time
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
@@ -29,17 +28,20 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from handlers import storage_routes, template_routes
 from handlers.account import ACCESS_KEY_ID_KEY, ACCOUNT_KEY, access_key_of, account_of
 from transcoder import repository, tasks
+from transcoder.api.body import parse_json_body
 from transcoder.api.envelope import ApiCode, ApiError, envelope
 from transcoder.api.requests import CreateTaskRequest, TaskIdRequest, validation_error
 from transcoder.auth import keys, nonces
 from transcoder.auth.verify import AuthFailure, Caller, from_rest_event, verify
 from transcoder.ids import is_task_id
+from transcoder.logs import service_logger
 from transcoder.models import TaskModel
 from transcoder.status import Status
 from transcoder.summary import summarize
 
-logger = Logger()
-app = APIGatewayRestResolver(enable_validation=True)
+logger = service_logger()
+# Every route's body goes through the one bounded parser: depth, size and numbers are limited there.
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_json_body)
 app.include_router(template_routes.router)
 app.include_router(storage_routes.router)
 

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import boto3
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -20,11 +19,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from transcoder.callbacks import backoff, delivery, sender
 from transcoder.callbacks.notify import callback_queue_url
+from transcoder.logs import service_logger
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
-logger = Logger()
+logger = service_logger()
 
 
 @cache

@@ -6,7 +6,6 @@ transition itself too (old image not terminal), so it is correct however it is i
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
@@ -14,9 +13,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from transcoder.callbacks import notify
 from transcoder.callbacks.transitions import event_id, is_terminal_transition
+from transcoder.logs import service_logger
 from transcoder.models import TaskModel
 
-logger = Logger()
+logger = service_logger()
 
 
 def _status(image: dict[str, Any] | None) -> str | None:

@@ -2,12 +2,12 @@
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from transcoder import pipeline
+from transcoder.logs import service_logger
 
-logger = Logger()
+logger = service_logger()
 
 
 @logger.inject_lambda_context(correlation_id_path="task_id")

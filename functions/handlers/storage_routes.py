@@ -2,7 +2,6 @@
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
@@ -12,8 +11,9 @@ from transcoder import storages
 from transcoder.api.envelope import ApiCode, ApiError, envelope
 from transcoder.api.storage_requests import AddStorageRequest, StorageRef
 from transcoder.endpoints import STORAGE_TYPES, Keys
+from transcoder.logs import service_logger
 
-logger = Logger()
+logger = service_logger()
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools declares no __init__ types
 
 StorageIdParam = Annotated[str | None, Query(min_length=1, max_length=64)]

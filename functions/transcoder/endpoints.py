@@ -70,9 +70,10 @@ def check_endpoint(url: str) -> str:
     except ValueError as exc:
         raise RefusedEndpoint("has an invalid port") from exc
     try:
-        fetch.resolve(parts.hostname, port)
+        fetch.check_host(parts.hostname, subject="endpoint")
+        fetch.resolve(parts.hostname, port, subject="endpoint")
     except InputNotFound as exc:  # fetch.RefusedInput included: the same address rules as https inputs
-        raise RefusedEndpoint(str(exc).replace("input host", "host")) from exc
+        raise RefusedEndpoint(str(exc).removeprefix("endpoint URL ").replace("endpoint host", "host")) from exc
     except (UnicodeError, ValueError) as exc:  # a name IDNA cannot encode (empty or overlong labels)
         raise RefusedEndpoint("has an invalid host name") from exc
     return f"{parts.scheme}://{parts.netloc}"

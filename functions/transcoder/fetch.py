@@ -4,6 +4,11 @@ Every hop is checked: https only, no credentials in the URL, and the host's addr
 (not loopback, private, link-local such as the metadata service, multicast or reserved) unless an
 operator trusts their network. The connection goes to the address that was checked, with TLS verified
 against the host's name, and redirects are followed by hand so that each target is checked too.
+
+An IPv6 address that carries an IPv4 one (IPv4-mapped and -compatible, NAT64, 6to4, Teredo) is judged
+by the IPv4 address it leads to: Python's `is_global` says True for several of these forms. Hosts whose
+address is known without DNS (IP literals in every spelling a resolver accepts, `localhost` names) are
+judged as soon as a URL is checked, so a request naming one is refused at once rather than failing later.
 """
 
 import ipaddress
@@ -49,6 +54,9 @@ def check_url(url: str, *, subject: str = "input") -> tuple[str, int, str]:
     `subject` names the URL in messages ("input", "logo", "callback"): the same rules guard every URL we
     fetch or POST to.
     """
+    # urlsplit drops tabs and newlines and strips leading spaces: the URL used would differ from the one given.
+    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
+        raise RefusedInput(f"{subject} URL must not contain spaces or control characters")
     try:
         parts = urlsplit(url)
         hostname = parts.hostname
@@ -60,8 +68,7 @@ def check_url(url: str, *, subject: str = "input") -> tuple[str, int, str]:
         raise RefusedInput(f"{subject} URL must not carry credentials")
     if not hostname:
         raise RefusedInput(f"{subject} URL has no host")
-    if not valid_host(hostname):
-        raise RefusedInput(f"{subject} URL has an invalid host name")
+    check_host(hostname, subject=subject)
     try:
         port = parts.port or 443
     except ValueError as exc:
@@ -76,12 +83,69 @@ def trusted_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     return [ipaddress.ip_network(cidr.strip(), strict=False) for cidr in value.split(",") if cidr.strip()]
 
 
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+_SITE_LOCAL = ipaddress.IPv6Network("fec0::/10")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address leads to: NAT64 and IPv4-compatible carry one in their last 32
+    bits, 6to4 one after its prefix, Teredo two (its server, and its client's, inverted)."""
+    if address in _NAT64 or address in _IPV4_COMPATIBLE:
+        return [ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)]
+    if address.sixtofour is not None:
+        return [address.sixtofour]
+    if address.teredo is not None:
+        return list(address.teredo)
+    return []
+
+
 def is_allowed(address: IpAddress) -> bool:
-    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
-    effective = mapped or address
-    if any(effective in network for network in trusted_networks()):
+    """A public unicast address, or one in the operator's trusted networks; every IPv4 address an IPv6 one
+    carries must be allowed too."""
+    if any(address in network for network in trusted_networks()):
         return True
-    return effective.is_global and not effective.is_multicast
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:  # the IPv4 address itself, spelled for an IPv6 socket
+            return is_allowed(address.ipv4_mapped)
+        if address in _NAT64_LOCAL_USE or address in _SITE_LOCAL:
+            return False
+        if not all(is_allowed(carried) for carried in embedded_ipv4(address)):
+            return False
+    return address.is_global and not address.is_multicast
+
+
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
+_NUMERIC_IPV4 = re.compile(r"[0-9a-fA-FxX.]+")
+
+
+def known_address(host: str) -> IpAddress | None:
+    """The address `host` stands for without asking DNS: an IP literal, in any spelling resolvers accept
+    (`2130706433`, `0x7f.1`, `127.1`, `0177.0.0.1`, a trailing dot, an IPv6 zone id), or a loopback name
+    (`localhost`, `*.localhost`, RFC 6761); None for any other name."""
+    name = host.lower().removeprefix("[").removesuffix("]").removesuffix(".")
+    try:
+        return ipaddress.ip_address(name.split("%", 1)[0])
+    except ValueError:
+        pass
+    if _NUMERIC_IPV4.fullmatch(name):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(name))
+        except OSError:  # digits and dots that are no address: left to DNS, which will not find them
+            pass
+    if name in _LOOPBACK_NAMES or name.endswith(".localhost"):
+        return ipaddress.IPv4Address("127.0.0.1")
+    return None
+
+
+def check_host(host: str, *, subject: str = "input") -> None:
+    """Refuses a host that is no valid name or literal, or whose known address (no DNS) is not allowed."""
+    if not valid_host(host):
+        raise RefusedInput(f"{subject} URL has an invalid host name")
+    address = known_address(host)
+    if address is not None and not is_allowed(address):
+        raise RefusedInput(f"{subject} host {host!r} resolves to a non-public address ({address})")
 
 
 def resolve(host: str, port: int, *, subject: str = "input") -> IpAddress:

@@ -8,6 +8,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -57,6 +58,67 @@ class SignedBy(requests.auth.AuthBase):
             )
         )
         return request
+
+
+# Explicit examples besides the generated ones: inputs built to break a JSON parser or a number field
+# (each gave 500/1000 before request bodies had one bounded parser).
+DIGITS = "9" * 5000
+HOSTILE_BODIES = {
+    "deep object": '{"a":' * 1000 + "1" + "}" * 1000,
+    "deep array": "[" * 1000 + "]" * 1000,
+    "5,000-digit integer": DIGITS,
+    "5,000-digit integer field": f'{{"task_id": {DIGITS}, "name": -{DIGITS}}}',
+    "1e400": '{"task_id": 1e400, "framerate": 1e400}',
+    "-1e400": '{"task_id": -1e400, "framerate": -1e400}',
+    "NaN": '{"task_id": NaN, "framerate": NaN}',
+    "Infinity": '{"framerate": Infinity}',
+    "-Infinity": "-Infinity",
+}
+HOSTILE_QUERY_VALUES = [DIGITS, "-" + DIGITS, "1e400", "-1e400", "NaN", "Infinity", "-Infinity", "[[[[", "{}"]
+VALID_QUERIES = {"/api/list_task": {"start_time": "1795424400", "end_time": "1795510800"}}
+OPERATIONS = [
+    (method.upper(), path, operation)
+    for path, methods in json.loads(openapi_document())["paths"].items()
+    for method, operation in methods.items()
+]
+
+
+def _assert_refused_in_the_envelope(response: requests.Response, what: str) -> None:
+    assert 400 <= response.status_code < 500, f"{what}: {response.status_code} {response.text[:300]}"
+    body = response.json()
+    assert set(body) == {"code", "msg", "data", "request_id"}, (what, body)
+    assert body["code"] in (1001, 1002, 1004), (what, body)
+
+
+@pytest.mark.parametrize(("method", "path", "operation"), [op for op in OPERATIONS if op[0] != "GET"])
+def test_hostile_bodies_get_a_4xx_code(local: Local, method: str, path: str, operation: dict[str, Any]) -> None:
+    auth = SignedBy(local.access_key_id, local.secret_access_key)
+    for name, text in HOSTILE_BODIES.items():
+        response = requests.request(
+            method, local.api_url + path, data=text.encode(), headers={"Content-Type": "application/json"},
+            auth=auth, timeout=30,
+        )  # fmt: skip
+        _assert_refused_in_the_envelope(response, f"{method} {path} {name}")
+        assert response.json()["msg"].startswith("bad param: body: "), (name, response.text)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "parameter"),
+    [
+        (method, path, parameter["name"])
+        for method, path, operation in OPERATIONS
+        if method == "GET"
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "query"
+    ],
+)
+def test_hostile_query_values_get_a_4xx_code(local: Local, method: str, path: str, parameter: str) -> None:
+    auth = SignedBy(local.access_key_id, local.secret_access_key)
+    for value in HOSTILE_QUERY_VALUES:
+        # The other required values are valid, so the hostile one is what the answer is about.
+        params = {**VALID_QUERIES.get(path, {}), parameter: value}
+        response = requests.get(local.api_url + path, params=params, auth=auth, timeout=30)
+        _assert_refused_in_the_envelope(response, f"{method} {path}?{parameter}={value[:20]}")
 
 
 def test_served_document_is_the_generated_one(local: Local) -> None:

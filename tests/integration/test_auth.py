@@ -145,3 +145,34 @@ def test_one_account_never_sees_another_accounts_data(aws: Aws) -> None:
     assert mine["data"]["status"] == "pending"
     _, tpl = _call("GET", f"/api/query_template?template_id={template_id}")
     assert tpl["data"]["resolution"] == "480p"
+
+
+def _signed_without_nonce(method: str, target: str, body: bytes, *, date: float) -> dict[str, str]:
+    """Headers as a client writes them that leaves out X-WZ-Nonce (the contract makes it optional)."""
+    when = formatdate(date, usegmt=True)
+    md5, media_type = (signing.content_md5(body), "application/json") if body else ("", "")
+    text = signing.string_to_sign(
+        method=method, content_md5=md5, content_type=media_type, date=when, headers={}, path=target
+    )
+    sign = signing.signature(TEST_SECRET_ACCESS_KEY, text)
+    headers = {"Date": when, "Authorization": signing.authorization(TEST_ACCESS_KEY_ID, sign)}
+    return headers | ({"Content-MD5": md5, "Content-Type": media_type} if body else {})
+
+
+def test_a_create_task_without_nonce_cannot_be_replayed_but_a_resigned_retry_is_served(aws: Aws) -> None:
+    body = json.dumps(VALID).encode()
+    now = time.time()
+    headers = _signed_without_nonce("POST", "/api/create_task", body, date=now)
+    status, first = call_handler("POST", "/api/create_task", headers, body)
+    assert (status, first["code"]) == (200, 0), first
+    _assert_auth_fail(*call_handler("POST", "/api/create_task", headers, body), "replayed request")
+    retry = _signed_without_nonce("POST", "/api/create_task", body, date=now + 1)
+    status, again = call_handler("POST", "/api/create_task", retry, body)
+    assert (status, again["code"]) == (200, 0), again
+
+
+def test_reads_without_nonce_may_be_repeated(aws: Aws) -> None:
+    headers = _signed_without_nonce("GET", "/api/list_template", b"", date=time.time())
+    for _ in range(2):
+        status, body = call_handler("GET", "/api/list_template", headers, b"")
+        assert (status, body["code"]) == (200, 0), body

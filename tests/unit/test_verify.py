@@ -132,6 +132,47 @@ def test_the_nonce_is_optional() -> None:
         _verify(_headers_without(_request(), "x-wz-nonce"))
 
 
+def _signed_without_nonce(method: str, path: str, date: float = NOW, body: bytes = b"") -> SignedRequest:
+    """A request signed as the contract allows: no X-WZ-Nonce header at all."""
+    when = formatdate(date, usegmt=True)
+    md5, media_type = (signing.content_md5(body), "application/json") if body else ("", "")
+    text = signing.string_to_sign(
+        method=method, content_md5=md5, content_type=media_type, date=when, headers={}, path=path
+    )
+    sign = signing.signature("SecretA0123456789abcdefghijklmno", text)
+    headers = {"date": when, "authorization": signing.authorization("AKIDACCOUNTA0001", sign)}
+    if body:
+        headers |= {"content-md5": md5, "content-type": media_type}
+    return SignedRequest(method, path, [], headers, body)
+
+
+@pytest.mark.parametrize(("method", "path"), [("POST", "/api/create_task"), ("PUT", "/api/update_template"),
+                                              ("DELETE", "/api/del_task")])  # fmt: skip
+def test_a_state_changing_request_without_nonce_is_served_once(method: str, path: str) -> None:
+    nonces = Nonces()
+    request = _signed_without_nonce(method, path, body=b'{"task_id":"x"}')
+    assert _verify(request, nonces) == "account-a"
+    with pytest.raises(AuthFailure, match=r"^replayed request"):
+        _verify(request, nonces)
+    # The client's retry, signed again a second later, is a new request.
+    assert _verify(_signed_without_nonce(method, path, date=NOW + 1, body=b'{"task_id":"x"}'), nonces) == "account-a"
+
+
+def test_reads_without_nonce_stay_repeatable() -> None:
+    nonces = Nonces()
+    request = _signed_without_nonce("GET", "/api/list_template")
+    assert _verify(request, nonces) == _verify(request, nonces) == "account-a"
+    assert nonces.seen == set()
+
+
+def test_a_forged_request_without_nonce_spends_nothing() -> None:
+    nonces = Nonces()
+    forged = _with(_signed_without_nonce("POST", "/api/cancel_task"), body=b"{}")
+    with pytest.raises(AuthFailure):
+        _verify(forged, nonces)
+    assert nonces.seen == set()
+
+
 def test_rest_events_give_the_signed_parts() -> None:
     event = {
         "httpMethod": "GET",

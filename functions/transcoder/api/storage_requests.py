@@ -3,10 +3,10 @@
 import ipaddress
 import re
 from typing import Literal
-from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, StrictStr, field_validator, model_validator
 
+from transcoder import fetch
 from transcoder.endpoints import REGION_PATTERN, STORAGE_TYPES, RefusedEndpoint, check_endpoint
 
 StorageType = Literal["s3", "oss", "obs"]
@@ -49,13 +49,11 @@ def check_prefix(value: str) -> str:
 
 
 def check_notify(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname:
-        raise ValueError("must be an https:// URL with a host")
-    if parts.username or parts.password:
-        raise ValueError("must not carry credentials")
-    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in value):
-        raise ValueError("must not contain spaces or control characters")
+    """The rules of every URL the service calls (transcoder.fetch), those that need no DNS applied now."""
+    try:
+        fetch.check_url(value, subject="notify")
+    except fetch.RefusedInput as exc:
+        raise ValueError(str(exc).removeprefix("notify URL ").replace("notify host", "host")) from exc
     return value
 
 

@@ -1,4 +1,5 @@
-"""Replay protection: a request's X-WZ-Nonce may be used once per access key.
+"""Replay protection: a request's X-WZ-Nonce may be used once per access key (and so may the signature
+of a state-changing request sent without one; see transcoder.auth.verify).
 
 A nonce is remembered a little longer than a signed Date stays acceptable, after which a replay is
 refused for its Date alone; DynamoDB's TTL then removes it.

@@ -16,6 +16,10 @@ from transcoder_client import signing
 
 MAX_CLOCK_SKEW_SECONDS = 15 * 60
 MAX_NONCE_LENGTH = 128
+STATE_CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+"""Requests that change state: without X-WZ-Nonce, their signature is claimed as the nonce. Reads stay
+repeatable within the Date window (a replayed read only shows its sender what it was allowed to see)."""
+SIGNATURE_NONCE_PREFIX = "signature:"
 _AUTHORIZATION = re.compile(
     rf"^{signing.SCHEME} AccessKeyId=(?P<access_key_id>[A-Za-z0-9]{{1,64}}), ?"
     r"Signature=(?P<signature>[A-Za-z0-9+/=]{1,64})$"
@@ -73,7 +77,8 @@ def verify(
     """The key that signed `request`, and its account; AuthFailure when it is not validly signed.
 
     `secret_of(access_key_id)` gives (account_id, secret) of an enabled key; `claim_nonce` records a
-    nonce and says whether it was new. The nonce is claimed last, so unsigned requests cannot spend it.
+    nonce and says whether it was new. The nonce is claimed last, so unsigned requests cannot spend it. A
+    state-changing request without X-WZ-Nonce spends its signature the same way.
     """
     authorization = request.headers.get("authorization", "")
     if not authorization:
@@ -103,8 +108,19 @@ def verify(
     )
     if not hmac.compare_digest(signing.signature(secret, text), match["signature"]):
         raise AuthFailure("Signature does not match the request (see api.md for the string to sign)")
-    if nonce is not None and not claim_nonce(access_key_id, nonce.strip()):
-        raise AuthFailure("X-WZ-Nonce was already used: a request may not be replayed")
+    if nonce is not None:
+        if not claim_nonce(access_key_id, nonce.strip()):
+            raise AuthFailure("X-WZ-Nonce was already used: a request may not be replayed")
+    elif request.method.upper() in STATE_CHANGING_METHODS and not claim_nonce(
+        access_key_id, SIGNATURE_NONCE_PREFIX + match["signature"]
+    ):
+        # The contract keeps the nonce optional; without one, the signature (which covers the Date, the
+        # path, the query and the body's MD5) is spent instead: an exact copy is refused, a retry signed
+        # again (a new Date, so a new signature) is served.
+        raise AuthFailure(
+            "replayed request: a request without X-WZ-Nonce that changes state may be sent once "
+            "(sign a retry again, with a new Date, or send a fresh X-WZ-Nonce)"
+        )
     return Caller(account_id=account_id, access_key_id=access_key_id)
 
 
