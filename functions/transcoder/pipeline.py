@@ -104,7 +104,11 @@ def _reader(event: dict[str, Any], location: dict[str, Any]) -> "S3Client | None
 
 
 def download(event: dict[str, Any]) -> dict[str, Any]:
-    """Probe the input and check it against the limits; pin the version the next steps read."""
+    """Probe the input and check it against the limits; pin the version the next steps read.
+
+    A dropped file's input names the version its upload created; any other s3 input pins the version
+    current now.
+    """
     task_id = event["task_id"]
     _enter(task_id, Status.DOWNLOADING)
     config = settings()
@@ -116,7 +120,7 @@ def download(event: dict[str, Any]) -> dict[str, Any]:
         source = _location(event["input"])
     reader = None if "url" in event["input"] else _reader(event, event["input"])
     try:
-        info = storage.head_input(source, reader)
+        info = storage.head_input(source, reader, version_id=event["input"].get("version_id"))
     except BotoCoreError as exc:
         if reader is None:
             raise

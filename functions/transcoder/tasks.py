@@ -79,7 +79,20 @@ class StoredSource:
         return f"{self.storage.type}://{self.location.bucket}/{self.location.key}"
 
 
-Source = S3Location | HttpsSource | StoredSource
+@dataclass(frozen=True)
+class ObjectVersion:
+    """One version of an object of this deployment's buckets (a dropped file): the bytes S3 announced,
+    whatever the key holds by the time the pipeline reads it."""
+
+    location: S3Location
+    version_id: str
+
+    @property
+    def url(self) -> str:
+        return self.location.url
+
+
+Source = S3Location | HttpsSource | StoredSource | ObjectVersion
 
 
 def resolve_input(value: str, account_id: str) -> Source:
@@ -283,6 +296,8 @@ def _input_payload(source: Source) -> dict[str, str]:
         return {"url": source.url}
     if isinstance(source, StoredSource):
         return {"bucket": source.location.bucket, "key": source.location.key, "storage_id": source.storage.storage_id}
+    if isinstance(source, ObjectVersion):
+        return {"bucket": source.location.bucket, "key": source.location.key, "version_id": source.version_id}
     return {"bucket": source.bucket, "key": source.key}
 
 
