@@ -142,6 +142,7 @@ def download(event: dict[str, Any]) -> dict[str, Any]:
         src_width=video.display_width,
         src_height=video.display_height,
         src_size=media.size_bytes,
+        input_version_id=info.version_id or "",
     )
     # An s3:// input stays where it is, its version pinning its bytes; an https:// one is in the work bucket.
     staged = {**_as_dict(source), "version_id": info.version_id}
@@ -240,12 +241,16 @@ def upload(event: dict[str, Any]) -> dict[str, Any]:
     target = _storage_of(event, event["destination"].get("storage_id", DEFAULT_STORAGE_ID), OutputWriteFailed)
     # Within this account a server-side copy; to another account or endpoint the bytes go through here.
     writer = None if target.is_own_account else _client_of(target, OutputWriteFailed)
+    # The version this task wrote at its output key: a later task writing the same key leaves it to this one.
+    output_version = ""
     try:
         for name in encoded["files"]:
             source = S3Location(encoded["bucket"], encoded["prefix"] + name)
             written = S3Location(destination.bucket, posixpath.join(folder, name))
             if writer is None:
-                storage.copy(source, written)
+                version = storage.copy(source, written)
+                if written == destination:
+                    output_version = version or ""
             else:
                 storage.transfer(source, written, writer)
     except S3UploadFailedError as exc:
@@ -267,6 +272,7 @@ def upload(event: dict[str, Any]) -> dict[str, Any]:
         dst_width=video.display_width if video else 0,
         dst_height=video.display_height if video else 0,
         dst_size=result.size_bytes,
+        output_version_id=output_version,
         err_code=SUCCESS_CODE,
         err_message="success",
     )

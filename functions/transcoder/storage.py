@@ -80,9 +80,22 @@ def put_bytes(data: bytes, location: S3Location) -> None:
     s3_client().put_object(Bucket=location.bucket, Key=location.key, Body=data)
 
 
-def copy(source: S3Location, destination: S3Location) -> None:
-    """Server-side copy; multipart for large objects, nothing passes through the function."""
-    s3_client().copy({"Bucket": source.bucket, "Key": source.key}, destination.bucket, destination.key)
+def copy(source: S3Location, destination: S3Location) -> str | None:
+    """Server-side copy, nothing passes through the function; the version written in a versioned bucket.
+
+    One CopyObject answers the version it wrote; S3 refuses it above 5 GB, where a multipart copy
+    (whose version is not known) takes over.
+    """
+    where = {"Bucket": source.bucket, "Key": source.key}
+    try:
+        response = s3_client().copy_object(CopySource=where, Bucket=destination.bucket, Key=destination.key)
+    except ClientError as exc:
+        if error_code(exc) != "InvalidRequest":
+            raise
+        s3_client().copy(where, destination.bucket, destination.key)  # type: ignore[arg-type]
+        return None
+    version = response.get("VersionId")
+    return version if version and version != "null" else None
 
 
 def transfer(source: S3Location, destination: S3Location, destination_client: "S3Client") -> None:

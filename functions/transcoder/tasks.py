@@ -329,14 +329,15 @@ def task_view(task: TaskModel) -> dict[str, Any]:
     expiry = settings().presign_expiry_seconds
     view["input_url"] = _input_url(task, expiry)
     output = storages.find(task.account_id, task.storage_id) if task.status == Status.SUCCESS.value else None
-    view["output_url"] = _presign_through(output, S3Location(task.bucket, task.objkey), expiry) if output else ""
+    written = S3Location(task.bucket, task.objkey)
+    view["output_url"] = _presign_through(output, written, expiry, task.output_version_id or None) if output else ""
     return view
 
 
-def _presign_through(through: Storage, location: S3Location, expiry: int) -> str:
+def _presign_through(through: Storage, location: S3Location, expiry: int, version_id: str | None = None) -> str:
     """A URL signed with the storage's endpoint and keys; empty when they cannot be used any more."""
     try:
-        return presign(location, expiry, client=storages.s3_client_of(through))
+        return presign(location, expiry, version_id, client=storages.s3_client_of(through))
     except (RefusedEndpoint, SecretUnavailable):
         return ""
 
@@ -347,10 +348,12 @@ def _input_url(task: TaskModel, expiry: int) -> str:
         _, location = parse_object_url(task.input)
     except ValueError:
         return ""
+    # The version Download pinned (and transcoded), not whatever the key holds now.
+    version = task.input_version_id or None
     if task.input_storage_id:
         through = storages.find(task.account_id, task.input_storage_id)
-        return _presign_through(through, location, expiry) if through else ""
-    return presign(location, expiry) if location.bucket in settings().readable_buckets else ""
+        return _presign_through(through, location, expiry, version) if through else ""
+    return presign(location, expiry, version) if location.bucket in settings().readable_buckets else ""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ from infra.settings import DeploymentSettings
 TASKS_BY_ACCOUNT_TIME = "account-create_time"  # transcoder.models.AccountTimeIndex
 TEMPLATES_BY_ID = "template_id"  # transcoder.template_store.TemplateIdIndex
 ACCESS_KEY_PURPOSE = "transcoder-api-access-key"  # transcoder.auth.keys: the KMS encryption context
+REPLACED_OUTPUT_RETENTION_DAYS = 30
+"""How long an output replaced at its key stays readable through its own task's output_url."""
 
 
 class Storage(constructs.Construct):
@@ -28,7 +30,14 @@ class Storage(constructs.Construct):
             noncurrent_version_expiration=cdk.Duration.days(settings.work_retention_days),
             abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
         )
-        self.output_bucket = self._bucket("Output", removal, access_logs=self.access_logs)
+        # Versioned, so that each task's output_url serves what it wrote even when a later task (a file dropped
+        # again under the same key) replaces the object at the same key.
+        self.output_bucket = self._bucket("Output", removal, access_logs=self.access_logs, versioned=True)
+        self.output_bucket.add_lifecycle_rule(
+            id="expire-replaced-outputs",
+            noncurrent_version_expiration=cdk.Duration.days(REPLACED_OUTPUT_RETENTION_DAYS),
+            abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
+        )
         self.work_bucket = self._bucket("Work", cdk.RemovalPolicy.DESTROY, access_logs=self.access_logs)
         self.work_bucket.add_lifecycle_rule(
             id="expire-leftover-work-files",

@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 from moto.s3 import notifications as s3_notifications
 from mypy_boto3_s3.type_defs import QueueConfigurationTypeDef
 
@@ -16,7 +17,7 @@ from localmode.emulator import add_version_to_s3_events
 from localmode.functions import LocalContext
 from localmode.media import generate_clip, probe_file
 from tests.integration.conftest import Aws
-from transcoder import pipeline, repository
+from transcoder import pipeline, repository, tasks
 from transcoder.errors import InputNotFound
 from transcoder.models import TaskModel
 
@@ -218,9 +219,10 @@ def two_clips(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def test_two_quick_uploads_of_one_key_each_transcode_their_own_version(
-    aws: Aws, queue_of_drops: str, two_clips: tuple[Path, Path]
+    aws: Aws, queue_of_drops: str, two_clips: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    """Both uploads land before either task reads its input: each task still encodes the bytes it was made for."""
+    """Both uploads land before either task reads its input: each task still encodes the bytes it was made for,
+    and each task's output_url serves its own output though both wrote the same output key."""
     key = "drop/MP4_264_360p/again.mp4"
     versions = [
         aws.s3.put_object(Bucket=aws.input_bucket, Key=key, Body=clip.read_bytes())["VersionId"] for clip in two_clips
@@ -242,6 +244,18 @@ def test_two_quick_uploads_of_one_key_each_transcode_their_own_version(
         task = repository.get(event["task_id"])
         assert task is not None
         assert (task.src_width, task.src_height) == (source.width, source.height)
+    # The first upload's task finishes last here: the key holds its output, the second task's URL still its own.
+    for version in reversed(versions):
+        pipeline.upload(by_version[version])
+    for version, clip in zip(versions, two_clips, strict=True):
+        view = tasks.task_view(repository.get(by_version[version]["task_id"]))  # type: ignore[arg-type]
+        assert view["objkey"] == "again.mp4"
+        assert requests.get(view["input_url"], timeout=30).content == clip.read_bytes()
+        delivered = tmp_path / f"{version}.mp4"
+        delivered.write_bytes(requests.get(view["output_url"], timeout=30).content)
+        output, source = probe_file(str(delivered)), probe_file(str(clip))
+        assert abs(output.duration - source.duration) < 0.1, (clip.name, output.duration, source.duration)
+        assert (output.width, output.height) == (source.width, source.height)  # 360p never upscales
 
 
 def test_a_dropped_version_deleted_before_the_task_reads_it_is_not_found(
