@@ -7,7 +7,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
-from infra.constructs.access import allow_items, allow_named_bucket_objects, allow_objects
+from infra.constructs.access import INPUT_READ_ACTIONS, allow_items, allow_named_bucket_objects, allow_objects
 from infra.settings import DeploymentSettings
 
 TASKS_BY_ACCOUNT_TIME = "account-create_time"  # transcoder.models.AccountTimeIndex
@@ -100,11 +100,12 @@ class Storage(constructs.Construct):
         )
 
     def allow_presigning(self, role: iam.IRole, extra_input_buckets: tuple[str, ...], *, reason: str) -> None:
-        """Presigned URLs carry the signer's permission: reading any task's input or output key."""
+        """Presigned URLs carry the signer's permission: reading any task's input or output key, in the
+        version the task read or wrote (GetObjectVersion)."""
         for bucket in (self.input_bucket, self.output_bucket):
-            allow_objects(role, bucket, ["s3:GetObject"], reason=reason)
+            allow_objects(role, bucket, INPUT_READ_ACTIONS, reason=reason)
         for name in extra_input_buckets:
-            allow_named_bucket_objects(role, name, ["s3:GetObject"], reason=reason)
+            allow_named_bucket_objects(role, name, INPUT_READ_ACTIONS, reason=reason)
 
     def _table(
         self,
