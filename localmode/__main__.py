@@ -70,8 +70,8 @@ Try it (any AWS credentials work against the emulator; API calls are signed with
   uv run transcoder --local download <task_id> .
   uv run transcoder --local keys create --account acme      # a key for another account
 
-Or drop a file: its key's first folder names the template, the rest is the output key.
-  .venv/bin/aws --endpoint-url {aws} s3 cp clip.mp4 s3://{stack.input_bucket}/MP4_264_360p/holiday/clip.mp4
+Or drop a file under drop/: the next folder names the template, the rest is the output key.
+  .venv/bin/aws --endpoint-url {aws} s3 cp clip.mp4 s3://{stack.input_bucket}/drop/MP4_264_360p/holiday/clip.mp4
   -> a task that writes s3://{stack.output_bucket}/holiday/clip.mp4
 
 Press Ctrl-C to stop."""

@@ -13,7 +13,7 @@ from transcoder.locations import S3Location
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
+    from mypy_boto3_s3.type_defs import CopySourceTypeDef, ObjectIdentifierTypeDef
 
 _NOT_FOUND = {"404", "NoSuchKey", "NoSuchBucket", "NotFound", "NoSuchVersion"}
 _DENIED = {"403", "AccessDenied", "AllAccessDisabled"}
@@ -86,13 +86,13 @@ def copy(source: S3Location, destination: S3Location) -> str | None:
     One CopyObject answers the version it wrote; S3 refuses it above 5 GB, where a multipart copy
     (whose version is not known) takes over.
     """
-    where = {"Bucket": source.bucket, "Key": source.key}
+    where: CopySourceTypeDef = {"Bucket": source.bucket, "Key": source.key}
     try:
         response = s3_client().copy_object(CopySource=where, Bucket=destination.bucket, Key=destination.key)
     except ClientError as exc:
         if error_code(exc) != "InvalidRequest":
             raise
-        s3_client().copy(where, destination.bucket, destination.key)  # type: ignore[arg-type]
+        s3_client().copy(where, destination.bucket, destination.key)
         return None
     version = response.get("VersionId")
     return version if version and version != "null" else None
