@@ -129,3 +129,19 @@ def test_the_version_id_is_kept_apart_from_the_idempotency_version() -> None:
         _created("drop/c.mp4", sequencer="0C"),
     )
     assert [(d.version, d.version_id) for d in parse_notification(body)] == [("v1", "v1"), ("0B", None), ("0C", None)]
+
+
+@pytest.mark.parametrize("value", ["", "drop", "/drop/"])
+def test_a_drop_prefix_that_is_not_a_folder_is_refused(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    """An empty prefix would make every upload of the bucket a drop again."""
+    from transcoder.settings import settings
+
+    monkeypatch.setenv("DROP_PREFIX", value)
+    settings.cache_clear()
+    try:
+        with pytest.raises(RuntimeError, match="DROP_PREFIX"):
+            settings()
+    finally:
+        monkeypatch.undo()
+        settings.cache_clear()
+    assert settings().drop_prefix == "drop/"
