@@ -11,6 +11,9 @@ from transcoder.template_rules import DEFAULT_LIMITS, OutputLimits
 Architecture = Literal["x86_64", "arm64"]
 
 CONTEXT_KEY = "transcoder"
+DROP_PREFIX = "drop/"
+"""The input bucket's folder whose new objects are drops: the notification's filter and the ingest's
+DROP_PREFIX (transcoder.settings). Not a setting: users' scripts and docs name it."""
 
 
 @dataclass(frozen=True)
@@ -45,8 +48,8 @@ class DeploymentSettings:
     max_output_framerate: float = DEFAULT_LIMITS.max_output_framerate
     """Highest output frame rate; the default is the contract's own maximum (120)."""
     default_template: str = ""
-    """Template of files dropped at the input bucket's top level. Unset, top-level keys are inputs for
-    create_task only (no task of their own); keys under a folder are always drops."""
+    """Template of files dropped directly under `drop/` (`drop/<name.ext>`). Unset, such a drop ends as a
+    `fail` task (1002) naming the missing template folder; `drop/<template_name>/…` never needs it."""
 
     def __post_init__(self) -> None:
         if self.architecture not in ("x86_64", "arm64"):

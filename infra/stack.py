@@ -12,7 +12,7 @@ from infra.constructs.nag import acknowledge_resource
 from infra.constructs.pipeline import Pipeline
 from infra.constructs.storage import Storage
 from infra.constructs.workers import Workers
-from infra.settings import DeploymentSettings
+from infra.settings import DROP_PREFIX, DeploymentSettings
 
 
 def executions_of(state_machine: sfn.IStateMachine) -> str:
@@ -42,6 +42,7 @@ class TranscoderStack(cdk.Stack):
             "MAX_OUTPUT_FRAMERATE": str(settings.max_output_framerate),
             "EXTRA_INPUT_BUCKETS": ",".join(settings.extra_input_buckets),
             "DEFAULT_TEMPLATE": settings.default_template,
+            "DROP_PREFIX": DROP_PREFIX,
             "TRUSTED_INPUT_NETWORKS": ",".join(settings.trusted_input_networks),
             "IDEMPOTENCY_TABLE": self.storage.idempotency_table.table_name,
             "TEMPLATE_TABLE": self.storage.template_table.table_name,

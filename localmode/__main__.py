@@ -79,8 +79,8 @@ then (README.md, "Local mode"):
   .venv/bin/transcoder --local download $TASK .
   .venv/bin/transcoder keys --local create --account acme      # a key for another account
 
-Or drop a file: its key's first folder names the template, the rest is the output key.
-  .venv/bin/aws s3 cp clip.mp4 s3://$INPUT/MP4_264_360p/holiday/clip.mp4
+Or drop a file under drop/: the next folder names the template, the rest is the output key.
+  .venv/bin/aws s3 cp clip.mp4 s3://$INPUT/drop/MP4_264_360p/holiday/clip.mp4
   -> a task that writes s3://$OUTPUT/accounts/default/holiday/clip.mp4 (objkey holiday/clip.mp4)
 
 Press Ctrl-C to stop."""

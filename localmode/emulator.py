@@ -60,9 +60,11 @@ def _route_lambda_to_registry(registry: FunctionRegistry) -> None:
     LambdaFunction.invoke = invoke  # type: ignore[method-assign]
 
 
-def _add_version_to_s3_events() -> None:
+def add_version_to_s3_events() -> None:
     """moto's S3 notifications lack the versionId and sequencer that S3 sends; add them as S3 does."""
     original = s3_notifications._get_s3_event
+    if getattr(original, "adds_version", False):
+        return
     counter = itertools.count(1)
 
     def get_s3_event(event_name: str, bucket: Any, key: Any, notification_id: str) -> dict[str, Any]:
@@ -74,6 +76,7 @@ def _add_version_to_s3_events() -> None:
         obj["sequencer"] = f"{time.time_ns():016X}{next(counter):08X}"
         return event
 
+    get_s3_event.adds_version = True  # type: ignore[attr-defined]
     s3_notifications._get_s3_event = get_s3_event
 
 
@@ -94,7 +97,7 @@ class Emulator:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         _route_lambda_to_registry(self.registry)
-        _add_version_to_s3_events()
+        add_version_to_s3_events()
         self._server.start()
 
     def start_event_sources(self) -> None:

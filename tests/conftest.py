@@ -30,6 +30,7 @@ TEST_ENVIRONMENT = {
     "NONCE_TABLE": "test-nonces",
     "STORAGE_TABLE": "test-storages",
     "DEFAULT_TEMPLATE": "MP4_264_720p",
+    "DROP_PREFIX": "drop/",
     "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:test-pipeline",
     "FFMPEG_PATH": _FFMPEG,
     "FFPROBE_PATH": _FFPROBE,

@@ -27,7 +27,7 @@ persistence = DynamoDBPersistenceLayer(table_name=os.environ.get("IDEMPOTENCY_TA
 @idempotent_function(data_keyword_argument="dropped", config=idempotency, persistence_store=persistence)
 def create_once(dropped: dict[str, Any]) -> dict[str, Any]:
     task = ingest.create_task_for_drop(
-        ingest.DroppedObject(**{k: dropped[k] for k in ("bucket", "key", "size", "version")})
+        ingest.DroppedObject(**{k: dropped[k] for k in ("bucket", "key", "size", "version", "version_id")})
     )
     logger.info("task created for dropped file", extra={"key": dropped["key"], **ingest.describe(task)})
     return ingest.describe(task)
@@ -35,7 +35,7 @@ def create_once(dropped: dict[str, Any]) -> dict[str, Any]:
 
 def record_handler(record: SQSRecord) -> None:
     for dropped in ingest.parse_notification(record.body):
-        reason = ingest.ignore_reason(dropped, settings().default_template)
+        reason = ingest.ignore_reason(dropped, settings().drop_prefix)
         if reason:
             logger.info("dropped object ignored", extra={"key": dropped.key, "reason": reason})
             continue

@@ -60,6 +60,12 @@ class TaskModel(Model):
     dst_height = NumberAttribute(default=0)
     src_size = NumberAttribute(default=0)
     dst_size = NumberAttribute(default=0)
+    input_version_id = UnicodeAttribute(default="")
+    """The version of an `s3://` input Download pinned (for a dropped file, the one its upload created):
+    input_url serves it. Empty: not pinned yet, or an unversioned bucket."""
+    output_version_id = UnicodeAttribute(default="")
+    """The version of `objkey` this task wrote (a versioned bucket): output_url serves it even after a later
+    task of the same output key (a file dropped again) replaced the current one. Empty: the current object."""
 
     err_code = NumberAttribute(default=0)
     err_message = UnicodeAttribute(default="")

@@ -106,7 +106,11 @@ def _reader(event: dict[str, Any], location: dict[str, Any]) -> "S3Client | None
 
 
 def download(event: dict[str, Any]) -> dict[str, Any]:
-    """Probe the input and check it against the limits; pin the version the next steps read."""
+    """Probe the input and check it against the limits; pin the version the next steps read.
+
+    A dropped file's input names the version its upload created; any other s3 input pins the version
+    current now.
+    """
     task_id = event["task_id"]
     _enter(task_id, Status.DOWNLOADING)
     config = settings()
@@ -118,7 +122,7 @@ def download(event: dict[str, Any]) -> dict[str, Any]:
         source = _location(event["input"])
     reader = None if "url" in event["input"] else _reader(event, event["input"])
     try:
-        info = storage.head_input(source, reader)
+        info = storage.head_input(source, reader, version_id=event["input"].get("version_id"))
     except BotoCoreError as exc:
         if reader is None:
             raise
@@ -140,6 +144,7 @@ def download(event: dict[str, Any]) -> dict[str, Any]:
         src_width=video.display_width,
         src_height=video.display_height,
         src_size=media.size_bytes,
+        input_version_id=info.version_id or "",
     )
     # An s3:// input stays where it is, its version pinning its bytes; an https:// one is in the work bucket.
     staged = {**_as_dict(source), "version_id": info.version_id}
@@ -252,12 +257,16 @@ def upload(event: dict[str, Any]) -> dict[str, Any]:
     folder = posixpath.dirname(destination.key)
     # Within this account a server-side copy; to another account or endpoint the bytes go through here.
     writer = None if target.is_own_account else _client_of(target, OutputWriteFailed)
+    # The version this task wrote at its output key: a later task writing the same key leaves it to this one.
+    output_version = ""
     try:
         for name in encoded["files"]:
             source = S3Location(encoded["bucket"], encoded["prefix"] + name)
             written = S3Location(destination.bucket, posixpath.join(folder, name))
             if writer is None:
-                storage.copy(source, written)
+                version = storage.copy(source, written)
+                if written == destination:
+                    output_version = version or ""
             else:
                 storage.transfer(source, written, writer)
     except S3UploadFailedError as exc:
@@ -279,6 +288,7 @@ def upload(event: dict[str, Any]) -> dict[str, Any]:
         dst_width=video.display_width if video else 0,
         dst_height=video.display_height if video else 0,
         dst_size=result.size_bytes,
+        output_version_id=output_version,
         err_code=SUCCESS_CODE,
         err_message="success",
     )

@@ -21,7 +21,9 @@ class Settings:
     readable_buckets: frozenset[str]
     """Buckets of this account that task inputs may come from."""
     default_template: str
-    """Template of files dropped at the input bucket's top level; empty: such files fail."""
+    """Template of files dropped directly under the drop prefix; empty: such files fail (1002)."""
+    drop_prefix: str
+    """The input bucket's folder whose new objects are drops (infra.settings.DROP_PREFIX); other keys are not."""
     output_limits: OutputLimits = DEFAULT_LIMITS
     """What one task may produce: templates beyond it are refused (1002), outputs beyond it fail (2003)."""
 
@@ -49,9 +51,17 @@ def settings() -> Settings:
         max_input_seconds=float(_env("MAX_INPUT_SECONDS", str(4 * 3600))),
         readable_buckets=frozenset([input_bucket, *extra]),
         default_template=_env("DEFAULT_TEMPLATE", ""),
+        drop_prefix=_drop_prefix(_env("DROP_PREFIX")),
         output_limits=OutputLimits(
             max_output_pixels=int(_env("MAX_OUTPUT_PIXELS", str(DEFAULT_LIMITS.max_output_pixels))),
             max_output_dimension=int(_env("MAX_OUTPUT_DIMENSION", str(DEFAULT_LIMITS.max_output_dimension))),
             max_output_framerate=float(_env("MAX_OUTPUT_FRAMERATE", str(DEFAULT_LIMITS.max_output_framerate))),
         ),
     )
+
+
+def _drop_prefix(value: str) -> str:
+    # An empty prefix would make every upload a drop: the noise this setting exists to end.
+    if not value.endswith("/") or value.startswith("/"):
+        raise RuntimeError(f"DROP_PREFIX must be a folder such as 'drop/', not {value!r}")
+    return value

@@ -13,9 +13,9 @@ from transcoder.locations import S3Location
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
+    from mypy_boto3_s3.type_defs import CopySourceTypeDef, ObjectIdentifierTypeDef
 
-_NOT_FOUND = {"404", "NoSuchKey", "NoSuchBucket", "NotFound"}
+_NOT_FOUND = {"404", "NoSuchKey", "NoSuchBucket", "NotFound", "NoSuchVersion"}
 _DENIED = {"403", "AccessDenied", "AllAccessDisabled"}
 _TRANSIENT = {"500", "502", "503", "504", "SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout"}
 
@@ -42,14 +42,19 @@ class ObjectInfo:
     """Set in a versioned bucket: reading this version later gets exactly the bytes probed now."""
 
 
-def head_input(location: S3Location, client: "S3Client | None" = None) -> ObjectInfo:
-    """Size and version of the input object; InputNotFound when it is missing or not readable."""
+def head_input(location: S3Location, client: "S3Client | None" = None, *, version_id: str | None = None) -> ObjectInfo:
+    """Size and version of the input object (its current one unless `version_id` is given); InputNotFound
+    when it is missing or not readable."""
+    params = {"Bucket": location.bucket, "Key": location.key}
+    if version_id:
+        params["VersionId"] = version_id
     try:
-        response = (client or s3_client()).head_object(Bucket=location.bucket, Key=location.key)
+        response = (client or s3_client()).head_object(**params)  # type: ignore[arg-type]
     except ClientError as exc:
         code = error_code(exc)
         if code in _NOT_FOUND:
-            raise InputNotFound(f"input {location.url} does not exist") from exc
+            which = f" (version {version_id})" if version_id else ""
+            raise InputNotFound(f"input {location.url}{which} does not exist") from exc
         if code in _DENIED:
             raise InputNotFound(f"input {location.url} is not readable by the service") from exc
         if is_transient(exc):
@@ -75,9 +80,22 @@ def put_bytes(data: bytes, location: S3Location) -> None:
     s3_client().put_object(Bucket=location.bucket, Key=location.key, Body=data)
 
 
-def copy(source: S3Location, destination: S3Location) -> None:
-    """Server-side copy; multipart for large objects, nothing passes through the function."""
-    s3_client().copy({"Bucket": source.bucket, "Key": source.key}, destination.bucket, destination.key)
+def copy(source: S3Location, destination: S3Location) -> str | None:
+    """Server-side copy, nothing passes through the function; the version written in a versioned bucket.
+
+    One CopyObject answers the version it wrote; S3 refuses it above 5 GB, where a multipart copy
+    (whose version is not known) takes over.
+    """
+    where: CopySourceTypeDef = {"Bucket": source.bucket, "Key": source.key}
+    try:
+        response = s3_client().copy_object(CopySource=where, Bucket=destination.bucket, Key=destination.key)
+    except ClientError as exc:
+        if error_code(exc) != "InvalidRequest":
+            raise
+        s3_client().copy(where, destination.bucket, destination.key)
+        return None
+    version = response.get("VersionId")
+    return version if version and version != "null" else None
 
 
 def transfer(source: S3Location, destination: S3Location, destination_client: "S3Client") -> None:

@@ -79,7 +79,20 @@ class StoredSource:
         return f"{self.storage.type}://{self.location.bucket}/{self.location.key}"
 
 
-Source = S3Location | HttpsSource | StoredSource
+@dataclass(frozen=True)
+class ObjectVersion:
+    """One version of an object of this deployment's buckets (a dropped file): the bytes S3 announced,
+    whatever the key holds by the time the pipeline reads it."""
+
+    location: S3Location
+    version_id: str
+
+    @property
+    def url(self) -> str:
+        return self.location.url
+
+
+Source = S3Location | HttpsSource | StoredSource | ObjectVersion
 
 
 def resolve_input(value: str, account_id: str) -> Source:
@@ -288,6 +301,8 @@ def _input_payload(source: Source) -> dict[str, str]:
         return {"url": source.url}
     if isinstance(source, StoredSource):
         return {"bucket": source.location.bucket, "key": source.location.key, "storage_id": source.storage.storage_id}
+    if isinstance(source, ObjectVersion):
+        return {"bucket": source.location.bucket, "key": source.location.key, "version_id": source.version_id}
     return {"bucket": source.bucket, "key": source.key}
 
 
@@ -319,14 +334,15 @@ def task_view(task: TaskModel) -> dict[str, Any]:
     expiry = settings().presign_expiry_seconds
     view["input_url"] = _input_url(task, expiry)
     output = storages.find(task.account_id, task.storage_id) if task.status == Status.SUCCESS.value else None
-    view["output_url"] = _presign_through(output, output.location_of(task.objkey), expiry) if output else ""
+    version = task.output_version_id or None
+    view["output_url"] = _presign_through(output, output.location_of(task.objkey), expiry, version) if output else ""
     return view
 
 
-def _presign_through(through: Storage, location: S3Location, expiry: int) -> str:
+def _presign_through(through: Storage, location: S3Location, expiry: int, version_id: str | None = None) -> str:
     """A URL signed with the storage's endpoint and keys; empty when they cannot be used any more."""
     try:
-        return presign(location, expiry, client=storages.s3_client_of(through))
+        return presign(location, expiry, version_id, client=storages.s3_client_of(through))
     except (RefusedEndpoint, SecretUnavailable, storages.StorageRefused):
         return ""
 
@@ -337,10 +353,12 @@ def _input_url(task: TaskModel, expiry: int) -> str:
         _, location = parse_object_url(task.input)
     except ValueError:
         return ""
+    # The version Download pinned (and transcoded), not whatever the key holds now.
+    version = task.input_version_id or None
     if task.input_storage_id:
         through = storages.find(task.account_id, task.input_storage_id)
-        return _presign_through(through, location, expiry) if through else ""
-    return presign(location, expiry) if location.bucket in settings().readable_buckets else ""
+        return _presign_through(through, location, expiry, version) if through else ""
+    return presign(location, expiry, version) if location.bucket in settings().readable_buckets else ""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Drop-a-file: input bucket → event notification → SQS (with a dead-letter queue) → ingest function."""
+"""Drop-a-file: input bucket (keys under `drop/`) → event notification → SQS (with a dead-letter queue) →
+ingest function."""
 
 import aws_cdk as cdk
 import constructs
@@ -13,7 +14,7 @@ from infra.constructs.access import allow_items
 from infra.constructs.functions import ServiceFunction
 from infra.constructs.nag import acknowledge_managed_policy
 from infra.constructs.storage import Storage
-from infra.settings import DeploymentSettings
+from infra.settings import DROP_PREFIX, DeploymentSettings
 
 INGEST_TIMEOUT_SECONDS = 60
 MAX_RECEIVES = 5
@@ -47,8 +48,11 @@ class Ingest(constructs.Construct):
             visibility_timeout=cdk.Duration.seconds(6 * INGEST_TIMEOUT_SECONDS),
             dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=MAX_RECEIVES, queue=self.dead_letters),
         )
+        # Only drops reach the queue: the bucket's other keys (create_task inputs) are none of the ingest's business.
         storage.input_bucket.add_event_notification(
-            s3.EventType.OBJECT_CREATED, s3_notifications.SqsDestination(self.queue)
+            s3.EventType.OBJECT_CREATED,
+            s3_notifications.SqsDestination(self.queue),
+            s3.NotificationKeyFilter(prefix=DROP_PREFIX),
         )
 
         self.handler = ServiceFunction(

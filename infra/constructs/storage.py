@@ -7,7 +7,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
-from infra.constructs.access import allow_items, allow_named_bucket_objects, allow_objects
+from infra.constructs.access import INPUT_READ_ACTIONS, allow_items, allow_named_bucket_objects, allow_objects
 from infra.settings import DeploymentSettings
 
 ACCOUNTS_PREFIX = "accounts/"  # transcoder.storages.ACCOUNTS_ROOT: each account's part of the output bucket
@@ -15,6 +15,8 @@ ACCOUNTS_PREFIX = "accounts/"  # transcoder.storages.ACCOUNTS_ROOT: each account
 TASKS_BY_ACCOUNT_TIME = "account-create_time"  # transcoder.models.AccountTimeIndex
 TEMPLATES_BY_ID = "template_id"  # transcoder.template_store.TemplateIdIndex
 ACCESS_KEY_PURPOSE = "transcoder-api-access-key"  # transcoder.auth.keys: the KMS encryption context
+REPLACED_OUTPUT_RETENTION_DAYS = 30
+"""How long an output replaced at its key stays readable through its own task's output_url."""
 
 
 class Storage(constructs.Construct):
@@ -30,7 +32,14 @@ class Storage(constructs.Construct):
             noncurrent_version_expiration=cdk.Duration.days(settings.work_retention_days),
             abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
         )
-        self.output_bucket = self._bucket("Output", removal, access_logs=self.access_logs)
+        # Versioned, so that each task's output_url serves what it wrote even when a later task (a file dropped
+        # again under the same key) replaces the object at the same key.
+        self.output_bucket = self._bucket("Output", removal, access_logs=self.access_logs, versioned=True)
+        self.output_bucket.add_lifecycle_rule(
+            id="expire-replaced-outputs",
+            noncurrent_version_expiration=cdk.Duration.days(REPLACED_OUTPUT_RETENTION_DAYS),
+            abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
+        )
         self.work_bucket = self._bucket("Work", cdk.RemovalPolicy.DESTROY, access_logs=self.access_logs)
         self.work_bucket.add_lifecycle_rule(
             id="expire-leftover-work-files",
@@ -93,12 +102,13 @@ class Storage(constructs.Construct):
         )
 
     def allow_presigning(self, role: iam.IRole, extra_input_buckets: tuple[str, ...], *, reason: str) -> None:
-        """Presigned URLs carry the signer's permission: reading any task's input or output key (outputs are
-        only ever in the accounts' parts of the output bucket)."""
-        allow_objects(role, self.input_bucket, ["s3:GetObject"], reason=reason)
-        allow_objects(role, self.output_bucket, ["s3:GetObject"], prefix=ACCOUNTS_PREFIX, reason=reason)
+        """Presigned URLs carry the signer's permission: reading any task's input or output key, in the
+        version the task read or wrote (GetObjectVersion); outputs are only ever in the accounts' parts of
+        the output bucket."""
+        allow_objects(role, self.input_bucket, INPUT_READ_ACTIONS, reason=reason)
+        allow_objects(role, self.output_bucket, INPUT_READ_ACTIONS, prefix=ACCOUNTS_PREFIX, reason=reason)
         for name in extra_input_buckets:
-            allow_named_bucket_objects(role, name, ["s3:GetObject"], reason=reason)
+            allow_named_bucket_objects(role, name, INPUT_READ_ACTIONS, reason=reason)
 
     def _table(
         self,

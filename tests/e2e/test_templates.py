@@ -23,8 +23,8 @@ def test_custom_template_end_to_end(local: Local, clips: dict[str, Path], tmp_pa
     assert facts.frame_count == 40, "4 s at 10 fps"
 
     # Dropped under the custom template's name, a file uses it too.
-    local.upload(clips["silent"], "e2e_h265_10fps/dropped.mp4")
-    dropped = local.wait_for_drop("e2e_h265_10fps/dropped.mp4")
+    local.upload(clips["silent"], "drop/e2e_h265_10fps/dropped.mp4")
+    dropped = local.wait_for_drop("drop/e2e_h265_10fps/dropped.mp4")
     assert (dropped["status"], dropped["objkey"], dropped["dst_height"]) == ("success", "dropped.mp4", 240)
 
 

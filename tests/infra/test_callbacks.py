@@ -152,10 +152,12 @@ def test_callback_role_is_least_privilege(synthesized: Synthesized, ids: dict[st
         },
     )
     assert allowed.pop("dynamodb:GetItem") == [_arn(ids["AccessKeys"])]
-    assert sorted(map(json.dumps, allowed.pop("s3:GetObject"))) == sorted(
-        json.dumps({"Fn::Join": ["", [_arn(ids[b]), suffix]]})
-        for b, suffix in (("Input", "/*"), ("Output", "/accounts/*"))
-    )
+    # Presigning the versions tasks read and wrote (the callback carries input_url and output_url).
+    for action in ("s3:GetObject", "s3:GetObjectVersion"):
+        assert sorted(map(json.dumps, allowed.pop(action))) == sorted(
+            json.dumps({"Fn::Join": ["", [_arn(ids[b]), suffix]]})
+            for b, suffix in (("Input", "/*"), ("Output", "/accounts/*"))
+        ), action
     assert allowed.pop("sqs:SendMessage") == [_arn(ids["DeadLetters"])]
     for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"):
         assert allowed.pop(action) == [_arn(ids["Queue"])], action

@@ -1,7 +1,7 @@
 """Drop-a-file: input bucket → S3 notification → SQS (dead-letter queue) → ingest function → a task.
 
-Also the idempotency table the ingest function keeps its records in, and the DEFAULT_TEMPLATE and
-IDEMPOTENCY_TABLE settings every service function receives.
+Also the idempotency table the ingest function keeps its records in, and the DEFAULT_TEMPLATE, DROP_PREFIX
+and IDEMPOTENCY_TABLE settings every service function receives.
 """
 
 import json
@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 
 from infra.app import CDK_JSON
-from infra.settings import DeploymentSettings
+from infra.settings import DROP_PREFIX, DeploymentSettings
 from tests.infra.conftest import CDK_NOTIFICATIONS_HANDLER, Synthesized
 
 QUEUE = "AWS::SQS::Queue"
 QUEUE_POLICY = "AWS::SQS::QueuePolicy"
 TABLE = "AWS::DynamoDB::Table"
 INGEST_HANDLER = "handlers.ingest.handler"
-DEFAULT_TEMPLATE = ""  # unset: top-level keys are inputs for create_task, not drops
+DEFAULT_TEMPLATE = ""  # unset: `drop/<name.ext>` (no template folder) ends as a failed task
 FOURTEEN_DAYS = 14 * 24 * 3600
 _WILDCARD = re.compile(r"\*|\?")
 
@@ -128,15 +128,20 @@ def test_input_bucket_notifies_the_queue_of_created_objects(synthesized: Synthes
     (notifications,) = synthesized.resources("Custom::S3BucketNotifications").values()
     properties = notifications["Properties"]
     assert properties["ServiceToken"] == _arn(ids["CdkHandler"])
-    # The input bucket, which is the versioned one (the ingest pins each object version).
+    # The input bucket, which is versioned (the ingest pins each object version).
     assert properties["BucketName"] == {"Ref": ids["Input"]}
     buckets = synthesized.resources("AWS::S3::Bucket")
-    versioned = [
-        k for k, b in buckets.items() if b["Properties"].get("VersioningConfiguration") == {"Status": "Enabled"}
-    ]
-    assert versioned == [ids["Input"]]
+    assert buckets[ids["Input"]]["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
+    # Only keys under drop/ are drops: the bucket's other objects (create_task inputs) never reach the queue.
+    assert DROP_PREFIX == "drop/"
     assert properties["NotificationConfiguration"] == {
-        "QueueConfigurations": [{"Events": ["s3:ObjectCreated:*"], "QueueArn": _arn(ids["Notifications"])}]
+        "QueueConfigurations": [
+            {
+                "Events": ["s3:ObjectCreated:*"],
+                "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "drop/"}]}},
+                "QueueArn": _arn(ids["Notifications"]),
+            }
+        ]
     }
 
 
@@ -248,18 +253,20 @@ def _environments(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
     return {f["Properties"]["Handler"]: f["Properties"]["Environment"]["Variables"] for f in functions.values()}
 
 
-def test_every_function_gets_the_default_template_and_the_idempotency_table(
+def test_every_function_gets_the_default_template_drop_prefix_and_idempotency_table(
     synthesized: Synthesized, ids: dict[str, str]
 ) -> None:
     assert DeploymentSettings().default_template == DEFAULT_TEMPLATE
     assert "default_template" not in json.loads(CDK_JSON.read_text())["context"]["transcoder"]
     for handler, variables in _environments(synthesized).items():
         assert variables["DEFAULT_TEMPLATE"] == DEFAULT_TEMPLATE, handler
+        # The same constant as the notification's filter: the ingest ignores what the filter would not pass.
+        assert variables["DROP_PREFIX"] == DROP_PREFIX, handler
         assert variables["IDEMPOTENCY_TABLE"] == {"Ref": ids["Idempotency"]}, handler
 
 
 def test_default_template_override(synthesized: Synthesized, synth_variant: Callable[..., Synthesized]) -> None:
-    """A default template (top-level keys become drops) reaches every function, and changes nothing else there."""
+    """A default template (for `drop/<name.ext>`) reaches every function, and changes nothing else there."""
     variant = _environments(synth_variant({"transcoder": {"default_template": "MP4_264_720p"}}))
     default = _environments(synthesized)
     assert sorted(variant) == sorted(default)

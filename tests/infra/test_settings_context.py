@@ -77,7 +77,7 @@ def test_extra_input_buckets_are_readable(synth_variant: Callable[..., Synthesiz
     expected = {
         "handlers.pipeline.download": {"s3:GetObject", "s3:GetObjectVersion"},
         "handlers.pipeline.transcode": {"s3:GetObject", "s3:GetObjectVersion"},
-        "handlers.api.handler": {"s3:GetObject"},
+        "handlers.api.handler": {"s3:GetObject", "s3:GetObjectVersion"},
         "handlers.ingest.handler": set(),
         "handlers.pipeline.upload": set(),
         "handlers.pipeline.record_failure": set(),

@@ -108,9 +108,15 @@ def test_input_bucket_is_versioned_and_keeps_current_inputs(synthesized: Synthes
     assert bucket["DeletionPolicy"] == "Retain"  # retain_data is true in cdk.json
 
 
-def test_output_bucket_keeps_its_objects(synthesized: Synthesized) -> None:
+def test_output_bucket_keeps_its_objects_and_replaced_ones_for_30_days(synthesized: Synthesized) -> None:
+    """Versioned: a task's output_url serves the version it wrote, even after a later task replaced the key."""
     bucket = synthesized.resources(BUCKET)[synthesized.logical_id("Storage/Output")]
-    assert "LifecycleConfiguration" not in bucket["Properties"]
+    properties = bucket["Properties"]
+    assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
+    rules = properties["LifecycleConfiguration"]["Rules"]
+    for rule in rules:
+        assert "ExpirationInDays" not in rule and "ExpirationDate" not in rule, rule  # current outputs stay
+    assert [r["NoncurrentVersionExpiration"] for r in rules] == [{"NoncurrentDays": 30}]
     assert bucket["DeletionPolicy"] == "Retain"
 
 

@@ -102,8 +102,9 @@ def aws(moto_server: str) -> Iterator[Aws]:
     s3 = boto3.client("s3")
     for bucket in (os.environ["INPUT_BUCKET"], os.environ["OUTPUT_BUCKET"], os.environ["WORK_BUCKET"]):
         s3.create_bucket(Bucket=bucket)
-    # As the CDK app declares it: tasks pin the version of their input.
-    s3.put_bucket_versioning(Bucket=os.environ["INPUT_BUCKET"], VersioningConfiguration={"Status": "Enabled"})
+    # As the CDK app declares them: tasks pin the version of their input, and of the output they wrote.
+    for versioned in (os.environ["INPUT_BUCKET"], os.environ["OUTPUT_BUCKET"]):
+        s3.put_bucket_versioning(Bucket=versioned, VersioningConfiguration={"Status": "Enabled"})
     sfn = boto3.client("stepfunctions")
     machine = sfn.create_state_machine(
         name="test-pipeline",

@@ -56,39 +56,92 @@ def test_idempotency_key_separates_versions_of_one_key() -> None:
     assert one.idempotency_key == DroppedObject("b", "k.mp4", 5, "v1").idempotency_key
 
 
+DROP = "drop/"
+
+
 @pytest.mark.parametrize(
     ("key", "size", "reason"),
-    [("folder/", 0, "folder marker"), ("MP4_264_360p/", 0, "folder marker"), ("a.mp4", 0, "zero-byte object")],
+    [
+        ("drop/folder/", 0, "folder marker"),
+        ("drop/MP4_264_360p/", 0, "folder marker"),
+        ("drop/a.mp4", 0, "zero-byte object"),
+    ],
 )
 def test_folders_and_empty_objects_are_ignored(key: str, size: int, reason: str) -> None:
-    assert ignore_reason(DroppedObject("b", key, size, "v"), "MP4_264_720p") == reason
-    assert ignore_reason(DroppedObject("b", "a.mp4", 1, "v"), "MP4_264_720p") is None
+    assert ignore_reason(DroppedObject("b", key, size, "v"), DROP) == reason
+    assert ignore_reason(DroppedObject("b", "drop/a.mp4", 1, "v"), DROP) is None
 
 
-def test_top_level_keys_are_api_inputs_unless_a_default_template_is_set() -> None:
-    top_level = DroppedObject("b", "clip.mp4", 1, "v")
-    assert ignore_reason(top_level, "") == "top-level key and no default template: an input for create_task"
-    assert ignore_reason(top_level, "MP4_264_720p") is None
-    assert ignore_reason(DroppedObject("b", "unknown/clip.mp4", 1, "v"), "") is None, "folder keys are drops"
+@pytest.mark.parametrize(
+    "key",
+    [
+        "videos/clip.mp4",  # an input uploaded for create_task
+        "MP4_264_360p/clip.mp4",  # the old convention: a folder named like a template is not a drop any more
+        "clip.mp4",
+        "drop",
+        "drop/",
+        "dropped/clip.mp4",
+        "Drop/MP4_264_360p/clip.mp4",
+        "x/drop/MP4_264_360p/clip.mp4",
+    ],
+)
+def test_keys_outside_the_drop_prefix_are_not_drops(key: str) -> None:
+    assert ignore_reason(DroppedObject("b", key, 10, "v"), DROP) == "outside 'drop/': not a drop"
+    assert route(key, DROP, "MP4_264_720p") is None
 
 
 @pytest.mark.parametrize(
     ("key", "default", "template", "output"),
     [
-        ("MP4_264_360p/holiday/clip.mp4", "MP4_264_720p", "MP4_264_360p", "holiday/clip"),
-        ("MP4_265_1080p/clip.mov", "", "MP4_265_1080p", "clip"),
-        ("clip.mp4", "MP4_264_720p", "MP4_264_720p", "clip"),
-        ("clip", "MP4_264_720p", "MP4_264_720p", "clip"),
-        ("MP4_264_360p/a.b/c", "", "MP4_264_360p", "a.b/c"),
-        ("MP4_264_360p/archive.tar.gz", "", "MP4_264_360p", "archive.tar"),
-        ("MP4_264_360p/.hidden", "", "MP4_264_360p", ".hidden"),
+        ("drop/MP4_264_360p/holiday/clip.mp4", "MP4_264_720p", "MP4_264_360p", "holiday/clip"),
+        ("drop/MP4_265_1080p/clip.mov", "", "MP4_265_1080p", "clip"),
+        ("drop/clip.mp4", "MP4_264_720p", "MP4_264_720p", "clip"),
+        ("drop/clip.mp4", "", "", "clip"),
+        ("drop/clip", "MP4_264_720p", "MP4_264_720p", "clip"),
+        ("drop/MP4_264_360p/a.b/c", "", "MP4_264_360p", "a.b/c"),
+        ("drop/MP4_264_360p/archive.tar.gz", "", "MP4_264_360p", "archive.tar"),
+        ("drop/MP4_264_360p/.hidden", "", "MP4_264_360p", ".hidden"),
+        ("drop/drop/clip.mp4", "", "drop", "clip"),
     ],
 )
 def test_routes(key: str, default: str, template: str, output: str) -> None:
-    where = route(key, default)
+    where = route(key, DROP, default)
+    assert where is not None
     assert (where.template_name, where.output) == (template, output)
+    assert where.by_default == (key.count("/") == 1)
 
 
-def test_the_first_folder_names_the_template_even_when_unknown() -> None:
-    assert route("holiday/clip.mp4", "MP4_264_720p").template_name == "holiday"
-    assert route("clip.mp4", "").template_name == ""
+def test_the_first_folder_under_the_prefix_names_the_template_even_when_unknown() -> None:
+    where = route("drop/holiday/clip.mp4", DROP, "MP4_264_720p")
+    assert where is not None and (where.template_name, where.by_default) == ("holiday", False)
+
+
+def test_another_prefix_is_honoured() -> None:
+    where = route("incoming/drops/MP4_264_360p/clip.mp4", "incoming/drops/", "")
+    assert where is not None and (where.template_name, where.output) == ("MP4_264_360p", "clip")
+    assert route("drop/MP4_264_360p/clip.mp4", "incoming/drops/", "") is None
+
+
+def test_the_version_id_is_kept_apart_from_the_idempotency_version() -> None:
+    body = _notification(
+        _created("drop/a.mp4", versionId="v1", sequencer="0A"),
+        _created("drop/b.mp4", versionId="null", sequencer="0B"),
+        _created("drop/c.mp4", sequencer="0C"),
+    )
+    assert [(d.version, d.version_id) for d in parse_notification(body)] == [("v1", "v1"), ("0B", None), ("0C", None)]
+
+
+@pytest.mark.parametrize("value", ["", "drop", "/drop/"])
+def test_a_drop_prefix_that_is_not_a_folder_is_refused(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    """An empty prefix would make every upload of the bucket a drop again."""
+    from transcoder.settings import settings
+
+    monkeypatch.setenv("DROP_PREFIX", value)
+    settings.cache_clear()
+    try:
+        with pytest.raises(RuntimeError, match="DROP_PREFIX"):
+            settings()
+    finally:
+        monkeypatch.undo()
+        settings.cache_clear()
+    assert settings().drop_prefix == "drop/"
