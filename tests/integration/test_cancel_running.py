@@ -1,6 +1,7 @@
 """Cancelling or deleting a task stops the step working on it: its ffmpeg, its work files, its outputs."""
 
 import json
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -86,6 +87,7 @@ def _assert_stopped(aws: Aws, task_id: str, step: Step, since: float) -> None:
     assert isinstance(step.error, StatusConflict), step.error or step.result
     assert ffmpeg_children() == []
     assert _work_files(aws, task_id) == []
+    assert list(Path(tempfile.gettempdir()).glob(f"{task_id}-*")) == [], "the scratch directory is left"
 
 
 def test_cancel_stops_a_running_transcode(aws: Aws, minute_site: str) -> None:
