@@ -14,7 +14,7 @@ from localmode.media import generate_clip
 from tests.https_site import serve_https
 from tests.integration.conftest import Aws
 from tests.processes import ffmpeg_children
-from transcoder import pipeline, repository, storage, tasks
+from transcoder import fetch, pipeline, repository, storage, tasks
 from transcoder.errors import StatusConflict
 from transcoder.locations import S3Location
 from transcoder.models import DEFAULT_ACCOUNT, TaskModel
@@ -110,6 +110,29 @@ def test_delete_stops_a_running_transcode(aws: Aws, minute_site: str) -> None:
     _assert_stopped(aws, task.task_id, step, deleted_at)
     pipeline.record_failure({"task_id": task.task_id, "error": {"Error": "StatusConflict", "Cause": "{}"}})
     assert repository.get(task.task_id) is None, "a deleted task came back"
+
+
+@pytest.mark.parametrize("end", [tasks.cancel_task, tasks.delete_task])
+def test_a_task_ended_during_the_download_keeps_no_staged_input(
+    aws: Aws, minute_site: str, monkeypatch: pytest.MonkeyPatch, end: Callable[[TaskModel], object]
+) -> None:
+    task = tasks.create_task(
+        account_id=DEFAULT_ACCOUNT, input_url=minute_site, output="out/minute", template_name="MP4_264_360p"
+    )
+    event = _event_of(aws, task)
+    stage = fetch.stage
+
+    def stage_then_end(url: str, destination: S3Location, max_bytes: int) -> int:
+        # On AWS the stopped execution runs nothing after Download: it must clear what it staged itself.
+        staged = stage(url, destination, max_bytes)
+        assert _work_files(aws, task.task_id), "nothing was staged"
+        end(task)
+        return staged
+
+    monkeypatch.setattr(fetch, "stage", stage_then_end)
+    with pytest.raises(StatusConflict):
+        pipeline.download(event)
+    assert _work_files(aws, task.task_id) == []
 
 
 def _transcoded(aws: Aws, clip: Path) -> tuple[TaskModel, dict[str, Any]]:
