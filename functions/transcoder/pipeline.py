@@ -6,6 +6,7 @@ Steps pass what they learn to the next one through the state machine's payload.
 """
 
 import json
+import logging
 import os
 import posixpath
 import shutil
@@ -14,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import BotoCoreError, ClientError
@@ -38,6 +39,7 @@ from transcoder.media.encode import ProgressCallback, run_encode
 from transcoder.media.encode_plan import EncodePlan, plan_encode
 from transcoder.media.info import MediaInfo
 from transcoder.media.probe import probe, validate_source
+from transcoder.media.watcher import EncodeStopped
 from transcoder.models import DEFAULT_ACCOUNT
 from transcoder.settings import settings
 from transcoder.status import RUNNING_PROGRESS_SPAN, Status
@@ -47,6 +49,8 @@ from transcoder.templates import Template
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+
+logger = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL_SECONDS = 2.0
 READ_URL_SECONDS = 900
@@ -69,6 +73,15 @@ def work_prefix(task_id: str) -> str:
 def _enter(task_id: str, status: Status) -> None:
     if not repository.move(task_id, status):
         raise StatusConflict(f"task {task_id} is cancelled or already finished; not moving to {status}")
+
+
+def _abandon(task_id: str, step: str) -> NoReturn:
+    """The task was cancelled, ended or deleted while a step worked on it: its work files go, the step stops.
+
+    The step cleans up itself: on AWS a cancel stops the execution, so no RecordFailure follows.
+    """
+    storage.delete_prefix(settings().work_bucket, work_prefix(task_id))
+    raise StatusConflict(f"task {task_id} was cancelled, ended or deleted during {step}; its work was discarded")
 
 
 @contextmanager
@@ -155,6 +168,8 @@ def download(event: dict[str, Any]) -> dict[str, Any]:
     if logo_path:
         # Fetched once here, where https is already fetched with every hop checked; Transcode reads the copy.
         result["logo"] = stage_logo(logo_path, S3Location(config.work_bucket, work_prefix(task_id) + "logo.rgba"))
+    if not repository.still_wanted(task_id):
+        _abandon(task_id, "download")
     return result
 
 
@@ -178,15 +193,19 @@ def transcode(event: dict[str, Any], remaining_seconds: float) -> dict[str, Any]
     logo_url = storage.presign(_location(logo), lifetime) if logo else None
     with _scratch_dir(task_id) as scratch:
         local_output = os.path.join(scratch, output_name)
-        run_encode(
-            plan,
-            source_url,
-            local_output,
-            duration=media.duration,
-            timeout_seconds=max(1.0, remaining_seconds - UPLOAD_MARGIN_SECONDS),
-            on_progress=_progress_reporter(task_id),
-            logo=logo_url,
-        )
+        try:
+            run_encode(
+                plan,
+                source_url,
+                local_output,
+                duration=media.duration,
+                timeout_seconds=max(1.0, remaining_seconds - UPLOAD_MARGIN_SECONDS),
+                on_progress=_progress_reporter(task_id),
+                logo=logo_url,
+                keep_going=lambda: repository.still_wanted(task_id),
+            )
+        except EncodeStopped:
+            _abandon(task_id, "transcoding")
         result = probe(local_output)
         check_complete(source=media, encoded=result)
         files = sorted(os.listdir(scratch))
@@ -194,6 +213,8 @@ def transcode(event: dict[str, Any], remaining_seconds: float) -> dict[str, Any]
             target = S3Location(settings().work_bucket, encoded_prefix + name)
             _storage_call(storage.upload, os.path.join(scratch, name), target, content_type(name))
         total_bytes = sum(os.path.getsize(os.path.join(scratch, name)) for name in files)
+    if not repository.still_wanted(task_id):
+        _abandon(task_id, "transcoding")
     result = replace(result, size_bytes=total_bytes)
     encoded = {"bucket": settings().work_bucket, "prefix": encoded_prefix, "files": files}
     return {"encoded": encoded, "media": result.to_dict()}
@@ -259,12 +280,17 @@ def upload(event: dict[str, Any]) -> dict[str, Any]:
     writer = None if target.is_own_account else _client_of(target, OutputWriteFailed)
     # The version this task wrote at its output key: a later task writing the same key leaves it to this one.
     output_version = ""
+    delivered: list[S3Location] = []
+    versions: dict[S3Location, str] = {}
     try:
         for name in encoded["files"]:
             source = S3Location(encoded["bucket"], encoded["prefix"] + name)
             written = S3Location(destination.bucket, posixpath.join(folder, name))
+            delivered.append(written)
             if writer is None:
                 version = storage.copy(source, written)
+                if version:
+                    versions[written] = version
                 if written == destination:
                     output_version = version or ""
             else:
@@ -292,10 +318,26 @@ def upload(event: dict[str, Any]) -> dict[str, Any]:
         err_code=SUCCESS_CODE,
         err_message="success",
     )
-    storage.delete_prefix(settings().work_bucket, work_prefix(task_id))
     if not moved:
-        raise StatusConflict(f"task {task_id} was cancelled or ended while uploading")
+        current = repository.get(task_id)
+        if current is None or current.status != Status.SUCCESS.value:
+            # Cancelled, failed or deleted while copying: no output may stay for a task that is not `success`.
+            _withdraw(delivered, writer, versions)
+        _abandon(task_id, "upload")
+    storage.delete_prefix(settings().work_bucket, work_prefix(task_id))
     return {"status": Status.SUCCESS.value, "objkey": destination.key}
+
+
+def _withdraw(delivered: list[S3Location], writer: "S3Client | None", versions: dict[S3Location, str]) -> None:
+    """Delete the objects an Upload wrote for a task that did not become `success`."""
+    # The task stays as it ended either way; an operator finds what is left in the logs.
+    try:
+        refused = storage.delete_objects(delivered, writer, versions)
+    except (BotoCoreError, ClientError):
+        refused = [location.url for location in delivered]
+        logger.warning("deleting the outputs of a task that is not success failed", exc_info=True)
+    if refused:
+        logger.warning("outputs of a task that is not success were left", extra={"objects": refused})
 
 
 def record_failure(event: dict[str, Any]) -> dict[str, Any]:

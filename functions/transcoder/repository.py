@@ -81,3 +81,12 @@ def report_progress(task_id: str, progress: int) -> bool:
             return False
         raise
     return True
+
+
+def still_wanted(task_id: str) -> bool:
+    """Whether a step's work on the task can still be delivered: the task exists and has not ended.
+
+    Read consistently: a cancel or delete just acknowledged to the user must be seen.
+    """
+    task = get(task_id)
+    return task is not None and not is_terminal(Status(task.status))

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 _NOT_FOUND = {"404", "NoSuchKey", "NoSuchBucket", "NotFound", "NoSuchVersion"}
 _DENIED = {"403", "AccessDenied", "AllAccessDisabled"}
+_DELETE_BATCH = 1000
+"""DeleteObjects takes at most 1000 keys."""
 _TRANSIENT = {"500", "502", "503", "504", "SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout"}
 
 
@@ -111,6 +113,29 @@ def delete_prefix(bucket: str, prefix: str) -> None:
         keys: list[ObjectIdentifierTypeDef] = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
         if keys:
             s3_client().delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+
+
+def delete_objects(
+    locations: list[S3Location], client: "S3Client | None" = None, versions: dict[S3Location, str] | None = None
+) -> list[str]:
+    """Delete objects through `client` (by default this deployment's); returns what S3 refused to delete.
+
+    A location in `versions` loses exactly that version: in a versioned bucket a plain delete would only
+    hide the key behind a marker, taking the previous writer's object from the key with it.
+    """
+    by_bucket: dict[str, list[ObjectIdentifierTypeDef]] = {}
+    for location in locations:
+        identifier: ObjectIdentifierTypeDef = {"Key": location.key}
+        if versions and location in versions:
+            identifier["VersionId"] = versions[location]
+        by_bucket.setdefault(location.bucket, []).append(identifier)
+    refused: list[str] = []
+    for bucket, keys in by_bucket.items():
+        for start in range(0, len(keys), _DELETE_BATCH):
+            batch = keys[start : start + _DELETE_BATCH]
+            response = (client or s3_client()).delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+            refused += [f"s3://{bucket}/{e.get('Key')} ({e.get('Code')})" for e in response.get("Errors", [])]
+    return refused
 
 
 def presign(

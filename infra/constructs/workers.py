@@ -86,14 +86,23 @@ class Workers(constructs.Construct):
             allow_objects(reader.role, storage.input_bucket, INPUT_READ_ACTIONS, reason=_INPUTS)
             for name in settings.extra_input_buckets:
                 allow_named_bucket_objects(reader.role, name, INPUT_READ_ACTIONS, reason=_INPUTS)
-        allow_objects(self.transcode.role, work, ["s3:GetObject", "s3:PutObject"], prefix=WORK_PREFIX, reason=task_keys)
-        # Download stages https:// inputs in the work bucket, then probes them there.
-        allow_objects(self.download.role, work, ["s3:GetObject", "s3:PutObject"], prefix=WORK_PREFIX, reason=task_keys)
-        # Upload: copy the encoded output to the destination, then clear the task's work files.
+        # Download stages https:// inputs in the work bucket, then probes them there. Both clear the task's
+        # work files when it is cancelled or deleted under them (a stopped execution runs no RecordFailure).
+        work_actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+        for stager in (self.download, self.transcode):
+            allow_listing(stager.role, work)
+            allow_objects(stager.role, work, work_actions, prefix=WORK_PREFIX, reason=task_keys)
+        # Upload: copy the encoded output to the destination, then clear the task's work files; the output
+        # is deleted again when the task was cancelled while it was copied.
         allow_listing(self.upload.role, work)
         allow_objects(self.upload.role, work, ["s3:GetObject", "s3:DeleteObject"], prefix=WORK_PREFIX, reason=task_keys)
         allow_objects(
-            self.upload.role, storage.output_bucket, ["s3:PutObject"], prefix=ACCOUNTS_PREFIX, reason=_OUTPUTS
+            self.upload.role,
+            storage.output_bucket,
+            # DeleteObjectVersion: a cancelled task's output is removed as the version it wrote.
+            ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+            prefix=ACCOUNTS_PREFIX,
+            reason=_OUTPUTS,
         )
         # RecordFailure: clear the work files of a failed task.
         allow_listing(self.record_failure.role, work)

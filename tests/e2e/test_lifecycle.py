@@ -26,7 +26,7 @@ def test_cancel_a_running_task(local: Local, long_clip: Path) -> None:
     cancelled = local.client.cancel_task(task_id)
     assert (cancelled["status"], cancelled["err_code"]) == ("cancelled", 5001)
 
-    # The encode that was running finishes or is abandoned; either way nothing is delivered.
+    # The encode that was running stops (test_cancel_frees_worker measures how soon); nothing is delivered.
     time.sleep(8)
     data = local.client.query_task(task_id)
     assert (data["status"], data["err_code"], data["output_url"]) == ("cancelled", 5001, "")

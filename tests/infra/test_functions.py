@@ -321,22 +321,25 @@ def test_api_role_is_least_privilege(synthesized: Synthesized, ids: dict[str, st
     [
         # Download probes the input in place and pins its version; Transcode reads that version.
         # https:// inputs are staged under tasks/ first: Download writes them there, both read them.
+        # Both clear tasks/<id>/ when the task is cancelled or deleted under them.
         (
             "Download",
             {
-                "s3:ListBucket": [("Input", None)],
+                "s3:ListBucket": [("Input", None), ("Work", None)],
                 "s3:GetObject": [("Input", ""), ("Work", "tasks/")],
                 "s3:GetObjectVersion": [("Input", "")],
                 "s3:PutObject": [("Work", "tasks/")],
+                "s3:DeleteObject": [("Work", "tasks/")],
             },
         ),
         (
             "Transcode",
             {
-                "s3:ListBucket": [("Input", None)],
+                "s3:ListBucket": [("Input", None), ("Work", None)],
                 "s3:GetObject": [("Input", ""), ("Work", "tasks/")],
                 "s3:GetObjectVersion": [("Input", "")],
                 "s3:PutObject": [("Work", "tasks/")],
+                "s3:DeleteObject": [("Work", "tasks/")],
             },
         ),
         (
@@ -344,7 +347,8 @@ def test_api_role_is_least_privilege(synthesized: Synthesized, ids: dict[str, st
             {
                 "s3:ListBucket": [("Work", None)],
                 "s3:GetObject": [("Work", "tasks/")],
-                "s3:DeleteObject": [("Work", "tasks/")],
+                "s3:DeleteObject": [("Output", "accounts/"), ("Work", "tasks/")],
+                "s3:DeleteObjectVersion": [("Output", "accounts/")],
                 "s3:PutObject": [("Output", "accounts/")],  # only ever in an account's part
             },
         ),

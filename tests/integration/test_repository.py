@@ -100,3 +100,19 @@ def test_progress_only_rises_while_running(aws: Aws) -> None:
     task = repository.get(task_id)
     assert task is not None
     assert task.progress == 50
+
+
+def test_a_task_is_still_wanted_until_it_ends_or_is_deleted(aws: Aws) -> None:
+    task_id = _new_task()
+    for status in (Status.PENDING, Status.DOWNLOADING, Status.RUNNING, Status.UPLOADING):
+        assert repository.move(task_id, status)
+        assert repository.still_wanted(task_id), status
+    for ending in (Status.CANCELLED, Status.FAIL, Status.SUCCESS):
+        ended = _new_task()
+        assert repository.move(ended, Status.RUNNING)
+        if ending is Status.SUCCESS:
+            assert repository.move(ended, Status.UPLOADING)
+        assert repository.move(ended, ending)
+        assert not repository.still_wanted(ended), ending
+    repository.delete(task_id)
+    assert not repository.still_wanted(task_id), "a deleted task"

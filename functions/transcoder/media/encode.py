@@ -1,4 +1,4 @@
-"""Run one ffmpeg encode, reporting progress and honouring a deadline."""
+"""Run one ffmpeg encode, reporting progress, honouring a deadline, and stopping when no longer wanted."""
 
 import subprocess
 import threading
@@ -9,6 +9,7 @@ from transcoder.errors import TranscodeFailed, TranscodeTimedOut
 from transcoder.media.binaries import ffmpeg_path
 from transcoder.media.encode_plan import EncodePlan
 from transcoder.media.sources import redact
+from transcoder.media.watcher import CHECK_INTERVAL_SECONDS, EncodeStopped, KeepGoing, Watcher, stop_process
 
 ProgressCallback = Callable[[float], None]
 """Called with the fraction (0 to 1) of the source encoded so far."""
@@ -23,7 +24,14 @@ def run_encode(
     timeout_seconds: float,
     on_progress: ProgressCallback | None = None,
     logo: str | None = None,
+    keep_going: KeepGoing = lambda: True,
+    check_interval: float = CHECK_INTERVAL_SECONDS,
 ) -> None:
+    """Encode `source` to `destination` with `plan`.
+
+    Raises EncodeStopped when `keep_going` (asked every `check_interval` seconds) said no and ffmpeg
+    was stopped; TranscodeTimedOut past the deadline; TranscodeFailed when ffmpeg fails.
+    """
     command = plan.command(ffmpeg_path(), source, destination, logo)
     # `-progress pipe:1` prints key=value lines; out_time_us tells how far the encode is.
     command[1:1] = ["-progress", "pipe:1", "-nostats", "-loglevel", "error"]
@@ -39,16 +47,22 @@ def run_encode(
 
     timer = threading.Timer(timeout_seconds, stop_at_deadline)
     timer.start()
+    watcher = Watcher(process, keep_going, interval=check_interval)
     try:
-        for line in process.stdout or []:
-            if on_progress and duration > 0 and line.startswith("out_time_us="):
-                value = line.partition("=")[2].strip()
-                if value.isdigit():
-                    on_progress(min(1.0, int(value) / 1_000_000 / duration))
-        returncode = process.wait()
+        with watcher:
+            for line in process.stdout or []:
+                if on_progress and duration > 0 and line.startswith("out_time_us="):
+                    value = line.partition("=")[2].strip()
+                    if value.isdigit():
+                        on_progress(min(1.0, int(value) / 1_000_000 / duration))
+            returncode = process.wait()
     finally:
         timer.cancel()
+        # Whatever ended the loop (a failed progress write too), no ffmpeg outlives the call.
+        stop_process(process)
         drain.join(timeout=5)
+    if watcher.stopped:
+        raise EncodeStopped("the encode was stopped: its result is no longer wanted")
     if returncode != 0:
         if timed_out.is_set():
             raise TranscodeTimedOut(f"transcoding did not finish within {timeout_seconds:.0f} s")
