@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.config import Config
 
+from infra.settings import DROP_PREFIX
 from localmode.access import local_client
 from localmode.media import generate_clip
 from transcoder_client import ApiError, TransportError
@@ -39,7 +40,7 @@ TERMINAL = frozenset({"success", "fail", "cancelled"})
 
 def drop_key(template: str, path: str) -> str:
     """The input-bucket key under which a dropped file becomes a task of `template` (the drop convention)."""
-    return f"{template}/{path}"
+    return f"{DROP_PREFIX}{template}/{path}"
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from localmode.media import generate_clip, probe_file
-from tests.e2e.conftest import Local
+from tests.e2e.conftest import OWN_PART, Local
 
 FREED_WITHIN_SECONDS = 45.0
 """From the cancel to the next task's success. Left running, the cancelled encode (a minute of 1080p to H.265)
@@ -49,7 +49,7 @@ def test_cancel_frees_the_transcode_function_and_clears_work(
     assert done["status"] == "success", done
     assert took < FREED_WITHIN_SECONDS, f"the next task finished {took:.0f} s after the cancel"
     output = tmp_path / "short.mp4"
-    local.s3.download_file(local.output_bucket, done["objkey"], str(output))
+    local.s3.download_file(local.output_bucket, OWN_PART + done["objkey"], str(output))
     assert probe_file(str(output)).height == 360
 
     deadline = time.monotonic() + WORK_CLEARED_WITHIN_SECONDS

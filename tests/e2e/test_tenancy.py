@@ -1,6 +1,6 @@
 """Two accounts through local mode: the same `output` to `default` gives each its own object, both intact.
 
-The second account is made as an operator makes one (`transcoder --local … keys create --account …`) and reads
+The second account is made as an operator makes one (`transcoder --state-file … keys create --account …`) and reads
 its input through a storage of its own (the foreign endpoint, with its keys): the deployment's input bucket
 belongs to the deployment's account.
 """
@@ -32,7 +32,7 @@ def foreign() -> Iterator[ForeignEndpoint]:
 @pytest.fixture(scope="module")
 def tenant(local: Local) -> Client:
     created = subprocess.run(
-        [str(COMMAND), "--local", str(local.state_file), "keys", "create", "--account", TENANT],
+        [str(COMMAND), "--state-file", str(local.state_file), "keys", "create", "--account", TENANT],
         check=True,
         capture_output=True,
         text=True,

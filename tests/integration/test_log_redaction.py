@@ -9,7 +9,13 @@ import pytest
 from tests.integration.conftest import Aws
 from tests.integration.test_api_handler import _call
 
-STORAGE = {"type": "s3", "region": "us-east-1", "bucket": "partner-media"}
+STORAGE = {
+    "type": "s3",
+    "region": "us-east-1",
+    "bucket": "partner-media",
+    "storage_ak": "AKIAPARTNERMEDIA0001",
+    "storage_sk": "partner-media-secret-key-000000000000",
+}
 
 
 @pytest.fixture

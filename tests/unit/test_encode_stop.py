@@ -89,7 +89,7 @@ def stalled_input(tmp_path: Path, clip_with_audio: str) -> Iterator[str]:
 
 def test_a_stalled_input_is_still_stopped(stalled_input: str, clip_with_audio: str, tmp_path: Path) -> None:
     # No progress line ever comes: only a check independent of progress can notice the cancel.
-    plan = plan_encode(Template(template_id="t", name="n", resolution="120p"), probe(clip_with_audio))
+    plan = plan_encode(Template(template_id="t", name="n", resolution="160x120"), probe(clip_with_audio))
     progress: list[float] = []
     cancel = Cancel(after=1.0)
 
