@@ -2,12 +2,13 @@
 that ended under it."""
 
 import os
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from transcoder import endpoints, repository, storage, storage_secrets, storages
 from transcoder.errors import InputNotFound, StatusConflict, TaskError
 from transcoder.locations import S3Location
 from transcoder.models import DEFAULT_ACCOUNT
+from transcoder.pipeline.payloads import ObjectRef, TaskRef
 from transcoder.settings import settings
 from transcoder.status import Status
 
@@ -18,12 +19,8 @@ READ_URL_SECONDS = 900
 """Lifetime of the presigned URLs ffprobe and ffmpeg read inputs through (beyond the step's own time)."""
 
 
-def location(data: dict[str, Any]) -> S3Location:
-    return S3Location(bucket=data["bucket"], key=data["key"])
-
-
-def as_dict(location: S3Location) -> dict[str, str]:
-    return {"bucket": location.bucket, "key": location.key}
+def location(ref: ObjectRef) -> S3Location:
+    return S3Location(bucket=ref["bucket"], key=ref["key"])
 
 
 def work_prefix(task_id: str) -> str:
@@ -44,7 +41,7 @@ def abandon(task_id: str, step: str) -> NoReturn:
     raise StatusConflict(f"task {task_id} was cancelled, ended or deleted during {step}; its work was discarded")
 
 
-def storage_of(event: dict[str, Any], storage_id: str, failure: type[TaskError]) -> storages.Storage:
+def storage_of(event: TaskRef, storage_id: str, failure: type[TaskError]) -> storages.Storage:
     """The task's storage, looked up by id: the state machine's payload never carries keys."""
     found = storages.find(event.get("account_id", DEFAULT_ACCOUNT), storage_id)
     if found is None:
@@ -61,9 +58,8 @@ def client_of(found: storages.Storage, failure: type[TaskError]) -> "S3Client":
         raise failure(f"storage {found.storage_id}: {exc}") from exc
 
 
-def reader(event: dict[str, Any], location: dict[str, Any]) -> "S3Client | None":
+def reader(event: TaskRef, storage_id: str | None) -> "S3Client | None":
     """The client that reads an input of a storage (its endpoint and keys); None: this deployment's own."""
-    storage_id = location.get("storage_id")
     if not storage_id:
         return None
     return client_of(storage_of(event, storage_id, InputNotFound), InputNotFound)

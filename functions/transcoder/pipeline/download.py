@@ -9,30 +9,35 @@ from transcoder.errors import InputNotDecodable, InputNotFound, InputOverLimits
 from transcoder.locations import S3Location
 from transcoder.logo import stage_logo
 from transcoder.media.probe import probe, validate_source
-from transcoder.pipeline.common import READ_URL_SECONDS, abandon, as_dict, enter, location, reader, work_prefix
+from transcoder.pipeline.common import READ_URL_SECONDS, abandon, enter, location, reader, work_prefix
+from transcoder.pipeline.payloads import ExecutionInput, SourceResult, StagedInput, StagedLogo, parse
 from transcoder.settings import settings
 from transcoder.status import Status
 from transcoder.templates import Template
 
 
-def download(event: dict[str, Any]) -> dict[str, Any]:
+def download(event: dict[str, Any]) -> SourceResult:
     """Probe the input and check it against the limits; pin the version the next steps read.
 
     A dropped file's input names the version its upload created; any other s3 input pins the version
     current now.
     """
-    task_id = event["task_id"]
+    execution = parse(ExecutionInput, event)
+    task_id = execution["task_id"]
     enter(task_id, Status.DOWNLOADING)
     config = settings()
-    if "url" in event["input"]:
+    requested = execution["input"]
+    if "url" in requested:
         # Fetched once, with every hop checked, into the work bucket; then probed like any object.
         source = S3Location(config.work_bucket, work_prefix(task_id) + "source")
-        fetch.stage(event["input"]["url"], source, config.max_input_bytes)
+        fetch.stage(requested["url"], source, config.max_input_bytes)
+        storage_id, version_id = None, None
     else:
-        source = location(event["input"])
-    input_reader = None if "url" in event["input"] else reader(event, event["input"])
+        source = location(requested)
+        storage_id, version_id = requested.get("storage_id"), requested.get("version_id")
+    input_reader = reader(execution, storage_id)
     try:
-        info = storage.head_input(source, input_reader, version_id=event["input"].get("version_id"))
+        info = storage.head_input(source, input_reader, version_id=version_id)
     except BotoCoreError as exc:
         if input_reader is None:
             raise
@@ -57,14 +62,15 @@ def download(event: dict[str, Any]) -> dict[str, Any]:
         input_version_id=info.version_id or "",
     )
     # An s3:// input stays where it is, its version pinning its bytes; an https:// one is in the work bucket.
-    staged = {**as_dict(source), "version_id": info.version_id}
-    if input_reader is not None:
-        staged["storage_id"] = event["input"]["storage_id"]
-    result: dict[str, Any] = {"staged": staged, "media": media.to_dict()}
-    logo_path = Template.from_dict(event["template"]).logo_path
+    staged = StagedInput(bucket=source.bucket, key=source.key, version_id=info.version_id)
+    if storage_id:
+        staged["storage_id"] = storage_id
+    result = SourceResult(staged=staged, media=media.to_dict())
+    logo_path = Template.from_dict(execution["template"]).logo_path
     if logo_path:
         # Fetched once here, where https is already fetched with every hop checked; Transcode reads the copy.
-        result["logo"] = stage_logo(logo_path, S3Location(config.work_bucket, work_prefix(task_id) + "logo.rgba"))
+        logo = stage_logo(logo_path, S3Location(config.work_bucket, work_prefix(task_id) + "logo.rgba"))
+        result["logo"] = parse(StagedLogo, logo)
     if not repository.still_wanted(task_id):
         abandon(task_id, "download")
     return result

@@ -6,20 +6,22 @@ from typing import Any
 from transcoder import repository, storage
 from transcoder.errors import err_code_for
 from transcoder.pipeline.common import work_prefix
+from transcoder.pipeline.payloads import ERROR, FailureEvent, FailureResult, StepError, parse
 from transcoder.settings import settings
 from transcoder.status import Status
 
 
-def record_failure(event: dict[str, Any]) -> dict[str, Any]:
+def record_failure(event: dict[str, Any]) -> FailureResult:
     """The Catch target of every state: end the task as `fail` with a specific err_code."""
-    task_id = event["task_id"]
-    error = event.get("error") or {}
-    error_name = str(error.get("Error", ""))
+    payload = parse(FailureEvent, event)
+    task_id = payload["task_id"]
+    error = payload.get(ERROR) or StepError()
+    error_name = error.get("Error", "")
     err_code = err_code_for(error_name)
     message = _failure_message(error_name, str(error.get("Cause", "")), err_code)
     recorded = repository.move(task_id, Status.FAIL, err_code=err_code, err_message=message)
     storage.delete_prefix(settings().work_bucket, work_prefix(task_id))
-    return {"task_id": task_id, "recorded": recorded, "err_code": err_code, "err_message": message}
+    return FailureResult(task_id=task_id, recorded=recorded, err_code=err_code, err_message=message)
 
 
 def _failure_message(error_name: str, cause: str, err_code: int) -> str:

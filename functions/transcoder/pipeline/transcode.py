@@ -21,6 +21,7 @@ from transcoder.media.info import MediaInfo
 from transcoder.media.probe import probe
 from transcoder.media.watcher import EncodeStopped
 from transcoder.pipeline.common import READ_URL_SECONDS, abandon, content_type, enter, location, reader, work_prefix
+from transcoder.pipeline.payloads import SOURCE, EncodedFiles, TranscodedResult, TranscodeEvent, parse
 from transcoder.settings import settings
 from transcoder.status import RUNNING_PROGRESS_SPAN, Status
 from transcoder.template_rules import OutputOverLimits, TemplateRuleError
@@ -30,22 +31,24 @@ PROGRESS_INTERVAL_SECONDS = 2.0
 UPLOAD_MARGIN_SECONDS = 30.0
 
 
-def transcode(event: dict[str, Any], remaining_seconds: float) -> dict[str, Any]:
+def transcode(event: dict[str, Any], remaining_seconds: float) -> TranscodedResult:
     """Encode the staged input with the task's template into the work bucket."""
-    task_id = event["task_id"]
+    payload = parse(TranscodeEvent, event)
+    task_id = payload["task_id"]
     enter(task_id, Status.RUNNING)
-    template = Template.from_dict(event["template"])
-    media = MediaInfo.from_dict(event["source"]["media"])
-    logo = event["source"].get("logo")
-    plan = _plan(template, media, (int(logo["width"]), int(logo["height"])) if logo else None)
+    template = Template.from_dict(payload["template"])
+    media = MediaInfo.from_dict(payload[SOURCE]["media"])
+    logo = payload[SOURCE].get("logo")
+    plan = _plan(template, media, (logo["width"], logo["height"]) if logo else None)
     # Files are named as they will be delivered: an HLS playlist refers to its segments by name.
-    output_name = posixpath.basename(event["destination"]["key"])
+    output_name = posixpath.basename(payload["destination"]["key"])
     encoded_prefix = work_prefix(task_id) + "output/"
 
-    staged = event["source"]["staged"]
+    staged = payload[SOURCE]["staged"]
     # ffmpeg encodes while the input arrives; only the output is written to /tmp.
     lifetime = int(remaining_seconds) + READ_URL_SECONDS
-    source_url = storage.presign(location(staged), lifetime, staged.get("version_id"), client=reader(event, staged))
+    input_reader = reader(payload, staged.get("storage_id"))
+    source_url = storage.presign(location(staged), lifetime, staged.get("version_id"), client=input_reader)
     logo_url = storage.presign(location(logo), lifetime) if logo else None
     with _scratch_dir(task_id) as scratch:
         local_output = os.path.join(scratch, output_name)
@@ -72,8 +75,8 @@ def transcode(event: dict[str, Any], remaining_seconds: float) -> dict[str, Any]
     if not repository.still_wanted(task_id):
         abandon(task_id, "transcoding")
     result = replace(result, size_bytes=total_bytes)
-    encoded = {"bucket": settings().work_bucket, "prefix": encoded_prefix, "files": files}
-    return {"encoded": encoded, "media": result.to_dict()}
+    encoded = EncodedFiles(bucket=settings().work_bucket, prefix=encoded_prefix, files=files)
+    return TranscodedResult(encoded=encoded, media=result.to_dict())
 
 
 def _plan(template: Template, media: MediaInfo, logo_input: tuple[int, int] | None) -> EncodePlan:

@@ -12,6 +12,7 @@ from transcoder.errors import SUCCESS_CODE, OutputWriteFailed, TransientStorageE
 from transcoder.locations import S3Location
 from transcoder.media.info import MediaInfo
 from transcoder.pipeline.common import abandon, client_of, enter, storage_of, work_prefix
+from transcoder.pipeline.payloads import TRANSCODED, DeliveredResult, UploadEvent, parse
 from transcoder.settings import settings
 from transcoder.status import Status
 from transcoder.storages import DEFAULT_STORAGE_ID
@@ -22,16 +23,18 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def upload(event: dict[str, Any]) -> dict[str, Any]:
+def upload(event: dict[str, Any]) -> DeliveredResult:
     """Write the encoded file to the destination storage and mark the task a success."""
-    task_id = event["task_id"]
+    payload = parse(UploadEvent, event)
+    task_id = payload["task_id"]
     enter(task_id, Status.UPLOADING)
-    encoded = event["transcoded"]["encoded"]
-    result = MediaInfo.from_dict(event["transcoded"]["media"])
-    target = storage_of(event, event["destination"].get("storage_id", DEFAULT_STORAGE_ID), OutputWriteFailed)
+    encoded = payload[TRANSCODED]["encoded"]
+    result = MediaInfo.from_dict(payload[TRANSCODED]["media"])
+    requested = payload["destination"]
+    target = storage_of(payload, requested.get("storage_id", DEFAULT_STORAGE_ID), OutputWriteFailed)
     # Written where the storage keeps the account's objects (executions started before `objkey` was passed
     # carry it as `key`).
-    destination = target.location_of(event["destination"].get("objkey", event["destination"]["key"]))
+    destination = target.location_of(requested.get("objkey", requested["key"]))
     folder = posixpath.dirname(destination.key)
     # Within this account a server-side copy; to another account or endpoint the bytes go through here.
     writer = None if target.is_own_account else client_of(target, OutputWriteFailed)
@@ -82,7 +85,7 @@ def upload(event: dict[str, Any]) -> dict[str, Any]:
             _withdraw(delivered, writer, versions)
         abandon(task_id, "upload")
     storage.delete_prefix(settings().work_bucket, work_prefix(task_id))
-    return {"status": Status.SUCCESS.value, "objkey": destination.key}
+    return DeliveredResult(status=Status.SUCCESS.value, objkey=destination.key)
 
 
 def _withdraw(delivered: list[S3Location], writer: "S3Client | None", versions: dict[S3Location, str]) -> None:
