@@ -6,27 +6,28 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from transcoder import pipeline
 from transcoder.logs import service_logger
+from transcoder.pipeline import payloads
 
 logger = service_logger()
 
 
 @logger.inject_lambda_context(correlation_id_path="task_id")
-def download(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def download(event: dict[str, Any], context: LambdaContext) -> payloads.SourceResult:
     return pipeline.download(event)
 
 
 @logger.inject_lambda_context(correlation_id_path="task_id")
-def transcode(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def transcode(event: dict[str, Any], context: LambdaContext) -> payloads.TranscodedResult:
     return pipeline.transcode(event, remaining_seconds=context.get_remaining_time_in_millis() / 1000)
 
 
 @logger.inject_lambda_context(correlation_id_path="task_id")
-def upload(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def upload(event: dict[str, Any], context: LambdaContext) -> payloads.DeliveredResult:
     return pipeline.upload(event)
 
 
 @logger.inject_lambda_context(correlation_id_path="task_id")
-def record_failure(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def record_failure(event: dict[str, Any], context: LambdaContext) -> payloads.FailureResult:
     # The raw error stays in the logs for operators; the task keeps only a safe message.
     logger.warning("task failed", extra={"error": event.get("error")})
     result = pipeline.record_failure(event)

@@ -15,6 +15,7 @@ from transcoder.errors import INTERNAL_ERROR_CODE, TaskCancelled
 from transcoder.ids import new_task_id
 from transcoder.locations import S3Location, output_key, parse_object_url
 from transcoder.models import DEFAULT_ACCOUNT, TaskModel
+from transcoder.pipeline.payloads import Destination, ExecutionInput, ObjectInput, UrlInput
 from transcoder.settings import settings
 from transcoder.status import Status, is_terminal
 from transcoder.storage import presign
@@ -265,18 +266,15 @@ def _sfn() -> "SFNClient":
 
 def start_pipeline(task: TaskModel, source: Source, destination: S3Location, template: Template) -> None:
     # Storages travel by id, never with their keys: each step looks the keys up itself.
-    execution_input = {
-        "task_id": task.task_id,
-        "account_id": task.account_id,
-        "input": _input_payload(source),
-        "destination": {
-            "bucket": destination.bucket,
-            "key": destination.key,
-            "objkey": task.objkey,
-            "storage_id": task.storage_id,
-        },
-        "template": template.to_dict(),
-    }
+    execution_input = ExecutionInput(
+        task_id=task.task_id,
+        account_id=task.account_id,
+        input=_input_payload(source),
+        destination=Destination(
+            bucket=destination.bucket, key=destination.key, objkey=task.objkey, storage_id=task.storage_id
+        ),
+        template=template.to_dict(),
+    )
     try:
         _sfn().start_execution(
             stateMachineArn=settings().state_machine_arn,
@@ -296,14 +294,14 @@ def start_pipeline(task: TaskModel, source: Source, destination: S3Location, tem
         raise
 
 
-def _input_payload(source: Source) -> dict[str, str]:
+def _input_payload(source: Source) -> UrlInput | ObjectInput:
     if isinstance(source, HttpsSource):
-        return {"url": source.url}
+        return UrlInput(url=source.url)
     if isinstance(source, StoredSource):
-        return {"bucket": source.location.bucket, "key": source.location.key, "storage_id": source.storage.storage_id}
+        return ObjectInput(bucket=source.location.bucket, key=source.location.key, storage_id=source.storage.storage_id)
     if isinstance(source, ObjectVersion):
-        return {"bucket": source.location.bucket, "key": source.location.key, "version_id": source.version_id}
-    return {"bucket": source.bucket, "key": source.key}
+        return ObjectInput(bucket=source.location.bucket, key=source.location.key, version_id=source.version_id)
+    return ObjectInput(bucket=source.bucket, key=source.key)
 
 
 _PUBLIC_FIELDS = (

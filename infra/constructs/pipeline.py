@@ -10,6 +10,7 @@ from infra.constructs.functions import ServiceFunction, log_retention
 from infra.constructs.nag import acknowledge, acknowledge_resource
 from infra.constructs.workers import Workers
 from infra.settings import DeploymentSettings
+from transcoder.pipeline import payloads
 
 # Only faults that another attempt can fix; a bad input fails the same way every time.
 TRANSIENT_ERRORS = [
@@ -26,18 +27,18 @@ class Pipeline(constructs.Construct):
     def __init__(self, scope: constructs.Construct, id: str, *, settings: DeploymentSettings, workers: Workers) -> None:
         super().__init__(scope, id)
 
-        record_failure = self._invoke("RecordFailure", workers.record_failure, result_path="$.failure")
+        record_failure = self._invoke("RecordFailure", workers.record_failure, result_key=payloads.FAILURE)
         failed = record_failure.next(
             sfn.Fail(self, "TaskFailed", error="TaskFailed", cause="The task ended as fail; query_task shows why.")
         )
 
         steps = [
-            self._invoke("Download", workers.download, result_path="$.source"),
-            self._invoke("Transcode", workers.transcode, result_path="$.transcoded"),
-            self._invoke("Upload", workers.upload, result_path="$.delivered"),
+            self._invoke("Download", workers.download, result_key=payloads.SOURCE),
+            self._invoke("Transcode", workers.transcode, result_key=payloads.TRANSCODED),
+            self._invoke("Upload", workers.upload, result_key=payloads.DELIVERED),
         ]
         for step in steps:
-            step.add_catch(failed, errors=[sfn.Errors.ALL], result_path="$.error")
+            step.add_catch(failed, errors=[sfn.Errors.ALL], result_path=payloads.result_path(payloads.ERROR))
         definition = sfn.Chain.start(steps[0]).next(steps[1]).next(steps[2]).next(sfn.Succeed(self, "TaskSucceeded"))
 
         self.log_group = logs.LogGroup(
@@ -66,14 +67,15 @@ class Pipeline(constructs.Construct):
                 "Invoking any published version of the pipeline's own functions (CDK's grantInvoke).",
             )
 
-    def _invoke(self, id: str, function: ServiceFunction, *, result_path: str) -> tasks.LambdaInvoke:
+    def _invoke(self, id: str, function: ServiceFunction, *, result_key: str) -> tasks.LambdaInvoke:
+        """A step that runs `function` on the payload and puts its result under `result_key` for the next steps."""
         invoke = tasks.LambdaInvoke(
             self,
             id,
             lambda_function=function.function,
             payload_response_only=True,
             retry_on_service_exceptions=False,
-            result_path=result_path,
+            result_path=payloads.result_path(result_key),
         )
         invoke.add_retry(
             errors=TRANSIENT_ERRORS,

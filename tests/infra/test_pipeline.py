@@ -7,6 +7,7 @@ import pytest
 
 from tests.infra.conftest import Synthesized
 from transcoder import errors
+from transcoder.pipeline import payloads
 
 STATE_MACHINE = "AWS::StepFunctions::StateMachine"
 LAMBDA_TRANSIENT = {
@@ -126,6 +127,20 @@ def test_step_results_do_not_overwrite_the_input(states: dict[str, dict[str, Any
     assert all(isinstance(p, str) and p.startswith("$.") for p in paths), paths
     assert len(set(paths)) == len(paths)
     assert "$.error" not in paths
+
+
+def test_result_paths_are_where_the_steps_payloads_read_them(states: dict[str, dict[str, Any]]) -> None:
+    """One definition of the payload's keys: the state machine stores each result where the next steps read it."""
+    result_paths = {name: states[name]["ResultPath"] for name in ("Download", "Transcode", "Upload", "RecordFailure")}
+    assert result_paths == {
+        "Download": payloads.result_path(payloads.SOURCE),
+        "Transcode": payloads.result_path(payloads.TRANSCODED),
+        "Upload": payloads.result_path(payloads.DELIVERED),
+        "RecordFailure": payloads.result_path(payloads.FAILURE),
+    }
+    steps = ("Download", "Transcode", "Upload")
+    catch_paths = {catch["ResultPath"] for name in steps for catch in states[name]["Catch"]}
+    assert catch_paths == {payloads.result_path(payloads.ERROR)}
 
 
 def test_logging_and_tracing(synthesized: Synthesized, state_machine: dict[str, Any]) -> None:

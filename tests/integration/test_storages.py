@@ -265,8 +265,8 @@ def test_a_secret_removed_outside_the_service(aws: Aws) -> None:
     storages.forget_clients()
     status, body = _call("GET", f"/api/query_task?task_id={task_id}")
     assert (status, body["code"], body["data"]["input_url"]) == (200, 0, "")
-    event = {"task_id": task_id, "account_id": DEFAULT_ACCOUNT, "input": {"bucket": "partner-media", "key": "a.mp4"}}
-    event["input"]["storage_id"] = storage_id
+    event = json.loads(aws.sfn.describe_execution(executionArn=tasks.execution_arn(task_id))["input"])
+    assert event["input"] == {"bucket": "partner-media", "key": "a.mp4", "storage_id": storage_id}
     with pytest.raises(errors.InputNotFound, match="keys could not be read"):
         pipeline.download(event)
 

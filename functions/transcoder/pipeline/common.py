@@ -1,0 +1,77 @@
+"""What every step of the pipeline does alike: enter its status, find the task's storages, give up a task
+that ended under it."""
+
+import os
+from typing import TYPE_CHECKING, NoReturn
+
+from transcoder import endpoints, repository, storage, storage_secrets, storages
+from transcoder.errors import InputNotFound, StatusConflict, TaskError
+from transcoder.locations import S3Location
+from transcoder.models import DEFAULT_ACCOUNT
+from transcoder.pipeline.payloads import ObjectRef, TaskRef
+from transcoder.settings import settings
+from transcoder.status import Status
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+READ_URL_SECONDS = 900
+"""Lifetime of the presigned URLs ffprobe and ffmpeg read inputs through (beyond the step's own time)."""
+
+
+def location(ref: ObjectRef) -> S3Location:
+    return S3Location(bucket=ref["bucket"], key=ref["key"])
+
+
+def work_prefix(task_id: str) -> str:
+    return f"tasks/{task_id}/"
+
+
+def enter(task_id: str, status: Status) -> None:
+    if not repository.move(task_id, status):
+        raise StatusConflict(f"task {task_id} is cancelled or already finished; not moving to {status}")
+
+
+def abandon(task_id: str, step: str) -> NoReturn:
+    """The task was cancelled, ended or deleted while a step worked on it: its work files go, the step stops.
+
+    The step cleans up itself: on AWS a cancel stops the execution, so no RecordFailure follows.
+    """
+    storage.delete_prefix(settings().work_bucket, work_prefix(task_id))
+    raise StatusConflict(f"task {task_id} was cancelled, ended or deleted during {step}; its work was discarded")
+
+
+def storage_of(event: TaskRef, storage_id: str, failure: type[TaskError]) -> storages.Storage:
+    """The task's storage, looked up by id: the state machine's payload never carries keys."""
+    found = storages.find(event.get("account_id", DEFAULT_ACCOUNT), storage_id)
+    if found is None:
+        raise failure(f"storage {storage_id} no longer exists")
+    return found
+
+
+def client_of(found: storages.Storage, failure: type[TaskError]) -> "S3Client":
+    try:
+        return storages.s3_client_of(found)
+    except endpoints.RefusedEndpoint as exc:
+        raise failure(f"storage {found.storage_id}: endpoint {exc}") from exc
+    except (storage_secrets.SecretUnavailable, storages.StorageRefused) as exc:
+        raise failure(f"storage {found.storage_id}: {exc}") from exc
+
+
+def reader(event: TaskRef, storage_id: str | None) -> "S3Client | None":
+    """The client that reads an input of a storage (its endpoint and keys); None: this deployment's own."""
+    if not storage_id:
+        return None
+    return client_of(storage_of(event, storage_id, InputNotFound), InputNotFound)
+
+
+_CONTENT_TYPES = {
+    ".mp4": "video/mp4",
+    ".flv": "video/x-flv",
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".ts": "video/mp2t",
+}
+
+
+def content_type(name: str) -> str:
+    return _CONTENT_TYPES.get(os.path.splitext(name)[1].lower(), "application/octet-stream")
