@@ -8,11 +8,10 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import ValidationError
 
 from handlers.account import account_of
-from transcoder import template_store
+from transcoder import storages, template_store
 from transcoder.api.envelope import ApiCode, ApiError, envelope
 from transcoder.api.requests import validation_error
 from transcoder.api.template_requests import AddTemplateRequest, TemplateFields, TemplateRef, UpdateTemplateRequest
-from transcoder.models import DEFAULT_ACCOUNT
 from transcoder.templates import Template, TemplateType
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools declares no __init__ types
@@ -40,7 +39,7 @@ def _custom(template: Template, action: str) -> Template:
 def _readable_logo(template: Template) -> Template:
     """s3:// logos come from the deployment's own buckets, which only its own account may read."""
     own_bucket_logo = bool(template.logo_path and template.logo_path.startswith("s3://"))
-    if own_bucket_logo and account_of(router.context) != DEFAULT_ACCOUNT:
+    if own_bucket_logo and not storages.may_read_own_buckets(account_of(router.context)):
         raise ApiError(ApiCode.BAD_PARAM, "logo_path: s3:// logos are the deployment's own; use an https:// URL")
     return template
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from transcoder import fetch, storage
+from transcoder import fetch, storage, storages
 from transcoder.errors import LogoNotUsable, TaskError, TransientStorageError
 from transcoder.locations import S3Location, parse_s3_url
 from transcoder.media.logo import decode_logo
@@ -18,10 +18,13 @@ from transcoder.settings import settings
 MAX_LOGO_BYTES = 5 * 1024 * 1024
 
 
-def _read_s3(url: str) -> bytes:
+def _read_s3(url: str, account_id: str) -> bytes:
     location = parse_s3_url(url)
     if location.bucket not in settings().readable_buckets:
         raise LogoNotUsable(f"logo bucket {location.bucket!r} is not readable by this service")
+    if not storages.may_read_own_buckets(account_id):
+        # Checked at add_template too; a template stored before that check must not read them either.
+        raise LogoNotUsable(f"logo bucket {location.bucket!r} belongs to the deployment's own account")
     info = storage.head_input(location)
     if info.size > MAX_LOGO_BYTES:
         raise LogoNotUsable(f"logo is {info.size} bytes; the limit is {MAX_LOGO_BYTES} bytes")
@@ -33,10 +36,10 @@ def _read_s3(url: str) -> bytes:
         raise LogoNotUsable(f"logo {location.url} could not be read ({storage.error_code(exc)})") from exc
 
 
-def _read(url: str) -> bytes:
+def _read(url: str, account_id: str) -> bytes:
     try:
         if url.startswith("s3://"):
-            return _read_s3(url)
+            return _read_s3(url, account_id)
         return fetch.read(url, MAX_LOGO_BYTES, subject="logo")
     except LogoNotUsable:
         raise
@@ -46,9 +49,9 @@ def _read(url: str) -> bytes:
         raise LogoNotUsable("logo" + message.removeprefix("input") if message.startswith("input") else message) from exc
 
 
-def stage_logo(url: str, destination: S3Location) -> dict[str, Any]:
+def stage_logo(url: str, destination: S3Location, *, account_id: str) -> dict[str, Any]:
     """Fetch, check and store the logo; returns where it is and its pixel size, for the Transcode step."""
-    image = decode_logo(_read(url))
+    image = decode_logo(_read(url, account_id))
     try:
         storage.put_bytes(image.rgba, destination)
     except ClientError as exc:

@@ -26,7 +26,7 @@ from transcoder import endpoints, repository, storage, storage_secrets
 from transcoder.endpoints import Keys
 from transcoder.ids import new_task_id
 from transcoder.locations import S3Location
-from transcoder.models import TaskModel
+from transcoder.models import DEFAULT_ACCOUNT, TaskModel
 from transcoder.settings import settings
 from transcoder.status import TERMINAL, Status
 
@@ -177,6 +177,13 @@ def own_buckets() -> frozenset[str]:
     """Buckets the deployment's roles reach for every account: inputs, outputs, work files, extra inputs."""
     config = settings()
     return frozenset({config.input_bucket, config.output_bucket, config.work_bucket, *config.readable_buckets})
+
+
+def may_read_own_buckets(account_id: str) -> bool:
+    """Whether an account may read the deployment's own buckets (`s3://` inputs and logos): they hold every
+    account's uploads and drops, so only the deployment's own account does; others come through their own
+    storages (with their keys) or https://."""
+    return account_id == DEFAULT_ACCOUNT
 
 
 def reaches_own_bucket(storage_type: str, region: str, bucket: str, endpoint: str = "") -> bool:

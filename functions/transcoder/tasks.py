@@ -14,7 +14,7 @@ from transcoder.endpoints import RefusedEndpoint
 from transcoder.errors import INTERNAL_ERROR_CODE, TaskCancelled
 from transcoder.ids import new_task_id
 from transcoder.locations import S3Location, output_key, parse_object_url
-from transcoder.models import DEFAULT_ACCOUNT, TaskModel
+from transcoder.models import TaskModel
 from transcoder.pipeline.payloads import Destination, ExecutionInput, ObjectInput, UrlInput
 from transcoder.settings import settings
 from transcoder.status import Status, is_terminal
@@ -116,8 +116,7 @@ def resolve_input(value: str, account_id: str) -> Source:
     if scheme != "s3":
         raise InvalidParameter("input", f"no {scheme} storage of this account has bucket {location.bucket!r}")
     readable = settings().readable_buckets
-    if location.bucket in readable and account_id != DEFAULT_ACCOUNT:
-        # The deployment's buckets hold every account's drops and uploads: reading them is the owner's right.
+    if location.bucket in readable and not storages.may_read_own_buckets(account_id):
         raise InvalidParameter(
             "input",
             f"bucket {location.bucket!r} belongs to the deployment's own account: read your objects through "

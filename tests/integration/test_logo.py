@@ -33,8 +33,8 @@ def site(https_site: tuple[str, Path], monkeypatch: pytest.MonkeyPatch) -> tuple
     return base, folder
 
 
-def _stage(aws: Aws, url: str) -> dict[str, object]:
-    return stage_logo(url, S3Location(aws.work_bucket, "tasks/t/logo.rgba"))
+def _stage(aws: Aws, url: str, account_id: str = "default") -> dict[str, object]:
+    return stage_logo(url, S3Location(aws.work_bucket, "tasks/t/logo.rgba"), account_id=account_id)
 
 
 def test_png_and_jpeg_logos_are_staged_as_raw_rgba(aws: Aws, site: tuple[str, Path]) -> None:
@@ -58,6 +58,10 @@ def test_s3_logo_from_a_readable_bucket(aws: Aws) -> None:
         _stage(aws, f"s3://{aws.input_bucket}/brand/gone.png")
     with pytest.raises(errors.LogoNotUsable, match="logo bucket 'test-output' is not readable"):
         _stage(aws, f"s3://{aws.output_bucket}/brand/red.png")
+    # Another account's template reaches none of the deployment's buckets, even one stored before add_template
+    # refused s3:// logos for it: the bucket holds every account's uploads.
+    with pytest.raises(errors.LogoNotUsable, match="belongs to the deployment's own account"):
+        _stage(aws, f"s3://{aws.input_bucket}/brand/red.png", account_id="tenant-b")
     aws.s3.put_object(Bucket=aws.input_bucket, Key="brand/big.png", Body=bytes(MAX_LOGO_BYTES + 1))
     with pytest.raises(errors.LogoNotUsable, match=f"logo is {MAX_LOGO_BYTES + 1} bytes"):
         _stage(aws, f"s3://{aws.input_bucket}/brand/big.png")

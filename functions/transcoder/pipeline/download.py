@@ -9,6 +9,7 @@ from transcoder.errors import InputNotDecodable, InputNotFound, InputOverLimits
 from transcoder.locations import S3Location
 from transcoder.logo import stage_logo
 from transcoder.media.probe import probe, validate_source
+from transcoder.models import DEFAULT_ACCOUNT
 from transcoder.pipeline.common import READ_URL_SECONDS, abandon, enter, location, reader, work_prefix
 from transcoder.pipeline.payloads import ExecutionInput, SourceResult, StagedInput, StagedLogo, parse
 from transcoder.settings import settings
@@ -69,7 +70,8 @@ def download(event: dict[str, Any]) -> SourceResult:
     logo_path = Template.from_dict(execution["template"]).logo_path
     if logo_path:
         # Fetched once here, where https is already fetched with every hop checked; Transcode reads the copy.
-        logo = stage_logo(logo_path, S3Location(config.work_bucket, work_prefix(task_id) + "logo.rgba"))
+        staged_at = S3Location(config.work_bucket, work_prefix(task_id) + "logo.rgba")
+        logo = stage_logo(logo_path, staged_at, account_id=execution.get("account_id", DEFAULT_ACCOUNT))
         result["logo"] = parse(StagedLogo, logo)
     if not repository.still_wanted(task_id):
         abandon(task_id, "download")
