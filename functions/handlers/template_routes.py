@@ -1,6 +1,6 @@
 """Template endpoints of the API (api.md, "Templates")."""
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -8,12 +8,17 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import ValidationError
 
 from handlers.account import account_of
-from transcoder import template_store
 from transcoder.api.envelope import ApiCode, ApiError, envelope
 from transcoder.api.requests import validation_error
 from transcoder.api.template_requests import AddTemplateRequest, TemplateFields, TemplateRef, UpdateTemplateRequest
-from transcoder.models import DEFAULT_ACCOUNT
+from transcoder.lazy import lazy_import
 from transcoder.templates import Template, TemplateType
+
+if TYPE_CHECKING:
+    from transcoder import models, template_store
+else:
+    # pynamodb and botocore: on the first template request
+    models, template_store = lazy_import("transcoder.models"), lazy_import("transcoder.template_store")
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools declares no __init__ types
 
@@ -40,7 +45,7 @@ def _custom(template: Template, action: str) -> Template:
 def _readable_logo(template: Template) -> Template:
     """s3:// logos come from the deployment's own buckets, which only its own account may read."""
     own_bucket_logo = bool(template.logo_path and template.logo_path.startswith("s3://"))
-    if own_bucket_logo and account_of(router.context) != DEFAULT_ACCOUNT:
+    if own_bucket_logo and account_of(router.context) != models.DEFAULT_ACCOUNT:
         raise ApiError(ApiCode.BAD_PARAM, "logo_path: s3:// logos are the deployment's own; use an https:// URL")
     return template
 
