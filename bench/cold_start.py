@@ -13,6 +13,7 @@ import re
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -83,37 +84,18 @@ def measure(python: str, pythonpath: str, runs: int, pycache: str) -> dict[str, 
 
 def _lambda_asset(scratch: str, python_version: str) -> tuple[str, str] | str:
     """(interpreter, PYTHONPATH) of the bundled asset beside the locked SDK, or why it cannot be measured."""
-    from infra.bundling import bundle_functions, find_interpreter, find_uv
+    from infra.bundling import bundle_functions, find_interpreter
 
     interpreter = find_interpreter(python_version)
     if interpreter is None:
         return f"no local CPython {python_version}"
-    asset, sdk = os.path.join(scratch, "asset"), os.path.join(scratch, "runtime-sdk")
+    asset, sdk = os.path.join(scratch, "asset"), Path(scratch, "runtime-sdk")
     bundle_functions(asset, "x86_64", python_version)
-    # The runtime provides boto3, botocore and s3transfer: install the locked ones the way it ships them.
-    locked = subprocess.run(
-        [find_uv(), "export", "--frozen", "--no-hashes", "--no-header", "--no-annotate", "--color", "never"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.splitlines()
-    pins = [line.split(";")[0].strip() for line in locked if line.startswith(("boto3==", "botocore==", "s3transfer=="))]
-    subprocess.run(
-        [
-            find_uv(),
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--python-version",
-            python_version,
-            "--target",
-            sdk,
-            *pins,
-        ],
-        check=True,
-    )
+    # The runtime provides the SDK, which the asset leaves out: the locked one, linked from this environment.
+    site_packages = Path(sysconfig.get_paths()["purelib"])
+    sdk.mkdir()
+    for name in ("boto3", "botocore", "s3transfer"):
+        (sdk / name).symlink_to(site_packages / name)
     return interpreter, f"{asset}{os.pathsep}{sdk}"
 
 
