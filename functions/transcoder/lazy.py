@@ -11,6 +11,9 @@ import importlib.util
 import sys
 from types import ModuleType
 
+# The class of a lazily imported module until its first attribute read (then a plain module again).
+_LAZY_MODULE: type = importlib.util._LazyModule  # type: ignore[attr-defined]  # private, stable since 3.5
+
 
 def lazy_import(name: str) -> ModuleType:
     """`name`'s module: the one already imported, or one that executes on its first attribute access."""
@@ -29,3 +32,10 @@ def lazy_import(name: str) -> ModuleType:
     if parent:
         setattr(sys.modules[parent], child, module)
     return module
+
+
+def load_pending() -> None:
+    """Run every lazily imported module that has not run yet (and those their code imports lazily)."""
+    while pending := [m for m in list(sys.modules.values()) if isinstance(m, _LAZY_MODULE)]:
+        for module in pending:
+            getattr(module, "__file__", None)  # any attribute read runs the module

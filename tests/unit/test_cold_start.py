@@ -77,3 +77,8 @@ def test_lazy_import_returns_a_module_already_imported() -> None:
 def test_lazy_import_refuses_a_missing_module() -> None:
     with pytest.raises(ModuleNotFoundError):
         lazy_import("transcoder.no_such_module")
+
+
+def test_load_pending_runs_every_lazily_imported_module() -> None:
+    loaded = _modules_after("import handlers.api\nfrom transcoder.lazy import load_pending\nload_pending()")
+    assert {"pynamodb.models", "urllib3", "transcoder.storages", "transcoder.template_store"} <= loaded
