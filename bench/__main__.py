@@ -9,13 +9,12 @@ import argparse
 import json
 import os
 import platform
-import re
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from bench.cold_start import api_cold_start
 from bench.load import Burst, local_mode_process, run_burst
 from bench.overhead import bare_encode, measure_overhead
 from localmode.media import generate_clip
@@ -26,28 +25,6 @@ ROOT = Path(__file__).resolve().parents[1]
 # Lambda's price per GB-second (us-east-1) and the vCPUs a memory size buys (1,769 MB is one vCPU).
 LAMBDA_PRICE_PER_GB_SECOND = {"x86_64": 0.0000166667, "arm64": 0.0000133334}
 MB_PER_VCPU = 1769
-
-
-def api_cold_start_ms(repeats: int = 5) -> dict[str, Any]:
-    """Import time of the API handler module, from `python -X importtime`, median of fresh processes."""
-    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'functions'}", "TASK_TABLE": "t", "INPUT_BUCKET": "i"}
-    env.update({"OUTPUT_BUCKET": "o", "WORK_BUCKET": "w", "AWS_DEFAULT_REGION": "us-east-1"})
-    totals = []
-    for _ in range(repeats):
-        stderr = subprocess.run(
-            [sys.executable, "-X", "importtime", "-c", "import handlers.api"], env=env, capture_output=True, text=True
-        ).stderr
-        match = re.search(r"import time:\s+\d+ \|\s+(\d+) \| handlers\.api\s*$", stderr, re.MULTILINE)
-        if not match:
-            raise RuntimeError(f"no import time for handlers.api in:\n{stderr[-2000:]}")
-        totals.append(int(match.group(1)) / 1000)
-    totals.sort()
-    return {
-        "figure": "API cold start",
-        "milliseconds_median": round(totals[len(totals) // 2], 1),
-        "target_ms": 300,
-        "method": f"python -X importtime -c 'import handlers.api', cumulative, median of {repeats} fresh processes",
-    }
 
 
 def api_package_mb() -> dict[str, Any]:
@@ -123,7 +100,7 @@ def main(argv: list[str]) -> int:
 
     figures: list[dict[str, Any]] = []
     if "cold_start" in wanted:
-        figures.append(api_cold_start_ms())
+        figures.append(api_cold_start())
     if "package" in wanted:
         figures.append(api_package_mb())
     with tempfile.TemporaryDirectory(prefix="transcoder-bench-") as scratch:

@@ -10,7 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from transcoder.lazy import load_pending
+
 Handler = Callable[[dict[str, Any], Any], Any]
+_IMPORTING = threading.Lock()
 
 
 @dataclass
@@ -44,7 +47,11 @@ class LocalFunction:
 
     def handler(self) -> Handler:
         module_name, _, attribute = self.handler_path.rpartition(".")
-        handler: Handler = getattr(importlib.import_module(module_name), attribute)
+        with _IMPORTING:
+            handler: Handler = getattr(importlib.import_module(module_name), attribute)
+            # All functions share this process's threads, and LazyLoader is thread-safe only from Python 3.12:
+            # what a handler imports lazily runs here, under one lock, before any invocation can touch it.
+            load_pending()
         return handler
 
     def context(self) -> LocalContext:

@@ -2,9 +2,8 @@
 
 import base64
 import json
-import os
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -14,30 +13,27 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from handlers import storage_routes, template_routes
+from handlers import client_token, storage_routes, template_routes
 from handlers.account import ACCESS_KEY_ID_KEY, ACCOUNT_KEY, access_key_of, account_of
-from transcoder import repository, tasks
 from transcoder.api.body import parse_json_body
 from transcoder.api.envelope import ApiCode, ApiError, envelope
 from transcoder.api.requests import CreateTaskRequest, TaskIdRequest, validation_error
-from transcoder.auth import keys, nonces
 from transcoder.auth.verify import AuthFailure, Caller, from_rest_event, verify
 from transcoder.ids import is_task_id
+from transcoder.lazy import lazy_import
 from transcoder.logs import service_logger
-from transcoder.models import TaskModel
 from transcoder.status import Status
-from transcoder.summary import summarize
+
+if TYPE_CHECKING:
+    from transcoder import repository, summary, tasks
+    from transcoder.auth import keys, nonces
+    from transcoder.models import TaskModel
+else:
+    # pynamodb's models and botocore load with the first request that reads a table (see transcoder.lazy).
+    repository, summary, tasks = (lazy_import(f"transcoder.{name}") for name in ("repository", "summary", "tasks"))
+    keys, nonces = lazy_import("transcoder.auth.keys"), lazy_import("transcoder.auth.nonces")
 
 logger = service_logger()
 # Every route's body goes through the one bounded parser: depth, size and numbers are limited there.
@@ -50,28 +46,19 @@ def _request_id() -> str:
     return str(app.current_event.request_context.request_id or "")
 
 
-# client_token: a retried create_task returns the task of its first call, for 24 hours.
-idempotency = IdempotencyConfig(
-    event_key_jmespath="[account_id, client_token]",
-    payload_validation_jmespath="request",
-    expires_after_seconds=24 * 3600,
-)
-persistence = DynamoDBPersistenceLayer(table_name=os.environ.get("IDEMPOTENCY_TABLE", "transcoder-idempotency"))
-
-
 @app.post("/api/create_task")
 def create_task(request: CreateTaskRequest) -> Response[Any]:
     fields = request.model_dump(exclude={"client_token"})
     if request.client_token is None:
         data = _create(fields)
     else:
-        call = {"account_id": account_of(app.context), "client_token": request.client_token, "request": fields}
-        try:
-            data = _create_once(call=call)
-        except IdempotencyValidationError as exc:
-            raise ApiError(ApiCode.BAD_PARAM, "client_token: already used for a different request") from exc
-        except IdempotencyAlreadyInProgressError as exc:
-            raise ApiError(ApiCode.OPERATION_FAIL, "client_token: a request with this token is in progress") from exc
+        data = client_token.create_once(
+            _create_once,
+            account_id=account_of(app.context),
+            client_token=request.client_token,
+            request=fields,
+            context=app.lambda_context,
+        )
     return envelope(ApiCode.SUCCESS, data, request_id=_request_id())
 
 
@@ -93,8 +80,8 @@ def _create(fields: dict[str, Any]) -> dict[str, Any]:
     return {"task_id": task.task_id}
 
 
-@idempotent_function(data_keyword_argument="call", config=idempotency, persistence_store=persistence)
 def _create_once(call: dict[str, Any]) -> dict[str, Any]:
+    """What a client_token's first create_task does; its module and name key the stored answers."""
     return _create(call["request"])
 
 
@@ -141,7 +128,7 @@ def list_summary(start_time: HoursAgo = 48, end_time: HoursAgo = 24) -> Response
     found = tasks.tasks_created_between(
         account_id=account_of(app.context), start_time=now - start_time * 3600, end_time=now - end_time * 3600
     )
-    rows = summarize(found)
+    rows = summary.summarize(found)
     return envelope(ApiCode.SUCCESS, {"list": rows, "num": len(rows)}, request_id=_request_id())
 
 
@@ -157,7 +144,7 @@ def del_task(request: TaskIdRequest) -> Response[Any]:
     return envelope(ApiCode.SUCCESS, None, request_id=_request_id())
 
 
-def _existing_task(task_id: str) -> TaskModel:
+def _existing_task(task_id: str) -> "TaskModel":
     if not is_task_id(task_id):
         raise ApiError(ApiCode.BAD_PARAM, f"task_id: {task_id!r} is not a task id")
     task = repository.get(task_id)
@@ -258,7 +245,6 @@ def _early_answer(event: dict[str, Any], code: ApiCode, detail: str) -> dict[str
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    idempotency.register_lambda_context(context)
     if event.get("path") not in UNSIGNED_PATHS:
         try:
             caller = _authenticate(event)

@@ -1,17 +1,22 @@
 """Storage endpoints of the API (api.md, "Storages")."""
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from handlers.account import account_of
-from transcoder import storages
 from transcoder.api.envelope import ApiCode, ApiError, envelope
 from transcoder.api.storage_requests import AddStorageRequest, StorageRef
 from transcoder.endpoints import STORAGE_TYPES, Keys
+from transcoder.lazy import lazy_import
 from transcoder.logs import service_logger
+
+if TYPE_CHECKING:
+    from transcoder import storages
+else:
+    storages = lazy_import("transcoder.storages")  # pynamodb and botocore: on the first storage request
 
 logger = service_logger()
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools declares no __init__ types
@@ -23,7 +28,7 @@ def _request_id() -> str:
     return str(router.current_event.request_context.request_id or "")
 
 
-def _found(account_id: str, storage_id: str | None) -> storages.Storage:
+def _found(account_id: str, storage_id: str | None) -> "storages.Storage":
     if not storage_id:
         raise ApiError(ApiCode.LACK_PARAM, "storage_id")
     found = storages.find(account_id, storage_id)

@@ -1,6 +1,6 @@
 """Template endpoints of the API (api.md, "Templates")."""
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -8,11 +8,17 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import ValidationError
 
 from handlers.account import account_of
-from transcoder import storages, template_store
 from transcoder.api.envelope import ApiCode, ApiError, envelope
 from transcoder.api.requests import validation_error
 from transcoder.api.template_requests import AddTemplateRequest, TemplateFields, TemplateRef, UpdateTemplateRequest
+from transcoder.lazy import lazy_import
 from transcoder.templates import Template, TemplateType
+
+if TYPE_CHECKING:
+    from transcoder import storages, template_store
+else:
+    # pynamodb and botocore: on the first template request
+    storages, template_store = lazy_import("transcoder.storages"), lazy_import("transcoder.template_store")
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools declares no __init__ types
 

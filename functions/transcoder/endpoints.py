@@ -14,16 +14,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import boto3
-from botocore import UNSIGNED
-from botocore.config import Config
-
-from transcoder import fetch
 from transcoder.errors import InputNotFound
-from transcoder.fetch import IpAddress
+from transcoder.lazy import lazy_import
 
 if TYPE_CHECKING:
+    from botocore.config import Config
     from mypy_boto3_s3 import S3Client
+
+    from transcoder import fetch
+    from transcoder.fetch import IpAddress
+else:
+    # urllib3 and botocore: when an endpoint is checked or a client built, not when a request model is defined
+    fetch = lazy_import("transcoder.fetch")
 
 STORAGE_TYPES = ("s3", "oss", "obs")
 REGION_PATTERN = r"^[a-z]{2}(-[a-z0-9]+){1,4}$"
@@ -79,7 +81,9 @@ def check_endpoint(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def client_config(storage_type: str, *, explicit_endpoint: bool) -> Config:
+def client_config(storage_type: str, *, explicit_endpoint: bool) -> "Config":
+    from botocore.config import Config
+
     options: dict[str, Any] = {
         "retries": {"mode": "standard", "max_attempts": 5},
         # boto3 >= 1.36 adds CRC checksums (aws-chunked bodies) to uploads by default; S3-compatible
@@ -102,6 +106,8 @@ def s3_client(storage_type: str, region: str, endpoint: str, keys: Keys) -> "S3C
 
     Keys are required: a storage is never reached with the deployment's own credentials (only `default` is).
     """
+    import boto3  # with the first client: importing this module needs only botocore
+
     url = check_endpoint(endpoint) if endpoint else default_endpoint(storage_type, region)
     # Explicit keys replace the deployment's credentials entirely (botocore does not mix in a session token).
     return boto3.client(
@@ -118,6 +124,10 @@ def resolved_endpoint(storage_type: str, region: str, endpoint: str) -> str:
     """The URL a storage's requests go to: its `endpoint`, its type's endpoint of `region`, or for `s3`
     botocore's resolution (which follows $AWS_ENDPOINT_URL, as the deployment's own client does)."""
     url = endpoint or default_endpoint(storage_type, region)
+    import boto3
+    from botocore import UNSIGNED
+    from botocore.config import Config
+
     # Built only to read botocore's resolution: it never sends a request, so it needs no credentials.
     resolver = boto3.client("s3", region_name=region, endpoint_url=url, config=Config(signature_version=UNSIGNED))
     return resolver.meta.endpoint_url
@@ -142,7 +152,7 @@ def _host_and_port(url: str) -> tuple[str, int]:
     return host, parts.port or (443 if parts.scheme.lower() == "https" else 80)
 
 
-def _addresses(host: str, port: int) -> set[IpAddress]:
+def _addresses(host: str, port: int) -> set["IpAddress"]:
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):

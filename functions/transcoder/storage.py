@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -24,6 +23,8 @@ _TRANSIENT = {"500", "502", "503", "504", "SlowDown", "InternalError", "ServiceU
 
 @cache
 def s3_client() -> "S3Client":
+    import boto3  # with the first client: importing this module needs only botocore
+
     return boto3.client("s3", config=Config(signature_version="s3v4", retries={"mode": "standard", "max_attempts": 5}))
 
 

@@ -8,7 +8,6 @@ import re
 from functools import cache
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
 from transcoder.endpoints import Keys
@@ -20,6 +19,8 @@ _NAME_PART = re.compile(r"^[A-Za-z0-9_+=.@-]{1,128}$")
 
 @cache
 def _client() -> Any:  # no Secrets Manager stubs in the lock file
+    import boto3  # with the first client: importing this module needs only botocore
+
     return boto3.client("secretsmanager")
 
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from botocore.exceptions import ClientError
 
 from transcoder import fetch, repository, storages, template_store
@@ -260,6 +259,8 @@ def _new_task(
 
 @cache
 def _sfn() -> "SFNClient":
+    import boto3  # with the first client: importing this module needs only botocore
+
     return boto3.client("stepfunctions")
 
 

@@ -62,11 +62,12 @@ def _forget_clients() -> None:
 
     from transcoder import storage, storage_secrets, storages, tasks
 
-    # Powertools' idempotency layers make their client when a handler module is imported, which
-    # test collection may do before any endpoint is set.
-    for module in ("handlers.api", "handlers.ingest"):
-        if module in sys.modules:
-            sys.modules[module].persistence.client = boto3.client("dynamodb")
+    # The ingest function's idempotency layer makes its client when its module is imported, which
+    # test collection may do before any endpoint is set; the API's is made on first use.
+    if "handlers.ingest" in sys.modules:
+        sys.modules["handlers.ingest"].persistence.client = boto3.client("dynamodb")
+    if "handlers.client_token" in sys.modules:
+        sys.modules["handlers.client_token"].persistence.cache_clear()
 
     settings.cache_clear()
     storage.s3_client.cache_clear()

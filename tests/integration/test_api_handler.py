@@ -164,6 +164,18 @@ def test_client_token_makes_create_task_idempotent(aws: Aws) -> None:
     assert len({first[1]["data"]["task_id"], other, *plain}) == 4
 
 
+def test_client_token_answers_keep_their_key_across_releases(aws: Aws) -> None:
+    """Stored answers are keyed by the idempotent function's module and name: a deploy that changed them
+    would run a retried create_task again (the layer is built lazily, the function stays in handlers.api)."""
+    import os
+
+    import boto3
+
+    assert _call("POST", "/api/create_task", {**VALID, "client_token": "kept-key"})[1]["code"] == 0
+    records = boto3.client("dynamodb").scan(TableName=os.environ["IDEMPOTENCY_TABLE"])["Items"]
+    assert [r["id"]["S"].split("#")[0].endswith(".handlers.api._create_once") for r in records] == [True]
+
+
 def test_a_failed_create_task_does_not_burn_its_client_token(aws: Aws) -> None:
     bad = {**VALID, "template_name": "nope", "client_token": "fix-and-retry"}
     assert _call("POST", "/api/create_task", bad)[1]["code"] == 1002

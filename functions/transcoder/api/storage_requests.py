@@ -2,12 +2,17 @@
 
 import ipaddress
 import re
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, StrictStr, field_validator, model_validator
 
-from transcoder import fetch
 from transcoder.endpoints import REGION_PATTERN, STORAGE_TYPES, RefusedEndpoint, check_endpoint
+from transcoder.lazy import lazy_import
+
+if TYPE_CHECKING:
+    from transcoder import fetch
+else:
+    fetch = lazy_import("transcoder.fetch")  # urllib3 and botocore: when a URL is checked
 
 StorageType = Literal["s3", "oss", "obs"]
 assert STORAGE_TYPES == ("s3", "oss", "obs")  # noqa: S101 - the Literal above must list the same types

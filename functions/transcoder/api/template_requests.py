@@ -1,6 +1,6 @@
 """Template requests (api.md, "Templates"): every field validated, errors naming the field."""
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -14,11 +14,17 @@ from pydantic import (
     model_validator,
 )
 
-from transcoder import fetch, template_rules
+from transcoder import template_rules
+from transcoder.lazy import lazy_import
 from transcoder.locations import parse_s3_url
 from transcoder.settings import settings
 from transcoder.template_rules import OutputLimits
 from transcoder.templates import ContainerFormat, Template, TemplateType, VideoCodec
+
+if TYPE_CHECKING:
+    from transcoder import fetch
+else:
+    fetch = lazy_import("transcoder.fetch")  # urllib3 and botocore: when a logo URL is checked
 
 LOGO_URL_MAX_LENGTH = 2048
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
-import boto3
 from pynamodb.attributes import BinaryAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
@@ -71,6 +70,8 @@ class UnknownKey(Exception):
 
 @cache
 def _kms() -> "KMSClient":
+    import boto3  # with the first client: importing this module needs only botocore
+
     return boto3.client("kms")
 
 
