@@ -68,7 +68,7 @@ e2e: setup media
 	REAL_VIDEO=$(REAL_VIDEO) $(RUN) pytest tests/e2e
 
 test: lint typecheck media node_modules/.installed
-	REAL_VIDEO=$(REAL_VIDEO) $(RUN) pytest
+	REAL_VIDEO=$(REAL_VIDEO) $(RUN) pytest --durations=20
 
 $(REAL_VIDEO):
 	@mkdir -p $(MEDIA_DIR)/deb
