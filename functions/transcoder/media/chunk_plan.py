@@ -146,7 +146,7 @@ def _cuts(source: SourceFrames, length: Fraction, max_lead: Fraction) -> list[tu
         if window:
             cut = (min(window, key=lambda pts: (abs(pts - aim), pts)), False)
         else:
-            cut = _accurate_cut(frames, keyframes, aim, start, max_lead)
+            cut = _accurate_cut(frames, keyframes, aim, lowest, max_lead)
             if cut is None:
                 following = bisect.bisect_left(keyframes, highest)
                 if following == len(keyframes):
@@ -158,11 +158,11 @@ def _cuts(source: SourceFrames, length: Fraction, max_lead: Fraction) -> list[tu
 
 
 def _accurate_cut(
-    frames: Sequence[int], keyframes: Sequence[int], aim: Fraction, start: int, max_lead: Fraction
+    frames: Sequence[int], keyframes: Sequence[int], aim: Fraction, lowest: Fraction, max_lead: Fraction
 ) -> tuple[int, bool] | None:
-    """The frame nearest `aim` after `start`, when decoding up to it from its keyframe stays within `max_lead`."""
+    """The frame nearest `aim` after `lowest`, when decoding up to it from its keyframe stays within `max_lead`."""
     position = bisect.bisect_left(frames, aim)
-    candidates = [frames[i] for i in (position - 1, position) if 0 <= i < len(frames) and frames[i] > start]
+    candidates = [frames[i] for i in (position - 1, position) if 0 <= i < len(frames) and frames[i] > lowest]
     if not candidates:
         return None
     frame = min(candidates, key=lambda pts: (abs(pts - aim), pts))
