@@ -29,6 +29,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+DEFAULT_CHUNK_SECONDS = 10.0
+"""Measured with `make bench BENCH_ARGS="--only chunked"` (README, "Measured figures")."""
 MIN_CHUNK_FRACTION = Fraction(1, 2)
 """A chunk (tail included) is never shorter than this share of the target length, unless the source is."""
 DEFAULT_LEAD_FRACTION = Fraction(1, 4)

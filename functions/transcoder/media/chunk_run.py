@@ -34,10 +34,62 @@ def plan_for(plan: EncodePlan, index: KeyframeIndex, chunk_seconds: float, **opt
 
 
 @dataclass(frozen=True)
-class ChunkedRun:
+class ChunkedSteps:
+    """The ffmpeg runs of a chunked encode: every chunk (independent of each other), the audio, then the join."""
+
     chunks: list[Chunk]
-    commands: list[list[str]]
-    """Every ffmpeg run, in order: the chunks, the audio (when any), the join."""
+    chunk_commands: list[list[str]]
+    audio_command: list[str] | None
+    join_command: list[str]
+
+    def labelled(self) -> list[tuple[str, list[str]]]:
+        steps = [
+            (f"chunk {c.index} ({c.time_range})", cmd) for c, cmd in zip(self.chunks, self.chunk_commands, strict=True)
+        ]
+        if self.audio_command is not None:
+            steps.append(("audio", self.audio_command))
+        return [*steps, ("join", self.join_command)]
+
+
+def chunked_steps(
+    plan: EncodePlan,
+    index: KeyframeIndex,
+    source: str,
+    destination: str,
+    workdir: str,
+    chunks: list[Chunk],
+    *,
+    ffmpeg: str,
+    logo: str | None = None,
+) -> ChunkedSteps:
+    """The commands encoding `chunks` of `source` into `workdir` and joining them into `destination`.
+
+    Writes the join's concat list into `workdir`.
+    """
+    names = [f"chunk_{chunk.index:05d}.mp4" for chunk in chunks]
+    chunk_commands = [
+        chunk_command(plan, chunk, ffmpeg, source, os.path.join(workdir, name), logo)
+        for chunk, name in zip(chunks, names, strict=True)
+    ]
+    audio_path = os.path.join(workdir, "audio.m4a") if plan.has_audio else None
+    list_path = os.path.join(workdir, "chunks.ffconcat")
+    with open(list_path, "w", encoding="utf-8") as listing:
+        listing.write(concat_list(chunks, names))
+    join = join_command(
+        plan,
+        ffmpeg,
+        list_path,
+        destination,
+        audio_path=audio_path,
+        video_start=index.frames.start,
+        audio_start=index.audio_start or Fraction(0),
+    )
+    return ChunkedSteps(
+        chunks=chunks,
+        chunk_commands=chunk_commands,
+        audio_command=None if audio_path is None else audio_command(plan, ffmpeg, source, audio_path),
+        join_command=join,
+    )
 
 
 def run_chunked(
@@ -50,35 +102,12 @@ def run_chunked(
     *,
     ffmpeg: str,
     logo: str | None = None,
-) -> ChunkedRun:
-    """Encode `chunks` of `source` and join them into `destination`. Raises TranscodeFailed naming the step."""
-    names = [f"chunk_{chunk.index:05d}.mp4" for chunk in chunks]
-    commands = [
-        chunk_command(plan, chunk, ffmpeg, source, os.path.join(workdir, name), logo)
-        for chunk, name in zip(chunks, names, strict=True)
-    ]
-    audio_path = os.path.join(workdir, "audio.m4a") if plan.has_audio else None
-    if audio_path is not None:
-        commands.append(audio_command(plan, ffmpeg, source, audio_path))
-    list_path = os.path.join(workdir, "chunks.ffconcat")
-    with open(list_path, "w", encoding="utf-8") as listing:
-        listing.write(concat_list(chunks, names))
-    commands.append(
-        join_command(
-            plan,
-            ffmpeg,
-            list_path,
-            destination,
-            audio_path=audio_path,
-            video_start=index.frames.start,
-            audio_start=index.audio_start or Fraction(0),
-        )
-    )
-    labels = [f"chunk {chunk.index} ({chunk.time_range})" for chunk in chunks]
-    labels += ["audio"] * (audio_path is not None) + ["join"]
-    for label, command in zip(labels, commands, strict=True):
+) -> ChunkedSteps:
+    """Run the chunked steps in turn. Raises TranscodeFailed naming the step (a chunk by its time range)."""
+    steps = chunked_steps(plan, index, source, destination, workdir, chunks, ffmpeg=ffmpeg, logo=logo)
+    for label, command in steps.labelled():
         result = subprocess.run([command[0], "-loglevel", "error", *command[1:]], capture_output=True, text=True)
         if result.returncode != 0:
             detail = redact(result.stderr.strip()[-400:], source)
             raise TranscodeFailed(f"{label}: ffmpeg exited with code {result.returncode}: {detail}")
-    return ChunkedRun(chunks=chunks, commands=commands)
+    return steps
