@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from localmode.stack import static_ffmpeg
+from tests.frames import ffmpeg, frame_at, is_red
 from transcoder.media.chunk_plan import Chunk, expected_frames
 from transcoder.media.chunk_run import plan_for, run_chunked
 from transcoder.media.encode_plan import EncodePlan, plan_encode
@@ -224,3 +225,27 @@ def test_hls_segments_are_those_of_the_single_pass(tmp_path: Path) -> None:
 
 def _segment_lengths(playlist: str) -> list[str]:
     return re.findall(r"#EXTINF:([0-9.]+),", Path(playlist).read_text())
+
+
+def test_the_logo_is_drawn_on_every_chunk(tmp_path: Path) -> None:
+    source = str(tmp_path / "dark.mp4")
+    ffmpeg(
+        *("-f", "lavfi", "-i", f"color=c=0x202830:s={SIZE}:r=25:d=12", "-f", "lavfi", "-i", "sine=duration=12"),
+        *("-c:v", "libx264", "-preset", "veryfast", "-g", "50", "-pix_fmt", "yuv420p", "-c:a", "aac", source),
+    )
+    logo = tmp_path / "logo.rgba"
+    logo.write_bytes(bytes((255, 0, 0, 255)) * 16 * 16)  # a staged logo: raw RGBA, as logo.py writes it
+    tpl = Template("t", "t", OUTPUT, logo_path="https://cdn.example.com/logo.png")
+    plan = plan_encode(tpl, probe(source), (16, 16))
+    index = probe_keyframes(source)
+    chunks = plan_for(plan, index, 4)
+    assert len(chunks) == 3
+    output = str(tmp_path / "chunked.mp4")
+    work = tmp_path / "work"
+    work.mkdir()
+    run_chunked(plan, index, source, output, str(work), chunks, ffmpeg=FFMPEG, logo=str(logo))
+    assert_joined_like_the_source(output, index, frames=300, has_audio=True)
+    for frame_index in (0, 100, 299):  # one frame in each chunk
+        frame = frame_at(output, frame_index, plan.width, plan.height)
+        assert is_red(frame.pixel(17, 17)), f"no logo on frame {frame_index}"
+        assert not is_red(frame.pixel(100, 100))

@@ -45,5 +45,5 @@ def test_an_audio_only_file_has_no_video_to_index(tmp_path: Path) -> None:
 
 
 def test_indexing_that_takes_too_long_is_stopped(longer_clip: str) -> None:
-    with pytest.raises(InputNotDecodable, match="time limit|within"):
+    with pytest.raises(InputNotDecodable, match=r"time limit|within"):
         probe_keyframes(longer_clip, timeout_seconds=0.001)
