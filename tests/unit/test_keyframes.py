@@ -1,11 +1,13 @@
 """The frame index probe on real files: exact timestamps, keyframes, and refusals with the contract's error."""
 
+import shutil
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
 from tests.frames import ffmpeg
+from tests.https_site import serve_https
 from transcoder.errors import InputNotDecodable
 from transcoder.media.keyframes import probe_keyframes
 
@@ -47,3 +49,18 @@ def test_an_audio_only_file_has_no_video_to_index(tmp_path: Path) -> None:
 def test_indexing_that_takes_too_long_is_stopped(longer_clip: str) -> None:
     with pytest.raises(InputNotDecodable, match=r"time limit|within"):
         probe_keyframes(longer_clip, timeout_seconds=0.001)
+
+
+def test_a_url_is_indexed_over_verified_tls_and_an_untrusted_peer_is_refused(
+    tmp_path: Path, longer_clip: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    shutil.copy(longer_clip, site / "clip.mp4")
+    local = probe_keyframes(longer_clip)
+    with serve_https(site) as (base_url, certificate):
+        with pytest.raises(InputNotDecodable):
+            probe_keyframes(f"{base_url}/clip.mp4")  # a self-signed peer nobody trusts
+        monkeypatch.setenv("CA_BUNDLE", str(certificate))
+        remote = probe_keyframes(f"{base_url}/clip.mp4")
+    assert remote.frames == local.frames
