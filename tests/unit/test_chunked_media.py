@@ -158,6 +158,10 @@ def test_chunks_join_frame_exact_with_the_quality_and_size_of_a_single_pass(
     output, plan, index, chunks = chunked(tmp_path, source, template(vcodec), 5)
     assert len(chunks) == 4
     assert_joined_like_the_source(output, index, frames=600, has_audio=True)
+    head = Path(output).read_bytes()[:65536]
+    assert head.find(b"moov") < head.find(b"mdat"), "not faststart: moov after mdat"
+    if vcodec is VideoCodec.H265:
+        assert b"hvc1" in head, "HEVC without the hvc1 tag Apple players require"
     reference = single_pass(plan, source, str(tmp_path / "single.mp4"))
     assert packets(output, "v:0").times == packets(reference, "v:0").times
     assert psnr(output, source, plan) == pytest.approx(psnr(reference, source, plan), abs=0.1)
