@@ -44,7 +44,7 @@ def make_source(
         # x265 is open-GOP by default (CRA keyframes with leading pictures); keep it so, or close it.
         command += ["-x265-params", f"log-level=error:keyint={gop}:min-keyint={gop}:open-gop={int(open_gop)}"]
     else:
-        command += ["-g", str(gop)]
+        command += ["-g", str(gop), "-x264-params", f"open-gop={int(open_gop)}"]
     if vfr:
         command += ["-fps_mode", "vfr"]
     if audio:
@@ -148,8 +148,13 @@ def assert_joined_like_the_source(output: str, index: KeyframeIndex, *, frames: 
 
 @pytest.mark.parametrize(
     ("vcodec", "codec", "open_gop"),
-    [(VideoCodec.H264, "libx264", False), (VideoCodec.H265, "libx265", True), (VideoCodec.H265, "libx265", False)],
-    ids=["h264-closed-gop", "h265-open-gop", "h265-closed-gop"],
+    [
+        (VideoCodec.H264, "libx264", False),
+        (VideoCodec.H264, "libx264", True),
+        (VideoCodec.H265, "libx265", True),
+        (VideoCodec.H265, "libx265", False),
+    ],
+    ids=["h264-closed-gop", "h264-open-gop", "h265-open-gop", "h265-closed-gop"],
 )
 def test_chunks_join_frame_exact_with_the_quality_and_size_of_a_single_pass(
     tmp_path: Path, vcodec: VideoCodec, codec: str, open_gop: bool
@@ -200,6 +205,14 @@ def test_a_frame_rate_change_gives_the_single_pass_frame_count(tmp_path: Path) -
     frames = len(packets(reference, "v:0").times)
     assert frames == expected_frames(index.frames, Fraction(24)) == 480
     assert_joined_like_the_source(output, index, frames=frames, has_audio=True)
+
+
+def test_an_mpeg_ts_source_starting_at_1_4_s_keeps_its_frames_and_sync(tmp_path: Path) -> None:
+    source = make_source(tmp_path / "source.ts")
+    output, _, index, chunks = chunked(tmp_path, source, template(), 6)
+    assert index.frames.origin > 1  # MPEG-TS timestamps start at 1.4 s
+    assert len(chunks) == 3
+    assert_joined_like_the_source(output, index, frames=600, has_audio=True)
 
 
 def test_a_source_without_audio_joins_video_only(tmp_path: Path) -> None:

@@ -6,8 +6,9 @@ template fields and probed numbers reach the arguments.
 
 What a chunk adds to the plan's video arguments:
 - `-copyts -start_at_zero`: the chunk's filters see the source's own timeline, as the single pass
-  does, so a frame-rate change picks the same frames; `-output_ts_offset` then makes the chunk file
-  itself start at 0;
+  does, so a frame-rate change picks the same frames. The chunk file keeps those timestamps: the
+  concat demuxer places each file by its own start (shifting a chunk to 0 by a time off the encoder's
+  frame grid moved an MPEG-TS source's video a frame early);
 - HLS: keyframes forced on the single pass's segment grid (see chunk_command);
 - the chunk's seek (`-ss … -noaccurate_seek` for a keyframe snap, an accurate `-ss` inside a long GOP)
   and its exact frame count (`-frames:v`), see chunk_plan;
@@ -66,7 +67,6 @@ def chunk_command(
         *plan.video_args,
         *keyframes,
         *("-frames:v", str(chunk.frames), "-an", *_METADATA_OFF),
-        *("-output_ts_offset", seconds_argument(-chunk.first_frame_time)),
         *("-f", "mp4", destination),
     ]
 
