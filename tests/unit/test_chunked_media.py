@@ -16,6 +16,7 @@ import pytest
 
 from localmode.stack import static_ffmpeg
 from tests.frames import ffmpeg, frame_at, is_red
+from tests.https_site import serve_https
 from transcoder.media.chunk_plan import Chunk, expected_frames
 from transcoder.media.chunk_run import plan_for, run_chunked
 from transcoder.media.encode_plan import EncodePlan, plan_encode
@@ -49,6 +50,8 @@ def make_source(
         command += ["-fps_mode", "vfr"]
     if audio:
         command += ["-c:a", "aac", "-b:a", "96k"]
+    if str(path).endswith(".mp4"):
+        command += ["-movflags", "+faststart"]  # as uploads usually are; the test server has no Range
     subprocess.run([*command, str(path)], check=True)
     return str(path)
 
@@ -266,3 +269,14 @@ def test_the_logo_is_drawn_on_every_chunk(tmp_path: Path) -> None:
         frame = frame_at(output, frame_index, plan.width, plan.height)
         assert is_red(frame.pixel(17, 17)), f"no logo on frame {frame_index}"
         assert not is_red(frame.pixel(100, 100))
+
+
+def test_chunks_read_their_own_range_straight_from_a_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    make_source(site / "source.mp4")
+    with serve_https(site) as (base_url, certificate):
+        monkeypatch.setenv("CA_BUNDLE", str(certificate))
+        output, _, index, chunks = chunked(tmp_path, f"{base_url}/source.mp4", template(), 6)
+    assert len(chunks) == 3
+    assert_joined_like_the_source(output, index, frames=600, has_audio=True)
