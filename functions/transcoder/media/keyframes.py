@@ -52,7 +52,9 @@ def probe_keyframes(source: str, *, timeout_seconds: float = INDEX_TIMEOUT_SECON
         raise InputNotDecodable("input has no video stream to index")
     audio = next((s for s in header.get("streams", []) if s.get("codec_type") == "audio"), None)
     origin = _seconds(header.get("format", {}).get("start_time")) or Fraction(0)
-    time_base = Fraction(str(video.get("time_base", "")))
+    time_base = _seconds(video.get("time_base"))
+    if not time_base or time_base <= 0:
+        raise InputNotDecodable("input's video stream has no time base")
     frame_pts, keyframe_pts, end_pts = _packets(source, timeout_seconds)
     audio_start = _seconds(audio.get("start_time")) if audio else None
     frames = SourceFrames(
