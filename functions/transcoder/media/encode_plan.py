@@ -46,6 +46,17 @@ class EncodePlan:
     """(width, height) of the raw RGBA logo read as the second input, when the template draws one."""
     variant_names: tuple[str, ...] = ()
     """HLS ladder: the destination is the master playlist; each variant's files carry its name."""
+    video_args: tuple[str, ...] = ()
+    """The video part of `output_args` (selection, filters, codec, rate control, GOP) without keyframes
+    forced for HLS: what each chunk of a chunked encode repeats."""
+    audio_args: tuple[str, ...] = ()
+    """The audio codec part of `output_args` (empty without audio): what the once-per-task audio encode uses."""
+    output_rate: str | None = None
+    """The template's frame rate when it changes the source's (the `fps` filter's value), else None."""
+    hls_segment_seconds: int | None = None
+    """HLS: the segment length, on whose grid keyframes are forced."""
+    container_args: tuple[str, ...] = ()
+    """The container part of `output_args` (`-f …` and its options)."""
 
     def command(self, ffmpeg: str, source: str, destination: str, logo: str | None = None) -> list[str]:
         output_args = list(self.output_args)
@@ -58,19 +69,22 @@ class EncodePlan:
                 destination = f"{stem}_%v.m3u8"
             else:
                 output_args += ["-hls_segment_filename", f"{stem}_%05d.ts"]
-        if (logo is None) != (self.logo_input is None):
-            raise ValueError("a logo input is needed exactly when the plan draws a logo")
-        logo_args: list[str] = []
-        if logo is not None and self.logo_input is not None:
-            width, height = self.logo_input
-            # Raw pixels of a size we decoded ourselves: ffmpeg has nothing to guess or parse.
-            raw = ["-f", "rawvideo", "-pixel_format", "rgba", "-video_size", f"{width}x{height}"]
-            logo_args = [*reader_options(logo), *raw, "-i", logo]
         return [
             *(ffmpeg, "-hide_banner", "-nostdin", "-y"),
             *reader_options(source),
-            *("-i", source, *logo_args, *output_args, destination),
+            *("-i", source, *self.logo_arguments(logo), *output_args, destination),
         ]
+
+    def logo_arguments(self, logo: str | None) -> list[str]:
+        """The logo's input options and `-i`, placed after the source's input."""
+        if (logo is None) != (self.logo_input is None):
+            raise ValueError("a logo input is needed exactly when the plan draws a logo")
+        if logo is None or self.logo_input is None:
+            return []
+        width, height = self.logo_input
+        # Raw pixels of a size we decoded ourselves: ffmpeg has nothing to guess or parse.
+        raw = ["-f", "rawvideo", "-pixel_format", "rgba", "-video_size", f"{width}x{height}"]
+        return [*reader_options(logo), *raw, "-i", logo]
 
 
 def _even(value: float, min_side: int) -> int:
@@ -149,8 +163,10 @@ def plan_encode(
         raise ValueError("a template with logo_path needs its staged logo, and only then")
     fps = template.framerate or media.video.fps
     rate_filters = []
+    output_rate = None
     if template.framerate and not math.isclose(template.framerate, media.video.fps, rel_tol=1e-3):
-        rate_filters.append(f"fps={template.framerate:g}")
+        output_rate = f"{template.framerate:g}"
+        rate_filters.append(f"fps={output_rate}")
     renditions: list[Rendition] = []
     if template.renditions:
         if logo_input is not None or template.format is not ContainerFormat.HLS:
@@ -159,37 +175,46 @@ def plan_encode(
         renditions = plan_renditions(sizes)
         width, height = renditions[0].width, renditions[0].height
         args = ladder_selection(renditions, rate_filters, has_audio=media.audio is not None)
+        video_selection = args
     else:
         width, height = output_size(media.video, template.resolution, min_output_side(template.vcodec))
-        args = _video_selection([f"scale={width}:{height}", "setsar=1", *rate_filters], template, logo_input)
+        video_selection = _video_selection([f"scale={width}:{height}", "setsar=1", *rate_filters], template, logo_input)
+        args = list(video_selection)
         if media.audio is not None:
             args += ["-map", "0:a:0"]
     check_output(width, height, fps, limits)
-    args += ["-c:v", _ENCODERS[template.vcodec], "-preset", PRESET]
+    codec = ["-c:v", _ENCODERS[template.vcodec], "-preset", PRESET]
     if renditions:
-        args += ladder_rates(renditions)
+        codec += ladder_rates(renditions)
     elif template.video_bitrate:
         kbps = template.video_bitrate
-        args += ["-b:v", f"{kbps}k", "-maxrate", f"{int(kbps * 1.2)}k", "-bufsize", f"{kbps * 2}k"]
+        codec += ["-b:v", f"{kbps}k", "-maxrate", f"{int(kbps * 1.2)}k", "-bufsize", f"{kbps * 2}k"]
     else:
-        args += ["-crf", str(crf_for(template))]
-    args += ["-pix_fmt", "yuv420p"]
+        codec += ["-crf", str(crf_for(template))]
+    codec += ["-pix_fmt", "yuv420p"]
     if template.gop_seconds:
-        args += ["-g", str(max(1, round(fps * template.gop_seconds)))]
+        codec += ["-g", str(max(1, round(fps * template.gop_seconds)))]
+    args += codec
+    segment_seconds = None
     if template.format is ContainerFormat.HLS:
         # Segments can only start at keyframes: put one at every segment boundary.
-        seconds = template.hls_seg_time or DEFAULT_HLS_SEGMENT_SECONDS
-        args += ["-force_key_frames", f"expr:gte(t,n_forced*{seconds})"]
+        segment_seconds = template.hls_seg_time or DEFAULT_HLS_SEGMENT_SECONDS
+        args += ["-force_key_frames", f"expr:gte(t,n_forced*{segment_seconds})"]
+    tag = []
     if template.vcodec is VideoCodec.H265:
         # hvc1 is the tag Apple players require for HEVC in MP4.
-        args += ["-tag:v", "hvc1", "-x265-params", "log-level=error"]
+        tag = ["-tag:v", "hvc1", "-x265-params", "log-level=error"]
+    args += tag
+    audio: list[str] = []
     if media.audio is not None:
         audio_kbps = template.audio_bitrate or DEFAULT_AUDIO_BITRATE_KBPS
-        args += ["-c:a", "aac", "-b:a", f"{audio_kbps}k"]
+        audio = ["-c:a", "aac", "-b:a", f"{audio_kbps}k"]
         if media.audio.channels > 2:
-            args += ["-ac", "2"]
+            audio += ["-ac", "2"]
+    args += audio
     args += ["-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1"]
-    args += _container_args(template)
+    container = _container_args(template)
+    args += container
     if renditions:
         args += var_stream_map(renditions, has_audio=media.audio is not None)
     return EncodePlan(
@@ -201,6 +226,11 @@ def plan_encode(
         segmented=template.format is ContainerFormat.HLS,
         logo_input=logo_input,
         variant_names=tuple(r.name for r in renditions),
+        video_args=tuple([*video_selection, *codec, *tag]) if not renditions else (),
+        audio_args=tuple(audio),
+        output_rate=output_rate,
+        hls_segment_seconds=segment_seconds,
+        container_args=tuple(container),
     )
 
 
