@@ -17,9 +17,11 @@ from typing import Any
 
 from bench.chunked import measure_chunked
 from bench.cold_start import api_cold_start
-from bench.load import Burst, local_mode_process, run_burst
+from bench.load import Burst, run_burst
 from bench.overhead import bare_encode, measure_overhead
 from localmode.media import generate_clip
+from localmode.ports import free_port
+from localmode.process import local_mode_process
 from localmode.stack import LocalStack, use_static_ffmpeg
 from transcoder.media.chunk_plan import DEFAULT_CHUNK_SECONDS
 from transcoder.templates import find_builtin
@@ -72,7 +74,7 @@ def cost_per_output_minute(scratch: str, memory_mb: int = 3008, architecture: st
 def local_load(scratch: str) -> dict[str, Any]:
     """Local mode under a burst of signed create_task calls and dropped files, from another process."""
     burst = Burst()
-    with local_mode_process(Path(scratch)) as info:
+    with local_mode_process(Path(scratch)) as (info, _):
         report = run_burst(info, burst)
     return {
         "figure": "local mode under load",
@@ -142,7 +144,7 @@ def main(argv: list[str]) -> int:
 
 def _overheads(scratch: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     figures: list[dict[str, Any]] = []
-    stack = LocalStack(api_port=0, aws_port=_free_port(), log_level="ERROR").start()
+    stack = LocalStack(api_port=0, aws_port=free_port(), log_level="ERROR").start()
     try:
         inputs = [("30s-720p", 30.0, args.runs, 1.10)]
         if not args.quick:
@@ -165,14 +167,6 @@ def _overheads(scratch: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     finally:
         stack.stop()
     return figures
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 if __name__ == "__main__":

@@ -8,10 +8,7 @@ and the run stops by itself.
 
 import json
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -272,45 +269,6 @@ def _tiny_clip() -> Iterator[str]:
     """A 1 s 160x90 clip, so the queue of encodes the burst makes drains quickly."""
     with tempfile.TemporaryDirectory(prefix="transcoder-load-") as folder:
         yield generate_clip(os.path.join(folder, "tiny.mp4"), seconds=1, size="160x90", rate=25)
-
-
-@contextmanager
-def local_mode_process(folder: Path, start_timeout: float = 180.0) -> Iterator[dict[str, object]]:
-    """`python -m localmode run` in its own process on free ports, as a user starts it; its description.
-
-    The burst then comes from another process than the server's, as from real clients. Stopped with
-    Ctrl-C (SIGINT); a non-zero exit is an error.
-    """
-    ready_file, log_path = folder / "ready.json", folder / "local.log"
-    root = Path(__file__).resolve().parents[1]
-    environment = {**os.environ, "PYTHONPATH": f"{root / 'functions'}:{root / 'client'}:{root}"}
-    environment.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    command = [sys.executable, "-m", "localmode", "run", "--ready-file", str(ready_file)]
-    command += ["--api-port", str(_free_port()), "--aws-port", str(_free_port())]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=root, env=environment, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + start_timeout
-        while not ready_file.exists():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"local mode did not start:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.2)
-        yield json.loads(ready_file.read_text())
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            code = process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
-    if code != 0:
-        raise RuntimeError(f"local mode exited {code}:\n{log_path.read_text()[-3000:]}")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def main(argv: list[str]) -> int:

@@ -29,3 +29,10 @@ def ensure_free(port: int, variable: str) -> None:
             probe.bind(("127.0.0.1", port))
         except OSError:
             raise PortInUse(port, variable) from None
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now (the system picks it)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -1,11 +1,7 @@
 """Local mode as a user starts it: `python -m localmode run` in its own process, on free ports."""
 
-import json
 import os
-import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,18 +15,13 @@ from mypy_boto3_s3 import S3Client
 
 from localmode.access import local_client
 from localmode.media import generate_clip
+from localmode.process import local_mode_process
 from transcoder_client import Client
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 120
 OWN_PART = "accounts/default/"
 """Where the output bucket keeps the objects of local mode's own account (`default`, dropped files too)."""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -84,58 +75,25 @@ class Local:
 @contextmanager
 def start_local(folder: Path, extra_environment: dict[str, str] | None = None) -> Iterator[Local]:
     """Local mode in its own process, as a user starts it; stopped with Ctrl-C, which must exit cleanly."""
-    ready_file = folder / "ready.json"
-    log_path = ready_file.with_name("local.log")
-    aws_port = _free_port()
-    environment = {
-        **os.environ,
-        "PYTHONPATH": f"{ROOT / 'functions'}:{ROOT}",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-        # test_storages' foreign S3-compatible endpoint listens on loopback: the operator trusts it.
-        "TRUSTED_INPUT_NETWORKS": "127.0.0.1/32",
-    }
-    environment.update(extra_environment or {})
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "localmode", "run", "--ready-file", str(ready_file)),
-                *("--api-port", str(_free_port()), "--aws-port", str(aws_port)),
-            ],
-            cwd=ROOT,
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+    # test_storages' foreign S3-compatible endpoint listens on loopback: the operator trusts it.
+    environment = {"TRUSTED_INPUT_NETWORKS": "127.0.0.1/32", **(extra_environment or {})}
+    with local_mode_process(folder, environment, start_timeout=START_TIMEOUT_SECONDS) as (info, process):
+        ready_file = folder / "ready.json"
+        s3 = boto3.client("s3", endpoint_url=info["aws_endpoint_url"])
+        yield Local(
+            api_url=info["api_url"],
+            aws_url=info["aws_endpoint_url"],
+            input_bucket=info["input_bucket"],
+            output_bucket=info["output_bucket"],
+            work_bucket=info["work_bucket"],
+            task_table=info["task_table"],
+            access_key_id=info["access_key_id"],
+            state_file=ready_file,
+            secret_access_key=info["secret_access_key"],
+            s3=s3,
+            client=local_client(info),
+            process=process,
         )
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while not ready_file.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"local mode did not start:\n{log_path.read_text()}")
-        time.sleep(0.2)
-    info = json.loads(ready_file.read_text())
-    s3 = boto3.client("s3", endpoint_url=info["aws_endpoint_url"])
-    yield Local(
-        api_url=info["api_url"],
-        aws_url=info["aws_endpoint_url"],
-        input_bucket=info["input_bucket"],
-        output_bucket=info["output_bucket"],
-        work_bucket=info["work_bucket"],
-        task_table=info["task_table"],
-        access_key_id=info["access_key_id"],
-        state_file=ready_file,
-        secret_access_key=info["secret_access_key"],
-        s3=s3,
-        client=local_client(info),
-        process=process,
-    )
-    # Ctrl-C, as a user stops it: it must exit cleanly and promptly.
-    process.send_signal(signal.SIGINT)
-    try:
-        code = process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        raise
-    assert code == 0, log_path.read_text()[-3000:]
 
 
 @pytest.fixture(scope="session")

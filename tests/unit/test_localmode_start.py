@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from localmode import template
-from localmode.ports import DEFAULT_API_PORT, DEFAULT_AWS_PORT
+from localmode.ports import DEFAULT_API_PORT, DEFAULT_AWS_PORT, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,17 +80,11 @@ def busy_port() -> Iterator[int]:
         yield int(listener.getsockname()[1])
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.parametrize(("flag", "variable"), [("API", "TRANSCODER_API_PORT"), ("AWS", "TRANSCODER_AWS_PORT")])
 def test_a_port_in_use_is_reported_at_once_with_the_variable_to_change(
     busy_port: int, flag: str, variable: str, tmp_path: Path
 ) -> None:
-    ports = {"API": _free_port(), "AWS": _free_port(), flag: busy_port}
+    ports = {"API": free_port(), "AWS": free_port(), flag: busy_port}
     environment = {
         **os.environ,
         "PYTHONPATH": f"{ROOT / 'functions'}:{ROOT / 'client'}:{ROOT}",
@@ -117,7 +111,7 @@ def test_a_port_in_use_is_reported_at_once_with_the_variable_to_change(
 def test_one_port_for_both_servers_is_refused_before_anything_starts() -> None:
     from localmode.stack import LocalStack
 
-    port = _free_port()
+    port = free_port()
     with pytest.raises(SystemExit, match=f"TRANSCODER_API_PORT and TRANSCODER_AWS_PORT are both {port}"):
         LocalStack(api_port=port, aws_port=port).start()
 
