@@ -26,10 +26,22 @@ class DeploymentSettings:
     step_timeout_seconds: int = 900
     ephemeral_storage_mib: int = 10240
     presign_expiry_seconds: int = 86400
-    max_input_bytes: int = 4 * 1024**3
-    """The Transcode function holds input and output in /tmp: keep both under its ephemeral storage."""
-    max_input_seconds: int = 900
-    """Until chunked and Fargate transcoding land, one Lambda must finish within 15 minutes."""
+    max_input_bytes: int = 50 * 1024**3
+    """No step stores the input: ffmpeg reads it by URL (each chunk its own range). The output is staged in
+    /tmp of the Transcode (short inputs) or Join (chunked) function: it must fit `ephemeral_storage_mib`."""
+    max_input_seconds: int = 4 * 3600
+    """Longest input accepted (2003 beyond it). Inputs over `chunk_min_input_seconds` are encoded in chunks, each
+    its own Lambda invocation, so the length is bounded by the Join step's time and disk, not by one encode."""
+    chunk_seconds: float = 10.0
+    """Target length of a chunk (cuts snap to the source's keyframes): at 10 s the chunks cost 1.015x the CPU of one
+    pass and lose 0.013 dB (README, "Measured figures"); shorter chunks finish sooner but decode more."""
+    chunk_min_input_seconds: float = 60.0
+    """Inputs at most this long are encoded by one Lambda invocation; longer ones in chunks."""
+    map_max_concurrency: int = 1000
+    """Chunks encoded at once (the Distributed Map's MaxConcurrency): keep it under the account's Lambda
+    concurrency (1,000 by default), leaving room for the API."""
+    chunk_memory_mb: int = 3008
+    """Memory of the chunk encoder (1,769 MB is one vCPU; 3,008 MB about 1.7)."""
     log_retention_days: int = 30
     work_retention_days: int = 2
     retain_data: bool = True
@@ -54,7 +66,7 @@ class DeploymentSettings:
     def __post_init__(self) -> None:
         if self.architecture not in ("x86_64", "arm64"):
             raise ValueError(f"architecture must be x86_64 or arm64, not {self.architecture!r}")
-        for name in ("api_memory_mb", "step_memory_mb", "transcode_memory_mb"):
+        for name in ("api_memory_mb", "step_memory_mb", "transcode_memory_mb", "chunk_memory_mb"):
             if not 128 <= getattr(self, name) <= 10240:
                 raise ValueError(f"{name} must be between 128 and 10240")
         if not 1 <= self.step_timeout_seconds <= 900:
@@ -69,6 +81,12 @@ class DeploymentSettings:
             raise ValueError("work_retention_days must be at least 1")
         if self.max_input_bytes < 1 or self.max_input_seconds < 1:
             raise ValueError("max_input_bytes and max_input_seconds must be positive")
+        if not 2 <= self.chunk_seconds <= 300:
+            raise ValueError("chunk_seconds must be between 2 and 300")
+        if not 0 <= self.chunk_min_input_seconds <= 86400:
+            raise ValueError("chunk_min_input_seconds must be between 0 and 86400")
+        if not 1 <= self.map_max_concurrency <= 10000:
+            raise ValueError("map_max_concurrency must be between 1 and 10000 (the Distributed Map's limit)")
         if self.log_retention_days not in (1, 7, 14, 30, 90, 180, 365):
             raise ValueError("log_retention_days must be one of 1, 7, 14, 30, 90, 180, 365")
         self.output_limits()  # raises ValueError naming the setting out of range

@@ -3,26 +3,15 @@
 import aws_cdk as cdk
 import constructs
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_stepfunctions as sfn
 
 from infra.constructs.api import Api
 from infra.constructs.callbacks import Callbacks
 from infra.constructs.ingest import Ingest
 from infra.constructs.nag import acknowledge_resource
-from infra.constructs.pipeline import Pipeline
+from infra.constructs.pipeline import Pipeline, executions_of
 from infra.constructs.storage import Storage
 from infra.constructs.workers import Workers
 from infra.settings import DROP_PREFIX, DeploymentSettings
-
-
-def executions_of(state_machine: sfn.IStateMachine) -> str:
-    """Every execution of `state_machine`: the resource CDK's grant_execution writes."""
-    name = cdk.Arn.split(state_machine.state_machine_arn, cdk.ArnFormat.COLON_RESOURCE_NAME).resource_name
-    stack = cdk.Stack.of(state_machine)
-    execution = stack.format_arn(
-        service="states", resource="execution", resource_name=name, arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME
-    )
-    return f"{execution}:*"
 
 
 class TranscoderStack(cdk.Stack):
@@ -37,6 +26,8 @@ class TranscoderStack(cdk.Stack):
             "PRESIGN_EXPIRY_SECONDS": str(settings.presign_expiry_seconds),
             "MAX_INPUT_BYTES": str(settings.max_input_bytes),
             "MAX_INPUT_SECONDS": str(settings.max_input_seconds),
+            "CHUNK_SECONDS": str(settings.chunk_seconds),
+            "CHUNK_MIN_INPUT_SECONDS": str(settings.chunk_min_input_seconds),
             "MAX_OUTPUT_PIXELS": str(settings.max_output_pixels),
             "MAX_OUTPUT_DIMENSION": str(settings.max_output_dimension),
             "MAX_OUTPUT_FRAMERATE": str(settings.max_output_framerate),

@@ -217,12 +217,30 @@ class Emulator:
 
         sfn = boto3.client("stepfunctions", endpoint_url=self.endpoint_url)
         for logical_id, resource in local.of_type("AWS::StepFunctions::StateMachine").items():
-            sfn.create_state_machine(
-                name=local.physical_name(logical_id),
-                definition=local.resolve(resource["Properties"]["DefinitionString"]),
-                roleArn=role_arn,
-            )
+            definition = local.resolve(resource["Properties"]["DefinitionString"])
+            for arn in distributed_item_functions(json.loads(definition)):
+                self.registry.allow_parallel(arn, os.cpu_count() or 1)
+            sfn.create_state_machine(name=local.physical_name(logical_id), definition=definition, roleArn=role_arn)
         return environment
+
+
+def distributed_item_functions(definition: dict[str, Any]) -> set[str]:
+    """ARNs of the functions a Distributed Map of `definition` invokes for its items, however deeply nested."""
+    found: set[str] = set()
+
+    def walk(states: dict[str, Any], in_distributed_map: bool) -> None:
+        for state in states.values():
+            if in_distributed_map and state.get("Type") == "Task" and ":function:" in str(state.get("Resource")):
+                found.add(str(state["Resource"]))
+            for branch in state.get("Branches", []):
+                walk(branch.get("States", {}), in_distributed_map)
+            processor = state.get("ItemProcessor") or state.get("Iterator")
+            if processor:
+                distributed = processor.get("ProcessorConfig", {}).get("Mode") == "DISTRIBUTED"
+                walk(processor.get("States", {}), in_distributed_map or distributed)
+
+    walk(definition.get("States", {}), False)
+    return found
 
 
 def _merge_environment(environment: dict[str, str], variables: dict[str, str], function_name: str) -> None:

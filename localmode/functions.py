@@ -1,5 +1,6 @@
 """The template's Lambda functions, run in-process: what moto would otherwise run in Docker."""
 
+import dataclasses
 import importlib
 import json
 import threading
@@ -44,6 +45,9 @@ class LocalFunction:
     """As in the template, `module.attribute`."""
     timeout_seconds: int
     memory_mb: int
+    environments: int = 1
+    """How many invocations may run at once: one, as a single Lambda execution environment, unless the
+    function runs a Distributed Map's items (`FunctionRegistry.allow_parallel`)."""
 
     def handler(self) -> Handler:
         module_name, _, attribute = self.handler_path.rpartition(".")
@@ -67,11 +71,20 @@ class FunctionRegistry:
 
     def __init__(self) -> None:
         self._functions: dict[str, LocalFunction] = {}
-        self._environments: dict[str, threading.Lock] = {}
+        self._environments: dict[str, threading.Semaphore] = {}
 
     def add(self, function: LocalFunction) -> None:
         self._functions[function.name] = function
-        self._environments[function.name] = threading.Lock()
+        self._environments[function.name] = threading.Semaphore(function.environments)
+
+    def allow_parallel(self, arn: str, environments: int) -> None:
+        """Let the function of `arn` run `environments` invocations at once (a map's items, as on Lambda, where
+        each runs in its own environment); its handler must keep no per-invocation state in module globals."""
+        for function in self._functions.values():
+            if function.arn == arn:
+                self.add(dataclasses.replace(function, environments=environments))
+                return
+        raise KeyError(f"no local function has the ARN {arn}")
 
     def __contains__(self, name: str) -> bool:
         return name in self._functions

@@ -22,6 +22,26 @@ def transcode(event: dict[str, Any], context: LambdaContext) -> payloads.Transco
 
 
 @logger.inject_lambda_context(correlation_id_path="task_id")
+def plan(event: dict[str, Any], context: LambdaContext) -> payloads.PlanResult:
+    return pipeline.plan(event, remaining_seconds=context.get_remaining_time_in_millis() / 1000)
+
+
+@logger.inject_lambda_context(correlation_id_path="task_id")
+def encode_chunk(event: dict[str, Any], context: LambdaContext) -> payloads.ChunkResult:
+    return pipeline.encode_chunk(event, remaining_seconds=context.get_remaining_time_in_millis() / 1000)
+
+
+@logger.inject_lambda_context(correlation_id_path="task_id")
+def encode_audio(event: dict[str, Any], context: LambdaContext) -> payloads.AudioResult:
+    return pipeline.encode_audio(event, remaining_seconds=context.get_remaining_time_in_millis() / 1000)
+
+
+@logger.inject_lambda_context(correlation_id_path="task_id")
+def join(event: dict[str, Any], context: LambdaContext) -> payloads.TranscodedResult:
+    return pipeline.join(event, remaining_seconds=context.get_remaining_time_in_millis() / 1000)
+
+
+@logger.inject_lambda_context(correlation_id_path="task_id")
 def upload(event: dict[str, Any], context: LambdaContext) -> payloads.DeliveredResult:
     return pipeline.upload(event)
 

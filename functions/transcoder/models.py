@@ -67,6 +67,12 @@ class TaskModel(Model):
     """The version of `objkey` this task wrote (a versioned bucket): output_url serves it even after a later
     task of the same output key (a file dropped again) replaced the current one. Empty: the current object."""
 
+    plan = JSONAttribute(default=dict)
+    """How the task runs (ext), set by the pipeline's Plan step: {"runner": "lambda"} or {"runner": "chunks",
+    "chunks": N, "chunk_seconds": S}. Empty until planned."""
+    chunks_done = NumberAttribute(default=0)
+    """Chunks encoded so far (chunked runner): progress is chunks_done ÷ plan.chunks."""
+
     err_code = NumberAttribute(default=0)
     err_message = UnicodeAttribute(default="")
 

@@ -8,7 +8,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 
 from transcoder.models import TaskModel
-from transcoder.status import PROGRESS_AT_START, Status, allowed_predecessors, is_terminal
+from transcoder.status import PROGRESS_AT_START, RUNNING_PROGRESS_SPAN, Status, allowed_predecessors, is_terminal
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 
@@ -80,6 +80,28 @@ def report_progress(task_id: str, progress: int) -> bool:
         if exc.cause_response_code == _CONDITION_FAILED:
             return False
         raise
+    return True
+
+
+def count_chunk_done(task_id: str, total: int) -> bool:
+    """One more chunk of `total` is encoded: count it and show chunks done ÷ total as the running progress.
+
+    False when the task is no longer running (its chunk will not be used).
+    """
+    task = TaskModel(task_id)
+    try:
+        task.update(
+            actions=[TaskModel.chunks_done.add(1), TaskModel.updated_time.set(now())],
+            condition=TaskModel.status == Status.RUNNING.value,
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == _CONDITION_FAILED:
+            return False
+        raise
+    low, high = RUNNING_PROGRESS_SPAN
+    # A chunk retried after its count was written counts twice: never past the span.
+    done = min(int(task.chunks_done), total)
+    report_progress(task_id, low + (high - low) * done // max(1, total))
     return True
 
 

@@ -18,6 +18,9 @@ class Settings:
     presign_expiry_seconds: int
     max_input_bytes: int
     max_input_seconds: float
+    chunk_seconds: float
+    chunk_min_input_seconds: float
+    """Inputs longer than this are encoded in chunks of about `chunk_seconds`; shorter ones in one pass."""
     readable_buckets: frozenset[str]
     """Buckets of this account that task inputs may come from."""
     default_template: str
@@ -47,8 +50,10 @@ def settings() -> Settings:
         state_machine_arn=_env("STATE_MACHINE_ARN", ""),
         region=_env("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1")),
         presign_expiry_seconds=int(_env("PRESIGN_EXPIRY_SECONDS", "86400")),
-        max_input_bytes=int(_env("MAX_INPUT_BYTES", str(10 * 1024**3))),
+        max_input_bytes=int(_env("MAX_INPUT_BYTES", str(50 * 1024**3))),
         max_input_seconds=float(_env("MAX_INPUT_SECONDS", str(4 * 3600))),
+        chunk_seconds=float(_env("CHUNK_SECONDS", "10")),
+        chunk_min_input_seconds=float(_env("CHUNK_MIN_INPUT_SECONDS", "60")),
         readable_buckets=frozenset([input_bucket, *extra]),
         default_template=_env("DEFAULT_TEMPLATE", ""),
         drop_prefix=_drop_prefix(_env("DROP_PREFIX")),

@@ -71,6 +71,10 @@ def upload(path: str, location: S3Location, content_type: str) -> None:
     s3_client().upload_file(path, location.bucket, location.key, ExtraArgs={"ContentType": content_type})
 
 
+def download(location: S3Location, path: str) -> None:
+    s3_client().download_file(location.bucket, location.key, path)
+
+
 def read_bytes(location: S3Location, version_id: str | None = None) -> bytes:
     """A small object's body (a logo); callers check its size first."""
     params = {"Bucket": location.bucket, "Key": location.key}

@@ -319,6 +319,7 @@ _INTEGER_FIELDS = {
 def task_fields(task: TaskModel) -> dict[str, Any]:
     """query_task's `data` without the presigned URLs (what a broadcast event may carry)."""
     view: dict[str, Any] = {name: getattr(task, name) for name in _PUBLIC_FIELDS}
+    view["plan"] = dict(task.plan or {})
     for name in _INTEGER_FIELDS:
         view[name] = int(view[name] or 0)
     for name in ("src_bitrate", "dst_bitrate", "duration"):

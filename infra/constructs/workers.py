@@ -1,4 +1,5 @@
-"""The pipeline's Lambda functions (Download, Transcode, Upload, RecordFailure) and the ffmpeg layer."""
+"""The pipeline's Lambda functions (Download, Plan, Transcode, EncodeChunk, EncodeAudio, Join, Upload,
+RecordFailure) and the ffmpeg layer."""
 
 import aws_cdk as cdk
 import constructs
@@ -45,7 +46,9 @@ class Workers(constructs.Construct):
         )
         timeout = cdk.Duration.seconds(settings.step_timeout_seconds)
 
-        def step(id: str, handler: str, *, memory_mb: int, ffmpeg: bool, disk: bool) -> ServiceFunction:
+        def step(
+            id: str, handler: str, *, memory_mb: int, ffmpeg: bool, disk: bool, disk_mib: int | None = None
+        ) -> ServiceFunction:
             return ServiceFunction(
                 self,
                 id,
@@ -55,23 +58,45 @@ class Workers(constructs.Construct):
                 timeout=timeout,
                 environment=environment,
                 layers=[self.ffmpeg_layer] if ffmpeg else None,
-                ephemeral_storage_mib=settings.ephemeral_storage_mib if disk else 512,
+                ephemeral_storage_mib=disk_mib or (settings.ephemeral_storage_mib if disk else 512),
             )
 
         self.download = step("Download", "download", memory_mb=settings.step_memory_mb, ffmpeg=True, disk=False)
+        self.plan = step("Plan", "plan", memory_mb=settings.step_memory_mb, ffmpeg=True, disk=False)
         self.transcode = step("Transcode", "transcode", memory_mb=settings.transcode_memory_mb, ffmpeg=True, disk=True)
+        # A chunk of a few seconds is small even in 4K: 2 GiB of /tmp holds its encoded output many times over.
+        self.encode_chunk = step(
+            "EncodeChunk", "encode_chunk", memory_mb=settings.chunk_memory_mb, ffmpeg=True, disk=True, disk_mib=2048
+        )
+        self.encode_audio = step(
+            "EncodeAudio", "encode_audio", memory_mb=settings.step_memory_mb, ffmpeg=True, disk=True
+        )
+        # Join holds every chunk and the joined output in /tmp; copying streams needs little CPU.
+        self.join = step("Join", "join", memory_mb=settings.step_memory_mb, ffmpeg=True, disk=True)
         self.upload = step("Upload", "upload", memory_mb=settings.step_memory_mb, ffmpeg=False, disk=False)
         self.record_failure = step(
             "RecordFailure", "record_failure", memory_mb=settings.step_memory_mb, ffmpeg=False, disk=False
         )
+        self.steps = (
+            self.download,
+            self.plan,
+            self.transcode,
+            self.encode_chunk,
+            self.encode_audio,
+            self.join,
+            self.upload,
+            self.record_failure,
+        )
 
+        self.work_bucket = storage.work_bucket
         table = storage.task_table
         work, task_keys = storage.work_bucket, _TASK_KEYS
-        for function in (self.download, self.transcode, self.upload, self.record_failure):
+        for function in self.steps:
             allow_items(function.role, table, ["dynamodb:GetItem", "dynamodb:UpdateItem"])
 
-        # Download and Transcode read inputs through a storage, Upload writes to one: its item, then its keys.
-        for function in (self.download, self.transcode, self.upload):
+        # The input's readers read it through a storage, Upload writes to one: its item, then its keys.
+        input_readers = (self.download, self.plan, self.transcode, self.encode_chunk, self.encode_audio)
+        for function in (*input_readers, self.upload):
             allow_items(function.role, storage.storage_table, ["dynamodb:GetItem"])
             allow_storage_secrets(
                 function.role,
@@ -80,16 +105,17 @@ class Workers(constructs.Construct):
                 "transcoder/storages/<account>/<storage_id>, read only, under that prefix only.",
             )
 
-        # Download and Transcode read the input (the version Download pins); Transcode writes the output.
-        for reader in (self.download, self.transcode):
+        # They read the input (the version Download pins), each step only the parts it needs.
+        for reader in input_readers:
             allow_listing(reader.role, storage.input_bucket)
             allow_objects(reader.role, storage.input_bucket, INPUT_READ_ACTIONS, reason=_INPUTS)
             for name in settings.extra_input_buckets:
                 allow_named_bucket_objects(reader.role, name, INPUT_READ_ACTIONS, reason=_INPUTS)
-        # Download stages https:// inputs in the work bucket, then probes them there. Both clear the task's
-        # work files when it is cancelled or deleted under them (a stopped execution runs no RecordFailure).
+        # Download stages https:// inputs in the work bucket, then probes them there; Plan writes the chunk
+        # items, the encoders their chunks and the audio, Join reads them and writes the output. Each clears the
+        # task's work files when it is cancelled or deleted under it (a stopped execution runs no RecordFailure).
         work_actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-        for stager in (self.download, self.transcode):
+        for stager in (*input_readers, self.join):
             allow_listing(stager.role, work)
             allow_objects(stager.role, work, work_actions, prefix=WORK_PREFIX, reason=task_keys)
         # Upload: copy the encoded output to the destination, then clear the task's work files; the output
@@ -104,6 +130,6 @@ class Workers(constructs.Construct):
             prefix=ACCOUNTS_PREFIX,
             reason=_OUTPUTS,
         )
-        # RecordFailure: clear the work files of a failed task.
+        # RecordFailure: clear the work files of a failed task (the map's chunks and its results too).
         allow_listing(self.record_failure.role, work)
         allow_objects(self.record_failure.role, work, ["s3:DeleteObject"], prefix=WORK_PREFIX, reason=task_keys)

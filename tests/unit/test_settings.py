@@ -16,9 +16,9 @@ def test_defaults_are_valid() -> None:
     assert 1 <= settings.step_timeout_seconds <= 900
     assert settings.log_retention_days in (1, 7, 14, 30, 90, 180, 365)
     assert 60 <= settings.presign_expiry_seconds <= 604800
-    # The transcode step holds input and output in /tmp, and must finish within one Lambda.
-    assert settings.max_input_bytes < settings.ephemeral_storage_mib * 1024 * 1024
-    assert settings.max_input_seconds <= settings.step_timeout_seconds
+    # Inputs of at least 4 hours: what one Lambda cannot encode in time goes in chunks.
+    assert settings.max_input_seconds >= 4 * 3600
+    assert settings.chunk_min_input_seconds < settings.step_timeout_seconds
     assert settings.extra_input_buckets == ()
 
 

@@ -27,12 +27,37 @@ def run_encode(
     keep_going: KeepGoing = lambda: True,
     check_interval: float = CHECK_INTERVAL_SECONDS,
 ) -> None:
-    """Encode `source` to `destination` with `plan`.
+    """Encode `source` to `destination` with `plan` (see run_ffmpeg for what it raises)."""
+    run_ffmpeg(
+        plan.command(ffmpeg_path(), source, destination, logo),
+        source=source,
+        duration=duration,
+        timeout_seconds=timeout_seconds,
+        on_progress=on_progress,
+        logo=logo,
+        keep_going=keep_going,
+        check_interval=check_interval,
+    )
+
+
+def run_ffmpeg(
+    command: list[str],
+    *,
+    source: str,
+    duration: float,
+    timeout_seconds: float,
+    on_progress: ProgressCallback | None = None,
+    logo: str | None = None,
+    keep_going: KeepGoing = lambda: True,
+    check_interval: float = CHECK_INTERVAL_SECONDS,
+) -> None:
+    """Run one ffmpeg `command` reading `source` (and `logo`), whose output lasts `duration` seconds.
 
     Raises EncodeStopped when `keep_going` (asked every `check_interval` seconds) said no and ffmpeg
-    was stopped; TranscodeTimedOut past the deadline; TranscodeFailed when ffmpeg fails.
+    was stopped; TranscodeTimedOut past the deadline; TranscodeFailed when ffmpeg fails. Neither
+    presigned URL reaches an error message.
     """
-    command = plan.command(ffmpeg_path(), source, destination, logo)
+    command = list(command)
     # `-progress pipe:1` prints key=value lines; out_time_us tells how far the encode is.
     command[1:1] = ["-progress", "pipe:1", "-nostats", "-loglevel", "error"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -122,7 +122,11 @@ def validate_source(media: MediaInfo, *, max_bytes: int, max_seconds: float) -> 
     if media.duration <= 0:
         raise InputNotDecodable("input has no duration: it is empty or truncated")
     if media.size_bytes > max_bytes:
-        raise InputOverLimits(f"input is {media.size_bytes} bytes; the limit is {max_bytes} bytes")
+        raise InputOverLimits(
+            f"input is {media.size_bytes} bytes; this service's limit (setting max_input_bytes) is {max_bytes} bytes"
+        )
     if media.duration > max_seconds:
-        raise InputOverLimits(f"input lasts {media.duration:.1f} s; the limit is {max_seconds:g} s")
+        raise InputOverLimits(
+            f"input lasts {media.duration:.1f} s; this service's limit (setting max_input_seconds) is {max_seconds:g} s"
+        )
     return media.video

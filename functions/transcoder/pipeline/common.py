@@ -2,15 +2,32 @@
 that ended under it."""
 
 import os
-from typing import TYPE_CHECKING, NoReturn
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from botocore.exceptions import ClientError
 
 from transcoder import endpoints, repository, storage, storage_secrets, storages
-from transcoder.errors import InputNotFound, StatusConflict, TaskError
+from transcoder.errors import (
+    InputNotFound,
+    InputOverLimits,
+    StatusConflict,
+    TaskError,
+    TranscodeFailed,
+    TransientStorageError,
+)
 from transcoder.locations import S3Location
+from transcoder.media.encode_plan import EncodePlan, plan_encode
+from transcoder.media.info import MediaInfo
 from transcoder.models import DEFAULT_ACCOUNT
 from transcoder.pipeline.payloads import ObjectRef, TaskRef
 from transcoder.settings import settings
 from transcoder.status import Status
+from transcoder.template_rules import OutputOverLimits, TemplateRuleError
+from transcoder.templates import Template
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -75,3 +92,33 @@ _CONTENT_TYPES = {
 
 def content_type(name: str) -> str:
     return _CONTENT_TYPES.get(os.path.splitext(name)[1].lower(), "application/octet-stream")
+
+
+def encode_plan_for(template: Template, media: MediaInfo, logo_input: tuple[int, int] | None) -> EncodePlan:
+    """The encode plan, or the task's failure when the template or its output is refused before encoding."""
+    try:
+        return plan_encode(template, media, logo_input, limits=settings().output_limits)
+    except TemplateRuleError as exc:
+        raise TranscodeFailed(
+            f"template {template.name!r} does not pass today's template rules ({exc}); change it with update_template"
+        ) from exc
+    except OutputOverLimits as exc:
+        raise InputOverLimits(f"input is too large for template {template.name!r}: {exc}") from exc
+
+
+@contextmanager
+def scratch_dir(task_id: str) -> Iterator[str]:
+    path = tempfile.mkdtemp(prefix=f"{task_id}-")
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def storage_call(function: Callable[..., None], *args: Any) -> None:
+    try:
+        function(*args)
+    except ClientError as exc:
+        if storage.is_transient(exc):
+            raise TransientStorageError(f"{function.__name__}: {storage.error_code(exc)}") from exc
+        raise

@@ -47,7 +47,10 @@ def download(event: dict[str, Any]) -> SourceResult:
     if info.size == 0:
         raise InputNotDecodable(f"input {source.url} is empty (0 bytes)")
     if info.size > config.max_input_bytes:
-        raise InputOverLimits(f"input is {info.size} bytes; the limit is {config.max_input_bytes} bytes")
+        raise InputOverLimits(
+            f"input is {info.size} bytes; this service's limit (setting max_input_bytes)"
+            f" is {config.max_input_bytes} bytes"
+        )
 
     # ffprobe reads only the parts of the input it needs, through a short-lived URL of this version.
     media = probe(storage.presign(source, READ_URL_SECONDS, info.version_id, client=input_reader))

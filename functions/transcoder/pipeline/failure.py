@@ -5,6 +5,7 @@ from typing import Any
 
 from transcoder import repository, storage
 from transcoder.errors import err_code_for
+from transcoder.pipeline.chunking import describe
 from transcoder.pipeline.common import work_prefix
 from transcoder.pipeline.payloads import ERROR, FailureEvent, FailureResult, StepError, parse
 from transcoder.settings import settings
@@ -19,6 +20,9 @@ def record_failure(event: dict[str, Any]) -> FailureResult:
     error_name = error.get("Error", "")
     err_code = err_code_for(error_name)
     message = _failure_message(error_name, str(error.get("Cause", "")), err_code)
+    chunk = payload.get("chunk")
+    if chunk and error_name != "StatusConflict":
+        message = f"{describe(chunk)}: {message}"
     recorded = repository.move(task_id, Status.FAIL, err_code=err_code, err_message=message)
     storage.delete_prefix(settings().work_bucket, work_prefix(task_id))
     return FailureResult(task_id=task_id, recorded=recorded, err_code=err_code, err_message=message)

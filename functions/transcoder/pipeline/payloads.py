@@ -10,7 +10,7 @@ The CDK app imports this module, so it imports only typing and pydantic (importi
 package's __init__, which loads the steps' modules: boto3 and pynamodb, no settings read, no AWS call).
 """
 
-from typing import Any, Final, NotRequired, TypeVar, final
+from typing import Any, Final, Literal, NotRequired, TypeVar, final
 
 from pydantic import TypeAdapter
 
@@ -19,6 +19,8 @@ from typing_extensions import TypedDict
 
 SOURCE: Final = "source"
 """Where Download's result goes: the staged input, its probe and the staged logo."""
+PLAN: Final = "plan"
+"""Where Plan's result goes: how the task runs (one Lambda or chunks) and, for chunks, where their items are."""
 TRANSCODED: Final = "transcoded"
 """Where Transcode's result goes: the encoded files in the work bucket and their probe."""
 DELIVERED: Final = "delivered"
@@ -107,6 +109,73 @@ class TranscodedResult(TypedDict):
     """MediaInfo.to_dict() of the output, its size the sum of its files."""
 
 
+Runner = Literal["lambda", "chunks"]
+"""How the video is encoded: one Lambda invocation, or chunks each in their own invocation (a Distributed Map)."""
+
+
+class ChunkItem(TypedDict):
+    """One chunk of the plan, as the Distributed Map reads it from the items file (chunk_plan.Chunk, exact:
+    times are fractions written as "numerator/denominator")."""
+
+    index: int
+    start: str
+    end: str
+    seek: str | None
+    accurate: bool
+    frames: int
+    first_frame_time: str
+    output_start: str
+    output_duration: str
+
+
+class PlanResult(TypedDict):
+    """Plan's result, at `$.plan`."""
+
+    runner: Runner
+    chunks: NotRequired[int]
+    chunk_seconds: NotRequired[float]
+    items: NotRequired[ObjectRef]
+    """The JSON list of ChunkItem the map reads (ItemReader)."""
+    audio: NotRequired[bool]
+    """Whether the output has audio, encoded once beside the map."""
+    video_start: NotRequired[str]
+    """Where the source's video starts on its timeline (fraction): the join places the chunks there."""
+    audio_start: NotRequired[str]
+
+
+class ChunkEvent(TaskRef):
+    """What one iteration of the map reads: its chunk and what every chunk shares (the map's ItemSelector)."""
+
+    template: dict[str, Any]
+    source: SourceResult
+    chunk: ChunkItem
+    total: int
+    """How many chunks the task has: progress is chunks done ÷ total."""
+
+
+class ChunkResult(TypedDict):
+    """A chunk's encoded files (one per ladder variant), in the work bucket under the task's chunks/ folder."""
+
+    index: int
+    files: list[str]
+
+
+class AudioEvent(TaskRef):
+    template: dict[str, Any]
+    source: SourceResult
+
+
+class AudioResult(TypedDict):
+    audio: ObjectRef
+
+
+class JoinEvent(TaskRef):
+    destination: Destination
+    template: dict[str, Any]
+    source: SourceResult
+    plan: PlanResult
+
+
 class DeliveredResult(TypedDict):
     """Upload's result, at `$.delivered`."""
 
@@ -150,6 +219,8 @@ class FailureEvent(TypedDict):
 
     task_id: str
     error: NotRequired[StepError | None]
+    chunk: NotRequired[ChunkItem]
+    """Set when a chunk failed (the map's own Catch): the message names the chunk's time range."""
 
 
 Payload = TypeVar("Payload")

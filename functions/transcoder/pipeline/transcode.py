@@ -2,29 +2,32 @@
 
 import os
 import posixpath
-import shutil
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from transcoder import repository, storage
-from transcoder.errors import InputNotDecodable, InputOverLimits, TranscodeFailed, TransientStorageError
+from transcoder.errors import InputNotDecodable
 from transcoder.locations import S3Location
 from transcoder.media.encode import ProgressCallback, run_encode
-from transcoder.media.encode_plan import EncodePlan, plan_encode
 from transcoder.media.info import MediaInfo
 from transcoder.media.probe import probe
 from transcoder.media.watcher import EncodeStopped
-from transcoder.pipeline.common import READ_URL_SECONDS, abandon, content_type, enter, location, reader, work_prefix
+from transcoder.pipeline.common import (
+    READ_URL_SECONDS,
+    abandon,
+    content_type,
+    encode_plan_for,
+    enter,
+    location,
+    reader,
+    scratch_dir,
+    storage_call,
+    work_prefix,
+)
 from transcoder.pipeline.payloads import SOURCE, EncodedFiles, TranscodedResult, TranscodeEvent, parse
 from transcoder.settings import settings
 from transcoder.status import RUNNING_PROGRESS_SPAN, Status
-from transcoder.template_rules import OutputOverLimits, TemplateRuleError
 from transcoder.templates import Template
 
 PROGRESS_INTERVAL_SECONDS = 2.0
@@ -39,7 +42,7 @@ def transcode(event: dict[str, Any], remaining_seconds: float) -> TranscodedResu
     template = Template.from_dict(payload["template"])
     media = MediaInfo.from_dict(payload[SOURCE]["media"])
     logo = payload[SOURCE].get("logo")
-    plan = _plan(template, media, (logo["width"], logo["height"]) if logo else None)
+    plan = encode_plan_for(template, media, (logo["width"], logo["height"]) if logo else None)
     # Files are named as they will be delivered: an HLS playlist refers to its segments by name.
     output_name = posixpath.basename(payload["destination"]["key"])
     encoded_prefix = work_prefix(task_id) + "output/"
@@ -50,7 +53,7 @@ def transcode(event: dict[str, Any], remaining_seconds: float) -> TranscodedResu
     input_reader = reader(payload, staged.get("storage_id"))
     source_url = storage.presign(location(staged), lifetime, staged.get("version_id"), client=input_reader)
     logo_url = storage.presign(location(logo), lifetime) if logo else None
-    with _scratch_dir(task_id) as scratch:
+    with scratch_dir(task_id) as scratch:
         local_output = os.path.join(scratch, output_name)
         try:
             run_encode(
@@ -70,7 +73,7 @@ def transcode(event: dict[str, Any], remaining_seconds: float) -> TranscodedResu
         files = sorted(os.listdir(scratch))
         for name in files:
             target = S3Location(settings().work_bucket, encoded_prefix + name)
-            _storage_call(storage.upload, os.path.join(scratch, name), target, content_type(name))
+            storage_call(storage.upload, os.path.join(scratch, name), target, content_type(name))
         total_bytes = sum(os.path.getsize(os.path.join(scratch, name)) for name in files)
     if not repository.still_wanted(task_id):
         abandon(task_id, "transcoding")
@@ -79,33 +82,12 @@ def transcode(event: dict[str, Any], remaining_seconds: float) -> TranscodedResu
     return TranscodedResult(encoded=encoded, media=result.to_dict())
 
 
-def _plan(template: Template, media: MediaInfo, logo_input: tuple[int, int] | None) -> EncodePlan:
-    """The encode plan, or the task's failure when the template or its output is refused before encoding."""
-    try:
-        return plan_encode(template, media, logo_input, limits=settings().output_limits)
-    except TemplateRuleError as exc:
-        raise TranscodeFailed(
-            f"template {template.name!r} does not pass today's template rules ({exc}); change it with update_template"
-        ) from exc
-    except OutputOverLimits as exc:
-        raise InputOverLimits(f"input is too large for template {template.name!r}: {exc}") from exc
-
-
 def check_complete(*, source: MediaInfo, encoded: MediaInfo) -> None:
     """A damaged or truncated input can decode partially without an ffmpeg error: compare durations."""
     allowed_shortfall = max(0.5, 0.02 * source.duration)
     if source.duration - encoded.duration > allowed_shortfall:
         decoded, expected = f"{encoded.duration:.2f}", f"{source.duration:.2f}"
         raise InputNotDecodable(f"input is truncated or damaged: only {decoded} s of its {expected} s could be decoded")
-
-
-@contextmanager
-def _scratch_dir(task_id: str) -> Iterator[str]:
-    path = tempfile.mkdtemp(prefix=f"{task_id}-")
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
 
 
 def _progress_reporter(task_id: str) -> ProgressCallback:
@@ -119,12 +101,3 @@ def _progress_reporter(task_id: str) -> ProgressCallback:
             repository.report_progress(task_id, low + int((high - low) * fraction))
 
     return report
-
-
-def _storage_call(function: Callable[..., None], *args: Any) -> None:
-    try:
-        function(*args)
-    except ClientError as exc:
-        if storage.is_transient(exc):
-            raise TransientStorageError(f"{function.__name__}: {storage.error_code(exc)}") from exc
-        raise

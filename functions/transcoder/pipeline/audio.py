@@ -1,0 +1,65 @@
+"""EncodeAudio: the chunked path's audio, encoded once from the whole source beside the video map.
+
+AAC frames do not split at chunk boundaries, so the audio is never chunked: one ffmpeg reads only the
+audio stream (the demuxer skips the video packets) and Join muxes the result in.
+"""
+
+import os
+from typing import Any
+
+from transcoder import repository, storage
+from transcoder.media.binaries import ffmpeg_path
+from transcoder.media.chunk_encode import audio_command
+from transcoder.media.encode import run_ffmpeg
+from transcoder.media.info import MediaInfo
+from transcoder.media.watcher import EncodeStopped
+from transcoder.pipeline.chunking import AUDIO_NAME, chunk_location
+from transcoder.pipeline.common import (
+    READ_URL_SECONDS,
+    abandon,
+    encode_plan_for,
+    enter,
+    location,
+    reader,
+    scratch_dir,
+    storage_call,
+)
+from transcoder.pipeline.payloads import SOURCE, AudioEvent, AudioResult, ObjectRef, parse
+from transcoder.status import Status
+from transcoder.templates import Template
+
+UPLOAD_MARGIN_SECONDS = 20.0
+
+
+def encode_audio(event: dict[str, Any], remaining_seconds: float) -> AudioResult:
+    """Encode the source's audio with the template's settings into the task's chunks/ folder."""
+    payload = parse(AudioEvent, event)
+    task_id = payload["task_id"]
+    enter(task_id, Status.RUNNING)
+    media = MediaInfo.from_dict(payload[SOURCE]["media"])
+    logo = payload[SOURCE].get("logo")
+    plan = encode_plan_for(
+        Template.from_dict(payload["template"]), media, (logo["width"], logo["height"]) if logo else None
+    )
+    staged = payload[SOURCE]["staged"]
+    source_url = storage.presign(
+        location(staged),
+        int(remaining_seconds) + READ_URL_SECONDS,
+        staged.get("version_id"),
+        client=reader(payload, staged.get("storage_id")),
+    )
+    target = chunk_location(task_id, AUDIO_NAME)
+    with scratch_dir(task_id) as scratch:
+        local_audio = os.path.join(scratch, AUDIO_NAME)
+        try:
+            run_ffmpeg(
+                audio_command(plan, ffmpeg_path(), source_url, local_audio),
+                source=source_url,
+                duration=media.duration,
+                timeout_seconds=max(1.0, remaining_seconds - UPLOAD_MARGIN_SECONDS),
+                keep_going=lambda: repository.still_wanted(task_id),
+            )
+        except EncodeStopped:
+            abandon(task_id, "the audio encode")
+        storage_call(storage.upload, local_audio, target, "audio/mp4")
+    return AudioResult(audio=ObjectRef(bucket=target.bucket, key=target.key))

@@ -1,0 +1,78 @@
+"""EncodeChunk: one iteration of the Distributed Map encodes one chunk of the source, video only.
+
+ffmpeg reads the chunk's own range straight from the source through a presigned URL (the seek the
+Plan chose lands on a keyframe, so nothing before it is fetched or decoded) and writes a short MP4,
+which goes to the task's chunks/ folder for Join.
+"""
+
+import os
+from typing import Any
+
+from transcoder import repository, storage
+from transcoder.errors import InputNotDecodable
+from transcoder.media.binaries import ffmpeg_path
+from transcoder.media.chunk_encode import chunk_command
+from transcoder.media.encode import run_ffmpeg
+from transcoder.media.info import MediaInfo
+from transcoder.media.probe import probe
+from transcoder.media.watcher import EncodeStopped
+from transcoder.pipeline.chunking import chunk_file_name, chunk_location, chunk_of, describe
+from transcoder.pipeline.common import (
+    READ_URL_SECONDS,
+    abandon,
+    encode_plan_for,
+    enter,
+    location,
+    reader,
+    scratch_dir,
+    storage_call,
+)
+from transcoder.pipeline.payloads import SOURCE, ChunkEvent, ChunkResult, parse
+from transcoder.status import Status
+from transcoder.templates import Template
+
+UPLOAD_MARGIN_SECONDS = 20.0
+
+
+def encode_chunk(event: dict[str, Any], remaining_seconds: float) -> ChunkResult:
+    """Encode the event's chunk into the task's chunks/ folder and count it done."""
+    payload = parse(ChunkEvent, event)
+    task_id = payload["task_id"]
+    enter(task_id, Status.RUNNING)
+    media = MediaInfo.from_dict(payload[SOURCE]["media"])
+    logo = payload[SOURCE].get("logo")
+    plan = encode_plan_for(
+        Template.from_dict(payload["template"]), media, (logo["width"], logo["height"]) if logo else None
+    )
+    chunk = chunk_of(payload["chunk"])
+    staged = payload[SOURCE]["staged"]
+    lifetime = int(remaining_seconds) + READ_URL_SECONDS
+    source_url = storage.presign(
+        location(staged), lifetime, staged.get("version_id"), client=reader(payload, staged.get("storage_id"))
+    )
+    logo_url = storage.presign(location(logo), lifetime) if logo else None
+    name = chunk_file_name(chunk)
+    with scratch_dir(task_id) as scratch:
+        local_chunk = os.path.join(scratch, name)
+        try:
+            run_ffmpeg(
+                chunk_command(plan, chunk, ffmpeg_path(), source_url, local_chunk, logo_url),
+                source=source_url,
+                duration=float(chunk.output_duration),
+                timeout_seconds=max(1.0, remaining_seconds - UPLOAD_MARGIN_SECONDS),
+                logo=logo_url,
+                keep_going=lambda: repository.still_wanted(task_id),
+            )
+        except EncodeStopped:
+            abandon(task_id, describe(payload["chunk"]))
+        encoded = probe(local_chunk).video
+        frames = encoded.frame_count if encoded else 0
+        if frames != chunk.frames:
+            # A damaged stretch of the source decodes short without an ffmpeg error.
+            raise InputNotDecodable(
+                f"input is truncated or damaged: {frames or 0} of the chunk's {chunk.frames} frames could be decoded"
+            )
+        storage_call(storage.upload, local_chunk, chunk_location(task_id, name), "video/mp4")
+    if not repository.count_chunk_done(task_id, payload["total"]):
+        abandon(task_id, describe(payload["chunk"]))
+    return ChunkResult(index=chunk.index, files=[name])

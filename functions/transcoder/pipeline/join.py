@@ -1,0 +1,112 @@
+"""Join: the encoded chunks and the once-encoded audio become the template's output, by stream copy.
+
+Nothing is re-encoded here: the chunks carry identical codec parameters (chunk_encode), so the concat
+demuxer copies them one after another, each placed by its exact duration, and the audio is muxed in.
+The output goes to the work bucket like a single-pass Transcode's, and Upload delivers it the same way.
+"""
+
+import json
+import os
+import posixpath
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from fractions import Fraction
+from typing import Any
+
+from transcoder import repository, storage
+from transcoder.errors import InputNotDecodable
+from transcoder.locations import S3Location
+from transcoder.media.binaries import ffmpeg_path
+from transcoder.media.chunk_join import concat_list, join_command
+from transcoder.media.encode import run_ffmpeg
+from transcoder.media.info import MediaInfo
+from transcoder.media.probe import probe
+from transcoder.media.watcher import EncodeStopped
+from transcoder.pipeline.chunking import AUDIO_NAME, chunk_file_name, chunk_location, chunk_of
+from transcoder.pipeline.common import (
+    abandon,
+    content_type,
+    encode_plan_for,
+    enter,
+    location,
+    scratch_dir,
+    storage_call,
+    work_prefix,
+)
+from transcoder.pipeline.payloads import PLAN, SOURCE, ChunkItem, EncodedFiles, JoinEvent, TranscodedResult, parse
+from transcoder.pipeline.transcode import check_complete
+from transcoder.settings import settings
+from transcoder.status import Status
+from transcoder.templates import Template
+
+DOWNLOAD_THREADS = 16
+"""Chunks fetched at once: S3 serves each GET at tens of MB/s, so parallel GETs fill the function's network."""
+UPLOAD_MARGIN_SECONDS = 60.0
+
+
+def join(event: dict[str, Any], remaining_seconds: float) -> TranscodedResult:
+    """Join the task's chunks and audio into its output, in the work bucket."""
+    payload = parse(JoinEvent, event)
+    task_id = payload["task_id"]
+    enter(task_id, Status.RUNNING)
+    media = MediaInfo.from_dict(payload[SOURCE]["media"])
+    logo = payload[SOURCE].get("logo")
+    plan = encode_plan_for(
+        Template.from_dict(payload["template"]), media, (logo["width"], logo["height"]) if logo else None
+    )
+    planned = payload[PLAN]
+    items: list[ChunkItem] = json.loads(storage.read_bytes(location(planned["items"])))
+    chunks = [chunk_of(item) for item in items]
+    names = [chunk_file_name(chunk) for chunk in chunks]
+    output_name = posixpath.basename(payload["destination"]["key"])
+    encoded_prefix = work_prefix(task_id) + "output/"
+    with scratch_dir(task_id) as scratch:
+        parts, output_dir = os.path.join(scratch, "chunks"), os.path.join(scratch, "output")
+        os.makedirs(parts)
+        os.makedirs(output_dir)
+        wanted = [*names, AUDIO_NAME] if planned.get("audio") else names
+        with ThreadPoolExecutor(DOWNLOAD_THREADS) as pool:
+            list(pool.map(lambda name: _fetch(task_id, name, parts), wanted))
+        list_path = os.path.join(parts, "chunks.ffconcat")
+        with open(list_path, "w", encoding="utf-8") as listing:
+            listing.write(concat_list(chunks, names))
+        local_output = os.path.join(output_dir, output_name)
+        command = join_command(
+            plan,
+            ffmpeg_path(),
+            list_path,
+            local_output,
+            audio_path=os.path.join(parts, AUDIO_NAME) if planned.get("audio") else None,
+            video_start=Fraction(planned.get("video_start", "0")),
+            audio_start=Fraction(planned.get("audio_start", "0")),
+        )
+        try:
+            run_ffmpeg(
+                command,
+                source=list_path,
+                duration=media.duration,
+                timeout_seconds=max(1.0, remaining_seconds - UPLOAD_MARGIN_SECONDS),
+                keep_going=lambda: repository.still_wanted(task_id),
+            )
+        except EncodeStopped:
+            abandon(task_id, "joining")
+        result = probe(local_output)
+        check_complete(source=media, encoded=result)
+        expected = sum(chunk.frames for chunk in chunks)
+        if result.video and result.video.frame_count is not None and result.video.frame_count != expected:
+            raise InputNotDecodable(
+                f"the joined video has {result.video.frame_count} frames where its chunks have {expected}"
+            )
+        files = sorted(os.listdir(output_dir))
+        for name in files:
+            target = S3Location(settings().work_bucket, encoded_prefix + name)
+            storage_call(storage.upload, os.path.join(output_dir, name), target, content_type(name))
+        total_bytes = sum(os.path.getsize(os.path.join(output_dir, name)) for name in files)
+    if not repository.still_wanted(task_id):
+        abandon(task_id, "joining")
+    encoded = EncodedFiles(bucket=settings().work_bucket, prefix=encoded_prefix, files=files)
+    return TranscodedResult(encoded=encoded, media=replace(result, size_bytes=total_bytes).to_dict())
+
+
+def _fetch(task_id: str, name: str, folder: str) -> None:
+    storage_call(storage.download, chunk_location(task_id, name), os.path.join(folder, name))

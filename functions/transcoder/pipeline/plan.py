@@ -1,0 +1,77 @@
+"""Plan: choose how the task runs (one Lambda, or chunks on a Distributed Map) and record it on the task.
+
+For chunks, the source's frame index is read once (packet headers through a presigned URL, nothing is
+decoded), the cuts are planned frame-exact (media/chunk_plan.py), and the chunk items are written to
+the work bucket, where the map's ItemReader reads them: a plan of thousands of chunks stays out of
+the state machine's 256 KiB payload.
+"""
+
+import json
+from typing import Any
+
+from transcoder import repository, storage
+from transcoder.media.chunk_plan import Chunk
+from transcoder.media.chunk_run import chunk_length, plan_for
+from transcoder.media.encode_plan import EncodePlan
+from transcoder.media.info import MediaInfo
+from transcoder.media.keyframes import INDEX_TIMEOUT_SECONDS, KeyframeIndex, probe_keyframes
+from transcoder.pipeline.chunking import item_of, items_location
+from transcoder.pipeline.common import READ_URL_SECONDS, abandon, encode_plan_for, location, reader
+from transcoder.pipeline.payloads import SOURCE, ObjectRef, PlanResult, TranscodeEvent, parse
+from transcoder.settings import settings
+from transcoder.status import Status
+from transcoder.templates import Template
+
+INDEX_MARGIN_SECONDS = 20.0
+"""Time kept after the frame index is read: writing the items and recording the plan."""
+
+
+def plan(event: dict[str, Any], remaining_seconds: float) -> PlanResult:
+    """How the task runs: short inputs (and plans with no chunked form) in one Lambda, the rest in chunks."""
+    payload = parse(TranscodeEvent, event)
+    task_id = payload["task_id"]
+    template = Template.from_dict(payload["template"])
+    media = MediaInfo.from_dict(payload[SOURCE]["media"])
+    logo = payload[SOURCE].get("logo")
+    # Refused templates and outputs fail here, before anything is encoded.
+    encode_plan = encode_plan_for(template, media, (logo["width"], logo["height"]) if logo else None)
+    config = settings()
+    result = PlanResult(runner="lambda")
+    if media.duration > config.chunk_min_input_seconds and chunkable(encode_plan):
+        staged = payload[SOURCE]["staged"]
+        source_url = storage.presign(
+            location(staged),
+            READ_URL_SECONDS,
+            staged.get("version_id"),
+            client=reader(payload, staged.get("storage_id")),
+        )
+        timeout = max(1.0, min(INDEX_TIMEOUT_SECONDS, remaining_seconds - INDEX_MARGIN_SECONDS))
+        index = probe_keyframes(source_url, timeout_seconds=timeout)
+        chunks = plan_for(encode_plan, index, config.chunk_seconds)
+        if len(chunks) > 1:
+            result = _chunked(task_id, encode_plan, index, chunks, chunk_length(encode_plan, config.chunk_seconds))
+    shown = {key: result[key] for key in ("runner", "chunks", "chunk_seconds") if key in result}
+    if not repository.move(task_id, Status.DOWNLOADING, plan=shown):
+        abandon(task_id, "planning")
+    return result
+
+
+def chunkable(encode_plan: EncodePlan) -> bool:
+    """Whether the plan has a chunked form: the HLS ladder is encoded in one pass for now."""
+    return bool(encode_plan.video_args) and not encode_plan.variant_names
+
+
+def _chunked(
+    task_id: str, encode_plan: EncodePlan, index: KeyframeIndex, chunks: list[Chunk], chunk_seconds: float
+) -> PlanResult:
+    items = items_location(task_id)
+    storage.put_bytes(json.dumps([item_of(chunk) for chunk in chunks]).encode(), items)
+    return PlanResult(
+        runner="chunks",
+        chunks=len(chunks),
+        chunk_seconds=chunk_seconds,
+        items=ObjectRef(bucket=items.bucket, key=items.key),
+        audio=encode_plan.has_audio,
+        video_start=str(index.frames.start),
+        audio_start=str(index.audio_start or 0),
+    )
