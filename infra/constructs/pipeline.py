@@ -93,7 +93,7 @@ class Pipeline(constructs.Construct):
         )
         acknowledge_resource(
             self.state_machine.role,
-            f"arn:{cdk.Stack.of(self).partition}:s3:::{workers.work_bucket.bucket_name}/*",
+            f"arn:{cdk.Aws.PARTITION}:s3:::{workers.work_bucket.bucket_name}/*",
             "The map reads each task's chunk items (tasks/<task_id>/plan/chunks.json, a key known at run time) and "
             "writes its runs' results under map-results/ (CDK's ItemReader and ResultWriter grants).",
         )

@@ -97,7 +97,7 @@ def test_all_functions_share_one_code_asset(synthesized: Synthesized, api_asset:
     """Every function but CDK's inline BucketNotificationsHandler (the one acknowledged exception) runs our asset."""
     synthesized.cdk_inline_function()
     functions = synthesized.service_functions()
-    assert len(functions) == 8  # API, ingest, four pipeline steps, notify, callback
+    assert len(functions) == 12  # API, ingest, eight pipeline steps, notify, callback
     for logical_id, function in functions.items():
         assert _asset_dir(synthesized, function["Properties"]["Code"]) == api_asset, logical_id
 

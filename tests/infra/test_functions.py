@@ -17,7 +17,11 @@ API_HANDLER = "handlers.api.handler"
 INGEST_HANDLER = "handlers.ingest.handler"
 PIPELINE_HANDLERS = {
     "Download": "handlers.pipeline.download",
+    "Plan": "handlers.pipeline.plan",
     "Transcode": "handlers.pipeline.transcode",
+    "EncodeChunk": "handlers.pipeline.encode_chunk",
+    "EncodeAudio": "handlers.pipeline.encode_audio",
+    "Join": "handlers.pipeline.join",
     "Upload": "handlers.pipeline.upload",
     "RecordFailure": "handlers.pipeline.record_failure",
 }

@@ -249,7 +249,7 @@ def test_idempotency_table(synthesized: Synthesized, ids: dict[str, str]) -> Non
 def _environments(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
     """Handler → environment variables, for the service functions."""
     functions = synthesized.service_functions()
-    assert len(functions) == 8
+    assert len(functions) == 12
     return {f["Properties"]["Handler"]: f["Properties"]["Environment"]["Variables"] for f in functions.values()}
 
 

@@ -1,4 +1,5 @@
-"""The state machine: Download → Transcode → Upload, transient-only retries, every failure recorded."""
+"""The state machine: Download → Plan → Transcode or [chunk map ‖ audio] → Join, then Upload; transient-only
+retries, every failure recorded."""
 
 import json
 from typing import Any
@@ -20,10 +21,16 @@ LAMBDA_TRANSIENT = {
 TRANSIENT = LAMBDA_TRANSIENT | {"TransientStorageError"}
 STEP_HANDLERS = {
     "Download": "handlers.pipeline.download",
+    "Plan": "handlers.pipeline.plan",
     "Transcode": "handlers.pipeline.transcode",
+    "EncodeChunk": "handlers.pipeline.encode_chunk",
+    "EncodeAudio": "handlers.pipeline.encode_audio",
+    "Join": "handlers.pipeline.join",
     "Upload": "handlers.pipeline.upload",
     "RecordFailure": "handlers.pipeline.record_failure",
+    "RecordChunkFailure": "handlers.pipeline.record_failure",
 }
+CAUGHT_BY_RECORD_FAILURE = ("Download", "Plan", "Transcode", "EncodeChunked", "Join", "Upload")
 
 
 def placeholder(token: dict[str, Any]) -> str:
@@ -59,22 +66,84 @@ def definition(state_machine: dict[str, Any]) -> dict[str, Any]:
     return parse_definition(state_machine["DefinitionString"])
 
 
+def nested_states(states: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every state by name, with those of Parallel branches and Map item processors (names are unique)."""
+    found: dict[str, dict[str, Any]] = {}
+    for name, state in states.items():
+        assert name not in found, name
+        found[name] = state
+        inner = [branch["States"] for branch in state.get("Branches", [])]
+        if "ItemProcessor" in state:
+            inner.append(state["ItemProcessor"]["States"])
+        for more in inner:
+            found.update(nested_states(more))
+    return found
+
+
 @pytest.fixture(scope="module")
 def states(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    result: dict[str, dict[str, Any]] = definition["States"]
-    return result
+    return nested_states(definition["States"])
 
 
-def test_happy_path(definition: dict[str, Any], states: dict[str, dict[str, Any]]) -> None:
+def follow(states: dict[str, dict[str, Any]], name: str) -> list[str]:
+    path = [name]
+    while "Next" in states[path[-1]]:
+        path.append(states[path[-1]]["Next"])
+    return path
+
+
+def test_happy_paths(definition: dict[str, Any], states: dict[str, dict[str, Any]]) -> None:
     assert definition["StartAt"] == "Download"
-    path, name = [], definition["StartAt"]
-    while "Next" in states[name]:
-        path.append(name)
-        name = states[name]["Next"]
-    path.append(name)
-    assert path == ["Download", "Transcode", "Upload", "TaskSucceeded"]
+    assert follow(states, "Download") == ["Download", "Plan", "Runner"]
+    runner = states["Runner"]
+    assert runner["Type"] == "Choice"
+    assert runner["Choices"] == [
+        {"Variable": f"$.{payloads.PLAN}.runner", "StringEquals": "chunks", "Next": "EncodeChunked"}
+    ]
+    assert follow(states, runner["Default"]) == ["Transcode", "Upload", "TaskSucceeded"]
+    assert follow(states, "EncodeChunked") == ["EncodeChunked", "Join", "Upload", "TaskSucceeded"]
     assert states["TaskSucceeded"]["Type"] == "Succeed"
-    assert set(states) == {"Download", "Transcode", "Upload", "TaskSucceeded", "RecordFailure", "TaskFailed"}
+    assert set(definition["States"]) == {
+        *("Download", "Plan", "Runner", "Transcode", "EncodeChunked", "Join", "Upload"),
+        *("TaskSucceeded", "RecordFailure", "TaskFailed"),
+    }
+
+
+def test_chunks_run_on_a_distributed_map_beside_the_audio(states: dict[str, dict[str, Any]]) -> None:
+    parallel = states["EncodeChunked"]
+    assert parallel["Type"] == "Parallel" and parallel["ResultPath"] is None
+    assert [branch["StartAt"] for branch in parallel["Branches"]] == ["EncodeChunks", "HasAudio"]
+    assert states["HasAudio"]["Choices"] == [
+        {"Variable": f"$.{payloads.PLAN}.audio", "BooleanEquals": True, "Next": "EncodeAudio"}
+    ]
+    chunks = states["EncodeChunks"]
+    assert chunks["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
+    assert chunks["ItemProcessor"]["StartAt"] == "EncodeChunk"
+    assert chunks["MaxConcurrency"] == 1000  # DeploymentSettings.map_max_concurrency
+    # No failure is tolerated: a chunk that fails for good fails the task (the map's default, nothing set).
+    assert not {"ToleratedFailurePercentage", "ToleratedFailureCount"} & set(chunks)
+    reader = chunks["ItemReader"]
+    assert reader["ReaderConfig"] == {"InputType": "JSON"}
+    assert reader["Parameters"]["Key.$"] == f"$.{payloads.PLAN}.items.key"
+    assert chunks["ResultWriter"]["Parameters"]["Prefix"] == "map-results"
+    assert reader["Parameters"]["Bucket"] == chunks["ResultWriter"]["Parameters"]["Bucket"]
+
+
+def test_each_chunk_gets_what_the_chunk_step_reads(states: dict[str, dict[str, Any]]) -> None:
+    """The map's ItemSelector builds exactly the typed ChunkEvent the chunk step parses."""
+    selector = states["EncodeChunks"]["ItemSelector"]
+    assert {key.removesuffix(".$") for key in selector} == set(payloads.ChunkEvent.__annotations__)
+    assert selector["chunk.$"] == "$$.Map.Item.Value"
+    assert selector["total.$"] == f"$.{payloads.PLAN}.chunks"
+
+
+def test_a_failed_chunk_is_recorded_with_its_own_error(states: dict[str, dict[str, Any]]) -> None:
+    """A map reports only that its failures exceeded the threshold: the chunk's error is recorded inside it."""
+    assert states["EncodeChunk"]["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordChunkFailure"}
+    ]
+    assert follow(states, "RecordChunkFailure") == ["RecordChunkFailure", "ChunkFailed"]
+    assert states["ChunkFailed"]["Type"] == "Fail"
 
 
 def test_failure_path(states: dict[str, dict[str, Any]]) -> None:
@@ -115,7 +184,7 @@ def test_transient_error_names_are_real_exceptions() -> None:
         assert exception.__name__ == name
 
 
-@pytest.mark.parametrize("name", ["Download", "Transcode", "Upload"])
+@pytest.mark.parametrize("name", CAUGHT_BY_RECORD_FAILURE)
 def test_every_step_catches_all_into_record_failure(states: dict[str, dict[str, Any]], name: str) -> None:
     catches = states[name].get("Catch")
     assert catches == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordFailure"}]
@@ -123,7 +192,7 @@ def test_every_step_catches_all_into_record_failure(states: dict[str, dict[str, 
 
 def test_step_results_do_not_overwrite_the_input(states: dict[str, dict[str, Any]]) -> None:
     """Each step keeps the task's input and adds its result under its own path."""
-    paths = [states[name].get("ResultPath") for name in ("Download", "Transcode", "Upload", "RecordFailure")]
+    paths = [states[name].get("ResultPath") for name in ("Download", "Plan", "Transcode", "Upload", "RecordFailure")]
     assert all(isinstance(p, str) and p.startswith("$.") for p in paths), paths
     assert len(set(paths)) == len(paths)
     assert "$.error" not in paths
@@ -131,14 +200,19 @@ def test_step_results_do_not_overwrite_the_input(states: dict[str, dict[str, Any
 
 def test_result_paths_are_where_the_steps_payloads_read_them(states: dict[str, dict[str, Any]]) -> None:
     """One definition of the payload's keys: the state machine stores each result where the next steps read it."""
-    result_paths = {name: states[name]["ResultPath"] for name in ("Download", "Transcode", "Upload", "RecordFailure")}
+    result_paths = {name: states[name].get("ResultPath", "$") for name in STEP_HANDLERS}
     assert result_paths == {
         "Download": payloads.result_path(payloads.SOURCE),
+        "Plan": payloads.result_path(payloads.PLAN),
         "Transcode": payloads.result_path(payloads.TRANSCODED),
+        "EncodeChunk": "$",  # the item's output: the chunk's files, which the map writes to S3
+        "EncodeAudio": None,  # its file is where Join looks for it; the payload passes on
+        "Join": payloads.result_path(payloads.TRANSCODED),  # Upload reads it as Transcode's
         "Upload": payloads.result_path(payloads.DELIVERED),
         "RecordFailure": payloads.result_path(payloads.FAILURE),
+        "RecordChunkFailure": payloads.result_path(payloads.FAILURE),
     }
-    steps = ("Download", "Transcode", "Upload")
+    steps = (*CAUGHT_BY_RECORD_FAILURE, "EncodeChunk")
     catch_paths = {catch["ResultPath"] for name in steps for catch in states[name]["Catch"]}
     assert catch_paths == {payloads.result_path(payloads.ERROR)}
 
@@ -167,5 +241,7 @@ def test_state_machine_role_invokes_only_the_pipeline_functions(synthesized: Syn
                     getatt = resource.get("Fn::GetAtt") or resource["Fn::Join"][1][0]["Fn::GetAtt"]
                     invoked.add(getatt[0])
             else:
-                assert all(a.split(":")[0] in ("logs", "xray") for a in actions), actions
+                # Besides logs and traces, what the Distributed Map needs: its items and results in the work
+                # bucket, and its own child executions.
+                assert all(a.split(":")[0] in ("logs", "xray", "s3", "states") for a in actions), actions
     assert invoked == pipeline_functions
