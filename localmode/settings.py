@@ -17,6 +17,7 @@ from typing import Any
 
 from infra.settings import CONTEXT_KEY, DeploymentSettings
 
+CDK_CONTEXT_ENV = "CDK_CONTEXT_JSON"
 SETTINGS_ENV = "TRANSCODER_SETTINGS"
 """A JSON object of deployment settings (cdk.json's `transcoder` keys) that local mode synthesizes with,
 e.g. `{"trusted_input_networks": ["127.0.0.1/32"]}` to fetch inputs from and call back to this machine."""
@@ -197,17 +198,27 @@ def local_settings(
     Checked as the DeploymentSettings the synth builds from cdk.json's settings and these: SettingError names
     the setting, whatever refuses it (its type, or DeploymentSettings' own checks), and where it was set.
     """
-    deployed = _from_json(json.loads(cdk_json.read_text())["context"].get(CONTEXT_KEY, {}), "cdk.json")
+    # Under $CDK_CONTEXT_JSON (the CDK CLI's way in) the app reads its context from there, not from cdk.json.
+    where = f"${CDK_CONTEXT_ENV}" if CDK_CONTEXT_ENV in environ else "cdk.json"
+    try:
+        context = json.loads(environ[CDK_CONTEXT_ENV]) if CDK_CONTEXT_ENV in environ else _cdk_json_context(cdk_json)
+    except ValueError as error:
+        raise SettingError(f"{where} is not JSON ({error})") from None
+    deployed = _from_json(context.get(CONTEXT_KEY, {}) if isinstance(context, dict) else context, where)
     from_environment = environment_settings(environ)
     from_command_line = dict(parse_assignment(assignment) for assignment in assignments)
     overrides = {**from_environment, **from_command_line}
     source = {
-        **dict.fromkeys(deployed, "cdk.json"),
+        **dict.fromkeys(deployed, where),
         **dict.fromkeys(from_environment, f"${SETTINGS_ENV}"),
         **dict.fromkeys(from_command_line, "--context"),
     }
     _check({**deployed, **overrides}, source)
     return overrides
+
+
+def _cdk_json_context(path: Path) -> Any:
+    return json.loads(path.read_text())["context"]
 
 
 def _check(effective: dict[str, Any], source: dict[str, str]) -> None:

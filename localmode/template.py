@@ -14,6 +14,7 @@ from typing import Any
 
 from infra.names import STACK_NAME
 from infra.settings import CONTEXT_KEY
+from localmode.settings import CDK_CONTEXT_ENV
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -35,7 +36,7 @@ build_app(outdir=sys.argv[1], context={"aws:cdk:bundling-stacks": [], **json.loa
 ROOT = Path(__file__).resolve().parents[1]
 CACHE_DIR = ROOT / ".cache" / "synth"
 """Synthesized templates by the hash of what determines them: a restart with the same inputs skips the synth."""
-_APP_ENVIRONMENT = ("CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION", "CDK_CONTEXT_JSON")
+_APP_ENVIRONMENT = ("CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION", CDK_CONTEXT_ENV)
 """The variables infra.app reads."""
 
 
@@ -98,6 +99,21 @@ def _context(settings: Mapping[str, Any]) -> dict[str, Any]:
     return {CONTEXT_KEY: dict(settings)} if settings else {}
 
 
+def synth_environment(settings: Mapping[str, Any], environ: Mapping[str, str]) -> dict[str, str]:
+    """The synth's environment: $CDK_CONTEXT_JSON (the CDK CLI's way in) wins over build_app's context key by
+    key, so when it is set the settings join its `transcoder` key instead of being lost."""
+    environment = {
+        **environ,
+        "PYTHONPATH": str(ROOT),
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    }
+    if settings and CDK_CONTEXT_ENV in environ:
+        context = json.loads(environ[CDK_CONTEXT_ENV])
+        context[CONTEXT_KEY] = {**context.get(CONTEXT_KEY, {}), **settings}
+        environment[CDK_CONTEXT_ENV] = json.dumps(context)
+    return environment
+
+
 def _synthesize(settings: Mapping[str, Any]) -> dict[str, Any]:
     """The stack's template, synthesized without bundling assets (local mode runs the source).
 
@@ -109,7 +125,7 @@ def _synthesize(settings: Mapping[str, Any]) -> dict[str, Any]:
         result = subprocess.run(
             [sys.executable, "-c", _SYNTH, outdir, json.dumps(_context(settings))],
             cwd=root,
-            env={**os.environ, "PYTHONPATH": str(root), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},
+            env=synth_environment(settings, os.environ),
             capture_output=True,
             text=True,
             start_new_session=True,

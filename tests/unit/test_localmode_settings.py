@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from infra.settings import DeploymentSettings
+from localmode import template
 from localmode.settings import SettingError, local_settings, parse_assignment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -183,3 +184,20 @@ def test_local_mode_refuses_a_bad_setting_at_once_with_exit_code_2(
     assert "Traceback" not in done.stderr
     assert elapsed < 15, f"refused after {elapsed:.1f} s"
     assert not (tmp_path / "ready.json").exists()
+
+
+def test_under_cdk_context_json_the_settings_are_checked_against_it_and_reach_the_synth_through_it(
+    cdk_json: Path,
+) -> None:
+    """The app reads $CDK_CONTEXT_JSON over its own context, key by key: the settings must join it there."""
+    deployed = {"transcoder": {"max_input_seconds": 0, "retain_data": False}, "other": 1}
+    environment = {"CDK_CONTEXT_JSON": json.dumps(deployed)}
+    with pytest.raises(SettingError, match=r"max_input_seconds=0 from \$CDK_CONTEXT_JSON"):
+        local_settings([], environment, cdk_json)
+    settings = local_settings(["max_input_seconds=60"], environment, cdk_json)
+
+    synth = template.synth_environment(settings, environment)
+    context = json.loads(synth["CDK_CONTEXT_JSON"])
+    assert context == {"transcoder": {"max_input_seconds": 60, "retain_data": False}, "other": 1}
+    assert "CDK_CONTEXT_JSON" not in template.synth_environment(settings, {})
+    assert template.synth_environment({}, environment)["CDK_CONTEXT_JSON"] == environment["CDK_CONTEXT_JSON"]
