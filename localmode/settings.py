@@ -18,6 +18,7 @@ from typing import Any
 from infra.settings import CONTEXT_KEY, DeploymentSettings
 
 CDK_CONTEXT_ENV = "CDK_CONTEXT_JSON"
+"""The CDK CLI's context for the app; when set, the app reads its settings there instead of cdk.json."""
 SETTINGS_ENV = "TRANSCODER_SETTINGS"
 """A JSON object of deployment settings (cdk.json's `transcoder` keys) that local mode synthesizes with,
 e.g. `{"trusted_input_networks": ["127.0.0.1/32"]}` to fetch inputs from and call back to this machine."""
@@ -99,7 +100,7 @@ def _items(inner: SettingType) -> SettingType:
         return tuple(inner.from_json(item) for item in value)
 
     return SettingType(
-        f"comma-separated values, each {inner.accepts} (nothing for none)",
+        f"comma-separated values ({inner.accepts} each; empty for none)",
         lambda text: tuple(inner.from_text(item.strip()) for item in text.split(",") if item.strip()),
         from_json,
     )
