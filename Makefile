@@ -17,6 +17,7 @@ REAL_VIDEO := $(MEDIA_DIR)/movie.mp4
 help:
 	@echo "make demo       run one real video through local mode (sets everything up)"
 	@echo "make local      start local mode: HTTP API on :8080, AWS endpoint on :5599 (TRANSCODER_API_PORT, TRANSCODER_AWS_PORT)"
+	@echo "                CONTEXT=\"name=value ...\" sets deployment settings (cdk.json's transcoder keys), also for demo"
 	@echo "make test       lint, type checks and the whole test suite"
 	@echo "make synth      synthesize the CDK app into cdk.out/ (cdk-nag on) and cfn-lint it"
 	@echo "make bench      measure the figures of targets.md"
@@ -38,11 +39,14 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
+# CONTEXT="name=value name2=value2": deployment settings for local mode (python -m localmode run --context ...).
+CONTEXT_ARGS = $(foreach setting,$(CONTEXT),--context '$(setting)')
+
 demo: setup
-	$(RUN) python -m localmode demo
+	$(RUN) python -m localmode demo $(CONTEXT_ARGS)
 
 local: setup
-	$(RUN) python -m localmode run
+	$(RUN) python -m localmode run $(CONTEXT_ARGS)
 
 lint: setup
 	$(RUN) ruff check .

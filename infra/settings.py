@@ -2,11 +2,13 @@
 
 import ipaddress
 from dataclasses import dataclass, fields
-from typing import Any, Literal
-
-import constructs
+from typing import TYPE_CHECKING, Any, Literal
 
 from transcoder.template_rules import DEFAULT_LIMITS, OutputLimits
+
+if TYPE_CHECKING:
+    # Only a type here: importing constructs starts CDK's node runtime, which local mode checks settings without.
+    import constructs
 
 Architecture = Literal["x86_64", "arm64"]
 
@@ -101,13 +103,14 @@ class DeploymentSettings:
         )
 
     @classmethod
-    def from_context(cls, scope: constructs.Construct) -> "DeploymentSettings":
+    def from_context(cls, scope: "constructs.Construct") -> "DeploymentSettings":
         raw: dict[str, Any] = scope.node.try_get_context(CONTEXT_KEY) or {}
         known = {f.name: f for f in fields(cls)}
         unknown = set(raw) - set(known)
         if unknown:
             raise ValueError(f"unknown {CONTEXT_KEY} settings in cdk.json context: {sorted(unknown)}")
-        values: dict[str, Any] = {}
-        for name, value in raw.items():
-            values[name] = tuple(value) if name in ("extra_input_buckets", "trusted_input_networks") else value
+        # JSON has no tuples: a list is a tuple setting's value.
+        values: dict[str, Any] = {
+            name: tuple(value) if isinstance(value, list) else value for name, value in raw.items()
+        }
         return cls(**values)

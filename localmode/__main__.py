@@ -9,10 +9,12 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from localmode.access import local_client
 from localmode.media import generate_clip, probe_file
 from localmode.ports import API_PORT_ENV, AWS_PORT_ENV, DEFAULT_API_PORT, DEFAULT_AWS_PORT
+from localmode.settings import SETTINGS_ENV, SettingError, local_settings
 from localmode.stack import LocalStack
 from transcoder_client.local import ENV_STATE_FILE
 
@@ -27,11 +29,13 @@ def _ports(args: argparse.Namespace) -> tuple[int, int]:
 STATE_FILE = Path(__file__).resolve().parents[1] / ".cache" / "localmode.json"
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     api_port, aws_port = _ports(args)
-    print("Starting local mode (the CDK app's template, reused from .cache/synth/ when infra/ and cdk.json have not")
-    print("changed, else synthesized; then the AWS emulator)...", flush=True)
-    stack = LocalStack(api_port=api_port, aws_port=aws_port).start()
+    print("Starting local mode (the CDK app's template, reused from .cache/synth/ when infra/, cdk.json and the")
+    print("settings have not changed, else synthesized; then the AWS emulator)...", flush=True)
+    if settings:
+        print(f"  settings over cdk.json's: {json.dumps(settings)}", flush=True)
+    stack = LocalStack(api_port=api_port, aws_port=aws_port, settings=settings).start()
     state_file = Path(args.ready_file) if args.ready_file else STATE_FILE
     _write_state(state_file, stack.describe())
     print(_banner(stack, state_file), flush=True)
@@ -86,10 +90,10 @@ Or drop a file under drop/: the next folder names the template, the rest is the 
 Press Ctrl-C to stop."""
 
 
-def demo(args: argparse.Namespace) -> int:
+def demo(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     api_port, aws_port = _ports(args)
     print("== Starting local mode", flush=True)
-    stack = LocalStack(api_port=api_port, aws_port=aws_port, log_level="WARNING").start()
+    stack = LocalStack(api_port=api_port, aws_port=aws_port, log_level="WARNING", settings=settings).start()
     try:
         return _demo_job(stack, args.seconds)
     finally:
@@ -162,10 +166,22 @@ def main(argv: list[str] | None = None) -> int:
         command = commands.add_parser(name, help=help_text)
         command.add_argument("--api-port", type=int, help=f"default $TRANSCODER_API_PORT or {DEFAULT_API_PORT}")
         command.add_argument("--aws-port", type=int, help=f"default $TRANSCODER_AWS_PORT or {DEFAULT_AWS_PORT}")
+        command.add_argument(
+            "--context",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help=f"a deployment setting (cdk.json's transcoder keys) over cdk.json's and ${SETTINGS_ENV}'s; repeatable",
+        )
     commands.choices["run"].add_argument("--ready-file", help="write the URLs and names as JSON here once ready")
     commands.choices["demo"].add_argument("--seconds", type=float, default=10, help="length of the demo clip")
     args = parser.parse_args(argv)
-    return run(args) if args.command == "run" else demo(args)
+    try:
+        settings = local_settings(args.context)
+    except SettingError as error:
+        # Before any synth or server, in one line: usage's conventional exit code, no traceback.
+        parser.exit(2, f"{parser.prog} {args.command}: error: {error}\n")
+    return run(args, settings) if args.command == "run" else demo(args, settings)
 
 
 if __name__ == "__main__":

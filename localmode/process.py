@@ -19,9 +19,14 @@ START_TIMEOUT_SECONDS = 180.0
 
 @contextmanager
 def local_mode_process(
-    folder: Path, environment: Mapping[str, str] | None = None, start_timeout: float = START_TIMEOUT_SECONDS
+    folder: Path,
+    environment: Mapping[str, str] | None = None,
+    start_timeout: float = START_TIMEOUT_SECONDS,
+    context: Mapping[str, str] | None = None,
 ) -> Iterator[tuple[dict[str, Any], "subprocess.Popen[bytes]"]]:
     """`python -m localmode run` on free ports; its ready file's description and the process.
+
+    `context` are deployment settings as the command line takes them (`--context name=value`, value as text).
 
     Its output goes to `folder/local.log` (the banner included), its description to `folder/ready.json`.
     Stopped with Ctrl-C (SIGINT), as a user stops it: it must exit 0 within 30 s, or this raises.
@@ -35,6 +40,8 @@ def local_mode_process(
     }
     command = [sys.executable, "-m", "localmode", "run", "--ready-file", str(ready_file)]
     command += ["--api-port", str(free_port()), "--aws-port", str(free_port())]
+    for name, value in (context or {}).items():
+        command += ["--context", f"{name}={value}"]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=child_environment, stdout=log, stderr=subprocess.STDOUT)
     try:

@@ -4,11 +4,12 @@ import os
 import platform
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from localmode.emulator import Emulator, set_local_environment
 from localmode.http_api import LocalHttpApi
 from localmode.ports import API_PORT_ENV, AWS_PORT_ENV, DEFAULT_API_PORT, DEFAULT_AWS_PORT, ensure_free
+from localmode.settings import local_settings
 from localmode.template import LocalTemplate, synthesize
 
 if TYPE_CHECKING:
@@ -40,6 +41,8 @@ class LocalStack:
     startup_seconds: float = 0.0
     log_level: str | None = None
     """Overrides the functions' POWERTOOLS_LOG_LEVEL (the demo and the benchmark keep the output quiet)."""
+    settings: dict[str, Any] | None = None
+    """Deployment settings over cdk.json's (localmode.settings.local_settings); by default $TRANSCODER_SETTINGS."""
 
     def start(self) -> "LocalStack":
         started = time.monotonic()
@@ -52,7 +55,8 @@ class LocalStack:
         use_static_ffmpeg()
 
         self.emulator = Emulator(self.aws_port)
-        self.local_template = LocalTemplate(synthesize(), endpoint_url=self.emulator.endpoint_url)
+        settings = local_settings() if self.settings is None else self.settings
+        self.local_template = LocalTemplate(synthesize(settings), endpoint_url=self.emulator.endpoint_url)
         self.emulator.start()
         self.environment = self.emulator.provision(self.local_template)
         # The operator's own networks (e.g. a local S3-compatible endpoint of a storage) win over the template's.

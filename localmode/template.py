@@ -7,11 +7,14 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from infra.names import STACK_NAME
+from infra.settings import CONTEXT_KEY
+from localmode.settings import CDK_CONTEXT_ENV
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -30,35 +33,21 @@ import json, sys
 from infra.app import build_app
 build_app(outdir=sys.argv[1], context={"aws:cdk:bundling-stacks": [], **json.loads(sys.argv[2])}).synth()
 """
-SETTINGS_ENV = "TRANSCODER_SETTINGS"
-"""A JSON object of deployment settings (cdk.json's `transcoder` keys) that local mode synthesizes with,
-e.g. `{"trusted_input_networks": ["127.0.0.1/32"]}` to fetch inputs from and call back to this machine."""
-
-
-def _context_overrides() -> dict[str, Any]:
-    raw = os.environ.get(SETTINGS_ENV, "")
-    if not raw:
-        return {}
-    overrides = json.loads(raw)
-    if not isinstance(overrides, dict):
-        raise ValueError(f"{SETTINGS_ENV} must be a JSON object of settings")
-    return {"transcoder": overrides}
-
-
 ROOT = Path(__file__).resolve().parents[1]
 CACHE_DIR = ROOT / ".cache" / "synth"
 """Synthesized templates by the hash of what determines them: a restart with the same inputs skips the synth."""
-_APP_ENVIRONMENT = ("CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION", "CDK_CONTEXT_JSON")
+_APP_ENVIRONMENT = ("CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION", CDK_CONTEXT_ENV)
 """The variables infra.app reads."""
 
 
-def synthesis_key(root: Path = ROOT) -> str:
+def synthesis_key(settings: Mapping[str, Any], root: Path = ROOT) -> str:
     """A hash of everything the synthesized template depends on, as local mode uses it.
 
     The CDK app's code (infra/), cdk.json, the locked library versions (uv.lock: aws-cdk-lib and cdk-nag shape
-    the template), the settings local mode adds ($TRANSCODER_SETTINGS), the variables the app reads and the
-    synth script itself. functions/ and layers/ only feed the assets' hashes, which local mode never reads:
-    it runs the handlers named by the template from the source, so editing a handler needs no new synth.
+    the template), the settings local mode synthesizes with over cdk.json's (`settings`: $TRANSCODER_SETTINGS
+    and --context, see localmode.settings), the variables the app reads and the synth script itself.
+    functions/ and layers/ only feed the assets' hashes, which local mode never reads: it runs the handlers
+    named by the template from the source, so editing a handler needs no new synth.
     """
     digest = hashlib.sha256(_SYNTH.encode())
     files = sorted(path for path in (root / "infra").rglob("*") if path.is_file())
@@ -69,7 +58,7 @@ def synthesis_key(root: Path = ROOT) -> str:
         digest.update(path.read_bytes() if path.exists() else b"(absent)")
         digest.update(b"\0")
     environment = {name: os.environ.get(name) for name in _APP_ENVIRONMENT}
-    digest.update(json.dumps([_context_overrides(), environment], sort_keys=True).encode())
+    digest.update(json.dumps([_context(settings), environment], sort_keys=True).encode())
     return digest.hexdigest()
 
 
@@ -77,14 +66,15 @@ CACHE_KEEP = 4
 """Templates kept: the default settings' and a few others (the e2e tests start local mode with other settings)."""
 
 
-def synthesize(cache_dir: Path | None = CACHE_DIR) -> dict[str, Any]:
-    """The stack's template: the cached one when its inputs have not changed (see synthesis_key), else a synth.
+def synthesize(settings: Mapping[str, Any], cache_dir: Path | None = CACHE_DIR) -> dict[str, Any]:
+    """The stack's template with `settings` over cdk.json's: the cached one when its inputs have not changed
+    (see synthesis_key), else a synth.
 
     `cache_dir=None` always synthesizes.
     """
     if cache_dir is None:
-        return _synthesize()
-    cached = cache_dir / f"{synthesis_key()}.template.json"
+        return _synthesize(settings)
+    cached = cache_dir / f"{synthesis_key(settings)}.template.json"
     try:
         template: dict[str, Any] = json.loads(cached.read_text())
         return template
@@ -92,7 +82,7 @@ def synthesize(cache_dir: Path | None = CACHE_DIR) -> dict[str, Any]:
         pass
     except ValueError:
         cached.unlink(missing_ok=True)  # not a whole JSON document: synthesize again
-    template = _synthesize()
+    template = _synthesize(settings)
     cache_dir.mkdir(parents=True, exist_ok=True)
     # Written whole, then renamed: a local mode starting at the same time never reads half a file.
     partial = cached.with_name(f"{cached.name}.{os.getpid()}.partial")
@@ -104,7 +94,27 @@ def synthesize(cache_dir: Path | None = CACHE_DIR) -> dict[str, Any]:
     return template
 
 
-def _synthesize() -> dict[str, Any]:
+def _context(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The CDK context local mode adds to cdk.json's (build_app merges the settings key by key)."""
+    return {CONTEXT_KEY: dict(settings)} if settings else {}
+
+
+def synth_environment(settings: Mapping[str, Any], environ: Mapping[str, str]) -> dict[str, str]:
+    """The synth's environment: $CDK_CONTEXT_JSON (the CDK CLI's way in) wins over build_app's context key by
+    key, so when it is set the settings join its `transcoder` key instead of being lost."""
+    environment = {
+        **environ,
+        "PYTHONPATH": str(ROOT),
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    }
+    if settings and CDK_CONTEXT_ENV in environ:
+        context = json.loads(environ[CDK_CONTEXT_ENV])
+        context[CONTEXT_KEY] = {**context.get(CONTEXT_KEY, {}), **settings}
+        environment[CDK_CONTEXT_ENV] = json.dumps(context)
+    return environment
+
+
+def _synthesize(settings: Mapping[str, Any]) -> dict[str, Any]:
     """The stack's template, synthesized without bundling assets (local mode runs the source).
 
     In a child process, so that CDK's node runtime does not live on beside local mode (and does
@@ -113,9 +123,9 @@ def _synthesize() -> dict[str, Any]:
     root = ROOT
     with tempfile.TemporaryDirectory(prefix="transcoder-synth-") as outdir:
         result = subprocess.run(
-            [sys.executable, "-c", _SYNTH, outdir, json.dumps(_context_overrides())],
+            [sys.executable, "-c", _SYNTH, outdir, json.dumps(_context(settings))],
             cwd=root,
-            env={**os.environ, "PYTHONPATH": str(root), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},
+            env=synth_environment(settings, os.environ),
             capture_output=True,
             text=True,
             start_new_session=True,

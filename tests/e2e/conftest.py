@@ -73,11 +73,17 @@ class Local:
 
 
 @contextmanager
-def start_local(folder: Path, extra_environment: dict[str, str] | None = None) -> Iterator[Local]:
-    """Local mode in its own process, as a user starts it; stopped with Ctrl-C, which must exit cleanly."""
+def start_local(
+    folder: Path, extra_environment: dict[str, str] | None = None, context: dict[str, str] | None = None
+) -> Iterator[Local]:
+    """Local mode in its own process, as a user starts it; stopped with Ctrl-C, which must exit cleanly.
+
+    `context`: deployment settings by name, passed as `--context name=value` (e.g. {"max_input_seconds": "60"}).
+    """
     # test_storages' foreign S3-compatible endpoint listens on loopback: the operator trusts it.
     environment = {"TRUSTED_INPUT_NETWORKS": "127.0.0.1/32", **(extra_environment or {})}
-    with local_mode_process(folder, environment, start_timeout=START_TIMEOUT_SECONDS) as (info, process):
+    started = local_mode_process(folder, environment, start_timeout=START_TIMEOUT_SECONDS, context=context)
+    with started as (info, process):
         ready_file = folder / "ready.json"
         s3 = boto3.client("s3", endpoint_url=info["aws_endpoint_url"])
         yield Local(

@@ -54,13 +54,18 @@ SMALL_LIMITS = {"max_output_pixels": 640 * 360, "max_output_dimension": 1280, "m
 
 @pytest.fixture(scope="module")
 def limited_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
-    """Local mode of an operator who set small output limits (TRANSCODER_SETTINGS → the CDK context)."""
-    environment = {"TRANSCODER_SETTINGS": json.dumps(SMALL_LIMITS)}
-    with start_local(tmp_path_factory.mktemp("limited-local"), environment) as started:
+    """Local mode of an operator who set small output limits (`--context name=value` → the CDK context).
+
+    $TRANSCODER_SETTINGS allows 60 fps, the command line 30: the command line wins.
+    """
+    environment = {"TRANSCODER_SETTINGS": json.dumps({"max_output_framerate": 60})}
+    context = {name: str(value) for name, value in SMALL_LIMITS.items()}
+    with start_local(tmp_path_factory.mktemp("limited-local"), environment, context) as started:
         yield started
 
 
 def test_the_operators_output_limits_hold_from_request_to_task(limited_local: Local, clips: dict[str, Path]) -> None:
+    # 60 fps is refused: the limits of --context reached the functions, over $TRANSCODER_SETTINGS's.
     for fields, needle in (({"resolution": "1280x720"}, "230400"), ({"framerate": 60}, "max_output_framerate")):
         with pytest.raises(ParamError) as raised:
             limited_local.client.add_template("e2e_too_big", **{"resolution": "360p", **fields})
