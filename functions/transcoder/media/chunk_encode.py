@@ -1,6 +1,6 @@
 """ffmpeg argument lists for a chunked encode: one video-only chunk, and the audio encoded once.
 
-Both come from the same EncodePlan as the single pass (`plan_encode`), so chunks carry the very codec
+All come from the same EncodePlan as the single pass (`plan_encode`), so chunks carry the very codec
 parameters a single pass would (identical avcC/hvcC: they join by stream copy) and only validated
 template fields and probed numbers reach the arguments.
 
@@ -14,6 +14,11 @@ What a chunk adds to the plan's video arguments:
   and its exact frame count (`-frames:v`), see chunk_plan;
 - `-an`: audio is encoded once from the whole source (AAC frames do not split at chunk joins).
 
+An HLS ladder's chunk is one ffmpeg run too: the source's range is decoded once and split (the single
+pass's own filter graph) into one video-only MP4 per variant, each with that variant's arguments, the
+same forced keyframes and the same frame count (`ladder_chunk_command`). `chunk_file_names` names a
+chunk's files whatever the plan, `chunk_command_in` encodes a chunk into a folder under those names.
+
 Rate control: CRF templates chunk without loss (measured ΔPSNR -0.05…+0.05 dB at 10-30 s chunks).
 Bitrate templates (`-b:v`) lose 0.3-0.9 dB chunked, because each chunk spends on its first IDR and
 cannot move bits between scenes; capped CRF (`-crf N -maxrate R -bufsize 2R`) chunks well and is the
@@ -21,6 +26,8 @@ better setting for them (notes.md, "Learned in review").
 """
 
 import math
+import os
+from collections.abc import Sequence
 from fractions import Fraction
 
 from transcoder.media.chunk_plan import Chunk
@@ -39,17 +46,75 @@ def seconds_argument(value: Fraction) -> str:
     return f"{float(value):.6f}"
 
 
+def chunk_file_names(plan: EncodePlan, chunk: Chunk) -> list[str]:
+    """The files a chunk's encode writes: `chunk_00003.mp4`, or for a ladder one per variant in
+    `plan.variant_names` order, `chunk_00003_v0.mp4`, `chunk_00003_v1.mp4`, …"""
+    if plan.variant_names:
+        return [f"chunk_{chunk.index:05d}_v{i}.mp4" for i in range(len(plan.variant_names))]
+    return [f"chunk_{chunk.index:05d}.mp4"]
+
+
+def chunk_command_in(
+    plan: EncodePlan, chunk: Chunk, ffmpeg: str, source: str, folder: str, logo: str | None = None
+) -> list[str]:
+    """Encode `chunk` of `source` into `folder`, to the files `chunk_file_names` names (any chunkable plan)."""
+    paths = [os.path.join(folder, name) for name in chunk_file_names(plan, chunk)]
+    if plan.variant_names:
+        if logo is not None:
+            raise ValueError("a ladder draws no logo")
+        return ladder_chunk_command(plan, chunk, ffmpeg, source, paths)
+    return chunk_command(plan, chunk, ffmpeg, source, paths[0], logo)
+
+
 def chunk_command(
     plan: EncodePlan, chunk: Chunk, ffmpeg: str, source: str, destination: str, logo: str | None = None
 ) -> list[str]:
     """Encode `chunk` of `source` (local path or URL) to the MP4 file `destination`, video only."""
-    if plan.variant_names or not plan.video_args:
-        raise NotChunkable("the HLS ladder is encoded in one pass")
+    if plan.variant_names:
+        raise NotChunkable("an HLS ladder's chunk has a file per variant: see ladder_chunk_command")
+    if not plan.video_args:
+        raise NotChunkable("the plan has no chunked form")
+    return [
+        *_chunk_input(chunk, ffmpeg, source),
+        *plan.logo_arguments(logo),
+        *plan.video_args,
+        *_chunk_output(plan, chunk, destination),
+    ]
+
+
+def ladder_chunk_command(
+    plan: EncodePlan, chunk: Chunk, ffmpeg: str, source: str, destinations: Sequence[str]
+) -> list[str]:
+    """Encode `chunk` of `source` once into every variant of an HLS ladder: `destinations[i]` (MP4, video
+    only) gets variant `plan.variant_names[i]`."""
+    if not plan.variant_names or plan.ladder_graph is None:
+        raise ValueError("the plan is not an HLS ladder: see chunk_command")
+    if len(destinations) != len(plan.variant_names):
+        raise ValueError("one destination per variant")
+    outputs = [
+        arg
+        for video_args, destination in zip(plan.variant_video_args, destinations, strict=True)
+        for arg in (*video_args, *_chunk_output(plan, chunk, destination))
+    ]
+    return [*_chunk_input(chunk, ffmpeg, source), "-filter_complex", plan.ladder_graph, *outputs]
+
+
+def _chunk_input(chunk: Chunk, ffmpeg: str, source: str) -> list[str]:
     seek: list[str] = []
     if chunk.seek is not None:
         seek = ["-ss", seconds_argument(chunk.seek)]
         if not chunk.accurate:
             seek.append("-noaccurate_seek")
+    return [
+        *(ffmpeg, "-hide_banner", "-nostdin", "-y", "-copyts", "-start_at_zero"),
+        *seek,
+        *reader_options(source),
+        *("-i", source),
+    ]
+
+
+def _chunk_output(plan: EncodePlan, chunk: Chunk, destination: str) -> list[str]:
+    """What follows an output's video arguments: HLS keyframes, the exact frame count, no audio, the file."""
     keyframes: list[str] = []
     if plan.hls_segment_seconds:
         # The single pass forces a keyframe at every multiple of the segment length. ffmpeg measures
@@ -59,16 +124,7 @@ def chunk_command(
         first = math.ceil(chunk.first_frame_time / segment) * segment - chunk.first_frame_time
         offset = math.floor(first * 1_000_000 - 1) / 1_000_000 if first else 0.0
         keyframes = ["-force_key_frames", f"expr:gte(t,{offset:.6f}+n_forced*{segment})"]
-    return [
-        *(ffmpeg, "-hide_banner", "-nostdin", "-y", "-copyts", "-start_at_zero"),
-        *seek,
-        *reader_options(source),
-        *("-i", source, *plan.logo_arguments(logo)),
-        *plan.video_args,
-        *keyframes,
-        *("-frames:v", str(chunk.frames), "-an", *_METADATA_OFF),
-        *("-f", "mp4", destination),
-    ]
+    return [*keyframes, "-frames:v", str(chunk.frames), "-an", *_METADATA_OFF, "-f", "mp4", destination]
 
 
 def audio_command(plan: EncodePlan, ffmpeg: str, source: str, destination: str) -> list[str]:

@@ -8,12 +8,12 @@ that belongs to the steps that will run chunks as separate invocations.
 import math
 import os
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from transcoder.errors import TranscodeFailed
-from transcoder.media.chunk_encode import audio_command, chunk_command
-from transcoder.media.chunk_join import concat_list, join_command
+from transcoder.media.chunk_encode import audio_command, chunk_command_in, chunk_file_names
+from transcoder.media.chunk_join import join_step
 from transcoder.media.chunk_plan import Chunk, plan_chunks
 from transcoder.media.encode_plan import EncodePlan
 from transcoder.media.keyframes import KeyframeIndex
@@ -39,8 +39,13 @@ class ChunkedSteps:
 
     chunks: list[Chunk]
     chunk_commands: list[list[str]]
+    """One command per chunk, whatever the plan (a ladder's chunk encodes every variant in one run)."""
     audio_command: list[str] | None
     join_command: list[str]
+    chunk_files: list[list[str]] = field(default_factory=list)
+    """Per chunk, the paths its command writes (`chunk_file_names` in the work folder)."""
+    join_lists: dict[str, str] = field(default_factory=dict)
+    """The concat lists the join reads (path → text), already written by `chunked_steps`."""
 
     def labelled(self) -> list[tuple[str, list[str]]]:
         steps = [
@@ -64,31 +69,31 @@ def chunked_steps(
 ) -> ChunkedSteps:
     """The commands encoding `chunks` of `source` into `workdir` and joining them into `destination`.
 
-    Writes the join's concat list into `workdir`.
+    Writes the join's concat lists into `workdir`. An HLS `destination` is several files (a ladder's is
+    the master playlist): keep its folder apart from `workdir`.
     """
-    names = [f"chunk_{chunk.index:05d}.mp4" for chunk in chunks]
-    chunk_commands = [
-        chunk_command(plan, chunk, ffmpeg, source, os.path.join(workdir, name), logo)
-        for chunk, name in zip(chunks, names, strict=True)
-    ]
+    chunk_commands = [chunk_command_in(plan, chunk, ffmpeg, source, workdir, logo) for chunk in chunks]
     audio_path = os.path.join(workdir, "audio.m4a") if plan.has_audio else None
-    list_path = os.path.join(workdir, "chunks.ffconcat")
-    with open(list_path, "w", encoding="utf-8") as listing:
-        listing.write(concat_list(chunks, names))
-    join = join_command(
+    join = join_step(
         plan,
+        chunks,
         ffmpeg,
-        list_path,
+        workdir,
         destination,
         audio_path=audio_path,
         video_start=index.frames.start,
         audio_start=index.audio_start or Fraction(0),
     )
+    for path, text in join.lists.items():
+        with open(path, "w", encoding="utf-8") as listing:
+            listing.write(text)
     return ChunkedSteps(
         chunks=chunks,
         chunk_commands=chunk_commands,
         audio_command=None if audio_path is None else audio_command(plan, ffmpeg, source, audio_path),
-        join_command=join,
+        join_command=join.command,
+        chunk_files=[[os.path.join(workdir, name) for name in chunk_file_names(plan, chunk)] for chunk in chunks],
+        join_lists=join.lists,
     )
 
 

@@ -9,7 +9,15 @@ import os
 from dataclasses import dataclass
 
 from transcoder.media.info import MediaInfo, VideoStream
-from transcoder.media.ladder import Rendition, ladder_rates, ladder_selection, plan_renditions, var_stream_map
+from transcoder.media.ladder import (
+    Rendition,
+    ladder_graph,
+    ladder_rates,
+    ladder_selection,
+    plan_renditions,
+    rendition_rate,
+    var_stream_map,
+)
 from transcoder.media.sources import reader_options
 from transcoder.template_rules import (
     DEFAULT_LIMITS,
@@ -57,23 +65,36 @@ class EncodePlan:
     """HLS: the segment length, on whose grid keyframes are forced."""
     container_args: tuple[str, ...] = ()
     """The container part of `output_args` (`-f …` and its options)."""
+    ladder_graph: str | None = None
+    """HLS ladder: the filter graph decoding the source once and splitting it into the variants, whose
+    outputs are labelled [v0], [v1], … in `variant_names` order."""
+    variant_video_args: tuple[tuple[str, ...], ...] = ()
+    """HLS ladder: per variant, the arguments of an output file holding only that variant's video (its
+    `-map [v<i>]`, codec, its own rate control, GOP, tag), without forced keyframes: what each chunk
+    repeats for every variant."""
 
     def command(self, ffmpeg: str, source: str, destination: str, logo: str | None = None) -> list[str]:
-        output_args = list(self.output_args)
-        if self.segmented:
-            stem = os.path.splitext(destination)[0]
-            if self.variant_names:
-                # %v is each variant's name; the master playlist goes beside them, named as the output.
-                output_args += ["-master_pl_name", os.path.basename(destination)]
-                output_args += ["-hls_segment_filename", f"{stem}_%v_%05d.ts"]
-                destination = f"{stem}_%v.m3u8"
-            else:
-                output_args += ["-hls_segment_filename", f"{stem}_%05d.ts"]
+        naming, target = self.hls_naming(destination)
         return [
             *(ffmpeg, "-hide_banner", "-nostdin", "-y"),
             *reader_options(source),
-            *("-i", source, *self.logo_arguments(logo), *output_args, destination),
+            *("-i", source, *self.logo_arguments(logo), *self.output_args, *naming, target),
         ]
+
+    def hls_naming(self, destination: str) -> tuple[list[str], str]:
+        """HLS: the options naming the files written beside `destination`, and the output ffmpeg is given.
+
+        A single playlist's segments are `<stem>_00000.ts`…; a ladder's `destination` is the master
+        playlist, each variant's playlist `<stem>_<name>.m3u8` and its segments `<stem>_<name>_00000.ts`….
+        """
+        if not self.segmented:
+            return [], destination
+        stem = os.path.splitext(destination)[0]
+        if not self.variant_names:
+            return ["-hls_segment_filename", f"{stem}_%05d.ts"], destination
+        # %v is each variant's name; the master playlist goes beside them, named as the output.
+        naming = ["-master_pl_name", os.path.basename(destination), "-hls_segment_filename", f"{stem}_%v_%05d.ts"]
+        return naming, f"{stem}_%v.m3u8"
 
     def logo_arguments(self, logo: str | None) -> list[str]:
         """The logo's input options and `-i`, placed after the source's input."""
@@ -183,17 +204,18 @@ def plan_encode(
         if media.audio is not None:
             args += ["-map", "0:a:0"]
     check_output(width, height, fps, limits)
-    codec = ["-c:v", _ENCODERS[template.vcodec], "-preset", PRESET]
+    encoder = ["-c:v", _ENCODERS[template.vcodec], "-preset", PRESET]
+    pixels_and_gop = ["-pix_fmt", "yuv420p"]
+    if template.gop_seconds:
+        pixels_and_gop += ["-g", str(max(1, round(fps * template.gop_seconds)))]
     if renditions:
-        codec += ladder_rates(renditions)
+        rate = ladder_rates(renditions)
     elif template.video_bitrate:
         kbps = template.video_bitrate
-        codec += ["-b:v", f"{kbps}k", "-maxrate", f"{int(kbps * 1.2)}k", "-bufsize", f"{kbps * 2}k"]
+        rate = ["-b:v", f"{kbps}k", "-maxrate", f"{int(kbps * 1.2)}k", "-bufsize", f"{kbps * 2}k"]
     else:
-        codec += ["-crf", str(crf_for(template))]
-    codec += ["-pix_fmt", "yuv420p"]
-    if template.gop_seconds:
-        codec += ["-g", str(max(1, round(fps * template.gop_seconds)))]
+        rate = ["-crf", str(crf_for(template))]
+    codec = [*encoder, *rate, *pixels_and_gop]
     args += codec
     segment_seconds = None
     if template.format is ContainerFormat.HLS:
@@ -227,6 +249,11 @@ def plan_encode(
         logo_input=logo_input,
         variant_names=tuple(r.name for r in renditions),
         video_args=tuple([*video_selection, *codec, *tag]) if not renditions else (),
+        ladder_graph=ladder_graph(renditions, rate_filters) if renditions else None,
+        variant_video_args=tuple(
+            ("-map", f"[v{i}]", *encoder, *rendition_rate(rendition), *pixels_and_gop, *tag)
+            for i, rendition in enumerate(renditions)
+        ),
         audio_args=tuple(audio),
         output_rate=output_rate,
         hls_segment_seconds=segment_seconds,
