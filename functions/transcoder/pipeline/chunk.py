@@ -11,12 +11,12 @@ from typing import Any
 from transcoder import repository, storage
 from transcoder.errors import InputNotDecodable
 from transcoder.media.binaries import ffmpeg_path
-from transcoder.media.chunk_encode import chunk_command
+from transcoder.media.chunk_encode import chunk_command_in, chunk_file_names
 from transcoder.media.encode import run_ffmpeg
 from transcoder.media.info import MediaInfo
 from transcoder.media.probe import probe
 from transcoder.media.watcher import EncodeStopped
-from transcoder.pipeline.chunking import chunk_file_name, chunk_location, chunk_of, describe
+from transcoder.pipeline.chunking import chunk_location, chunk_of, describe
 from transcoder.pipeline.common import (
     READ_URL_SECONDS,
     abandon,
@@ -51,12 +51,11 @@ def encode_chunk(event: dict[str, Any], remaining_seconds: float) -> ChunkResult
         location(staged), lifetime, staged.get("version_id"), client=reader(payload, staged.get("storage_id"))
     )
     logo_url = storage.presign(location(logo), lifetime) if logo else None
-    name = chunk_file_name(chunk)
+    names = chunk_file_names(plan, chunk)
     with scratch_dir(task_id) as scratch:
-        local_chunk = os.path.join(scratch, name)
         try:
             run_ffmpeg(
-                chunk_command(plan, chunk, ffmpeg_path(), source_url, local_chunk, logo_url),
+                chunk_command_in(plan, chunk, ffmpeg_path(), source_url, scratch, logo_url),
                 source=source_url,
                 duration=float(chunk.output_duration),
                 timeout_seconds=max(1.0, remaining_seconds - UPLOAD_MARGIN_SECONDS),
@@ -65,14 +64,17 @@ def encode_chunk(event: dict[str, Any], remaining_seconds: float) -> ChunkResult
             )
         except EncodeStopped:
             abandon(task_id, describe(payload["chunk"]))
-        encoded = probe(local_chunk).video
-        frames = encoded.frame_count if encoded else 0
-        if frames != chunk.frames:
-            # A damaged stretch of the source decodes short without an ffmpeg error.
-            raise InputNotDecodable(
-                f"input is truncated or damaged: {frames or 0} of the chunk's {chunk.frames} frames could be decoded"
-            )
-        storage_call(storage.upload, local_chunk, chunk_location(task_id, name), "video/mp4")
+        for name in names:  # one file, or one per variant of a ladder
+            encoded = probe(os.path.join(scratch, name)).video
+            frames = encoded.frame_count if encoded else 0
+            if frames != chunk.frames:
+                # A damaged stretch of the source decodes short without an ffmpeg error.
+                raise InputNotDecodable(
+                    f"input is truncated or damaged: {frames or 0} of the chunk's {chunk.frames} frames"
+                    " could be decoded"
+                )
+        for name in names:
+            storage_call(storage.upload, os.path.join(scratch, name), chunk_location(task_id, name), "video/mp4")
     if not repository.count_chunk_done(task_id, payload["total"]):
         abandon(task_id, describe(payload["chunk"]))
-    return ChunkResult(index=chunk.index, files=[name])
+    return ChunkResult(index=chunk.index, files=names)

@@ -64,7 +64,3 @@ def chunk_location(task_id: str, name: str) -> S3Location:
 
 
 AUDIO_NAME = "audio.m4a"
-
-
-def chunk_file_name(chunk: Chunk) -> str:
-    return f"chunk_{chunk.index:05d}.mp4"

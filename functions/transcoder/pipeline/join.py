@@ -17,12 +17,13 @@ from transcoder import repository, storage
 from transcoder.errors import InputNotDecodable
 from transcoder.locations import S3Location
 from transcoder.media.binaries import ffmpeg_path
-from transcoder.media.chunk_join import concat_list, join_command
+from transcoder.media.chunk_encode import chunk_file_names
+from transcoder.media.chunk_join import join_step
 from transcoder.media.encode import run_ffmpeg
 from transcoder.media.info import MediaInfo
 from transcoder.media.probe import probe
 from transcoder.media.watcher import EncodeStopped
-from transcoder.pipeline.chunking import AUDIO_NAME, chunk_file_name, chunk_location, chunk_of
+from transcoder.pipeline.chunking import AUDIO_NAME, chunk_location, chunk_of
 from transcoder.pipeline.common import (
     abandon,
     content_type,
@@ -57,7 +58,7 @@ def join(event: dict[str, Any], remaining_seconds: float) -> TranscodedResult:
     planned = payload[PLAN]
     items: list[ChunkItem] = json.loads(storage.read_bytes(location(planned["items"])))
     chunks = [chunk_of(item) for item in items]
-    names = [chunk_file_name(chunk) for chunk in chunks]
+    names = [name for chunk in chunks for name in chunk_file_names(plan, chunk)]
     output_name = posixpath.basename(payload["destination"]["key"])
     encoded_prefix = work_prefix(task_id) + "output/"
     with scratch_dir(task_id) as scratch:
@@ -67,23 +68,24 @@ def join(event: dict[str, Any], remaining_seconds: float) -> TranscodedResult:
         wanted = [*names, AUDIO_NAME] if planned.get("audio") else names
         with ThreadPoolExecutor(DOWNLOAD_THREADS) as pool:
             list(pool.map(lambda name: _fetch(task_id, name, parts), wanted))
-        list_path = os.path.join(parts, "chunks.ffconcat")
-        with open(list_path, "w", encoding="utf-8") as listing:
-            listing.write(concat_list(chunks, names))
         local_output = os.path.join(output_dir, output_name)
-        command = join_command(
+        joining = join_step(
             plan,
+            chunks,
             ffmpeg_path(),
-            list_path,
+            parts,
             local_output,
             audio_path=os.path.join(parts, AUDIO_NAME) if planned.get("audio") else None,
             video_start=Fraction(planned.get("video_start", "0")),
             audio_start=Fraction(planned.get("audio_start", "0")),
         )
+        for path, text in joining.lists.items():
+            with open(path, "w", encoding="utf-8") as listing:
+                listing.write(text)
         try:
             run_ffmpeg(
-                command,
-                source=list_path,
+                joining.command,
+                source=parts,
                 duration=media.duration,
                 timeout_seconds=max(1.0, remaining_seconds - UPLOAD_MARGIN_SECONDS),
                 keep_going=lambda: repository.still_wanted(task_id),

@@ -57,8 +57,8 @@ def plan(event: dict[str, Any], remaining_seconds: float) -> PlanResult:
 
 
 def chunkable(encode_plan: EncodePlan) -> bool:
-    """Whether the plan has a chunked form: the HLS ladder is encoded in one pass for now."""
-    return bool(encode_plan.video_args) and not encode_plan.variant_names
+    """Whether the plan has a chunked form: every plan that encodes video, the HLS ladder included."""
+    return bool(encode_plan.video_args or encode_plan.variant_names)
 
 
 def _chunked(
