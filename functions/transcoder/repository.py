@@ -83,6 +83,20 @@ def report_progress(task_id: str, progress: int) -> bool:
     return True
 
 
+def touch_running(task_id: str) -> bool:
+    """Whether the task is running, noting the step's activity: a step joining a task already running (a
+    chunk among many) must not reset the progress the others have reported, as `move` would."""
+    try:
+        TaskModel(task_id).update(
+            actions=[TaskModel.updated_time.set(now())], condition=TaskModel.status == Status.RUNNING.value
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == _CONDITION_FAILED:
+            return False
+        raise
+    return True
+
+
 def count_chunk_done(task_id: str, total: int) -> bool:
     """One more chunk of `total` is encoded: count it and show chunks done ÷ total as the running progress.
 

@@ -18,14 +18,13 @@ from transcoder.pipeline.common import (
     READ_URL_SECONDS,
     abandon,
     encode_plan_for,
-    enter,
+    enter_running,
     location,
     reader,
     scratch_dir,
     storage_call,
 )
 from transcoder.pipeline.payloads import SOURCE, AudioEvent, AudioResult, ObjectRef, parse
-from transcoder.status import Status
 from transcoder.templates import Template
 
 UPLOAD_MARGIN_SECONDS = 20.0
@@ -35,7 +34,7 @@ def encode_audio(event: dict[str, Any], remaining_seconds: float) -> AudioResult
     """Encode the source's audio with the template's settings into the task's chunks/ folder."""
     payload = parse(AudioEvent, event)
     task_id = payload["task_id"]
-    enter(task_id, Status.RUNNING)
+    enter_running(task_id)
     media = MediaInfo.from_dict(payload[SOURCE]["media"])
     logo = payload[SOURCE].get("logo")
     plan = encode_plan_for(

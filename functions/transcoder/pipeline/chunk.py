@@ -21,14 +21,13 @@ from transcoder.pipeline.common import (
     READ_URL_SECONDS,
     abandon,
     encode_plan_for,
-    enter,
+    enter_running,
     location,
     reader,
     scratch_dir,
     storage_call,
 )
 from transcoder.pipeline.payloads import SOURCE, ChunkEvent, ChunkResult, parse
-from transcoder.status import Status
 from transcoder.templates import Template
 
 UPLOAD_MARGIN_SECONDS = 20.0
@@ -38,7 +37,7 @@ def encode_chunk(event: dict[str, Any], remaining_seconds: float) -> ChunkResult
     """Encode the event's chunk into the task's chunks/ folder and count it done."""
     payload = parse(ChunkEvent, event)
     task_id = payload["task_id"]
-    enter(task_id, Status.RUNNING)
+    enter_running(task_id)
     media = MediaInfo.from_dict(payload[SOURCE]["media"])
     logo = payload[SOURCE].get("logo")
     plan = encode_plan_for(

@@ -49,6 +49,13 @@ def enter(task_id: str, status: Status) -> None:
         raise StatusConflict(f"task {task_id} is cancelled or already finished; not moving to {status}")
 
 
+def enter_running(task_id: str) -> None:
+    """`enter(task_id, RUNNING)` for steps that run side by side (chunks, audio, join): the first moves the
+    task to running, the others join it there and keep its progress."""
+    if not repository.touch_running(task_id):
+        enter(task_id, Status.RUNNING)
+
+
 def abandon(task_id: str, step: str) -> NoReturn:
     """The task was cancelled, ended or deleted while a step worked on it: its work files go, the step stops.
 

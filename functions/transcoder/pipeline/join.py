@@ -28,7 +28,7 @@ from transcoder.pipeline.common import (
     abandon,
     content_type,
     encode_plan_for,
-    enter,
+    enter_running,
     location,
     scratch_dir,
     storage_call,
@@ -37,7 +37,6 @@ from transcoder.pipeline.common import (
 from transcoder.pipeline.payloads import PLAN, SOURCE, ChunkItem, EncodedFiles, JoinEvent, TranscodedResult, parse
 from transcoder.pipeline.transcode import check_complete
 from transcoder.settings import settings
-from transcoder.status import Status
 from transcoder.templates import Template
 
 DOWNLOAD_THREADS = 16
@@ -49,7 +48,7 @@ def join(event: dict[str, Any], remaining_seconds: float) -> TranscodedResult:
     """Join the task's chunks and audio into its output, in the work bucket."""
     payload = parse(JoinEvent, event)
     task_id = payload["task_id"]
-    enter(task_id, Status.RUNNING)
+    enter_running(task_id)
     media = MediaInfo.from_dict(payload[SOURCE]["media"])
     logo = payload[SOURCE].get("logo")
     plan = encode_plan_for(
