@@ -1,0 +1,307 @@
+"""Wall time and cost on AWS of a chunked transcode, modelled from measured stage costs: pure arithmetic.
+
+The pipeline modelled (one Lambda invocation per state unless said):
+Download (ffprobe of the input through a presigned URL) → Plan (frame index of the whole source over HTTP,
+chunk plan, items JSON to S3) → Parallel[ Distributed Map (one invocation per chunk: ffmpeg reads its own
+range of the source, encodes video only, uploads its chunk) ; Audio (one invocation over the whole
+source) ] → Join (downloads chunks and audio, stream copy, uploads the output) → Upload (S3 CopyObject).
+
+What is measured on this machine (bench/aws_measure.py) comes in as `Measured`: CPU seconds of each ffmpeg
+or ffprobe run pinned to one core, and the bytes each read and wrote. Everything else is a published
+figure, cited where it is defined below (and in README.md, "Measured figures"):
+
+- vCPUs per memory: "At 1,769 MB, a function has the equivalent of one vCPU"
+  https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html
+- Lambda prices (us-east-1): x86 $0.0000166667, arm64 $0.0000133334 per GB-s, $0.20 per 1M requests; duration
+  includes the initialization code https://aws.amazon.com/lambda/pricing/
+- warm invoke: an initialized function responds "in double-digit milliseconds"
+  https://aws.amazon.com/lambda/pricing/ (Provisioned Concurrency section) — taken as 0.1 s per invoke
+- cold start: "varies from under 100 ms to over 1 second"
+  https://docs.aws.amazon.com/lambda/latest/operatorguide/execution-environments.html — taken as 1 s
+- Lambda scaling: 1,000 execution environments every 10 seconds per function
+  https://docs.aws.amazon.com/lambda/latest/dg/scaling-behavior.html
+- Distributed Map overhead: a 100-item map of no-op children took 7+ s from MapRunStarted to the parent
+  continuing https://repost.aws/questions/QUn5oKgcnjRTemt39V9hdtyw/why-is-step-function-s-distributed-map-slow
+- Step Functions Standard: $0.025 per 1,000 state transitions https://aws.amazon.com/step-functions/pricing/;
+  a Distributed Map is charged one transition per child workflow execution it starts, besides the child's own
+  states https://docs.aws.amazon.com/step-functions/latest/dg/concepts-transitions.html
+- S3: "one concurrent request for each 85-90 MB/s of desired network throughput"; first-byte latency "roughly
+  100-200 milliseconds" https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance-guidelines.html
+  https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance.html — taken as 85 MB/s per
+  connection and 0.2 s per request
+- S3 Standard requests (us-east-1): PUT/COPY/POST/LIST $0.005 per 1,000, GET $0.0004 per 1,000
+  https://aws.amazon.com/s3/pricing/
+"""
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+Architecture = Literal["x86_64", "arm64"]
+
+CHUNK_MEMORY_MB = 3008
+"""Chunk function memory. Not a DeploymentSettings field yet: the bench's default lives here, and only here."""
+MAP_MAX_CONCURRENCY = 1000
+"""Distributed Map MaxConcurrency. Not a DeploymentSettings field yet, as CHUNK_MEMORY_MB."""
+JOIN_FETCH_CONNECTIONS = 10
+"""Chunk files Join fetches at once (boto3's transfer default, max_concurrency=10): only per-request latency
+overlaps; the bytes are modelled at one connection's throughput, since Lambda's bandwidth is not documented."""
+
+
+@dataclass(frozen=True)
+class Published:
+    """Latencies, throughputs and prices from AWS's documentation and published measurements (module docstring)."""
+
+    mb_per_vcpu: int = 1769
+    lambda_price_per_gb_second: dict[str, float] = field(
+        default_factory=lambda: {"x86_64": 0.0000166667, "arm64": 0.0000133334}
+    )
+    lambda_price_per_request: float = 0.20 / 1_000_000
+    invoke_seconds: float = 0.1
+    cold_start_seconds: float = 1.0
+    lambda_scale_environments: int = 1000
+    lambda_scale_period_seconds: float = 10.0
+    map_run_overhead_seconds: float = 7.0
+    transition_price: float = 0.025 / 1000
+    s3_bytes_per_second: float = 85e6
+    s3_first_byte_seconds: float = 0.2
+    s3_put_price: float = 0.005 / 1000
+    s3_get_price: float = 0.0004 / 1000
+    multipart_part_bytes: int = 8 * 1024 * 1024
+    """boto3's default multipart part size (and threshold): Join's upload of the output is one PUT per part."""
+
+
+@dataclass(frozen=True)
+class Deployment:
+    architecture: Architecture = "x86_64"
+    chunk_memory_mb: int = CHUNK_MEMORY_MB
+    map_max_concurrency: int = MAP_MAX_CONCURRENCY
+    step_memory_mb: int = 1024
+    """Download, Plan and Upload (no encoding)."""
+    ffmpeg_memory_mb: int = 3008
+    """Audio and Join: the functions that run ffmpeg over the whole task (the Transcode function's memory)."""
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Stage costs measured on a sample of `sample_seconds` of the source, each process on one core.
+
+    `*_cpu_seconds` are user+system seconds (one core's time), `*_read_bytes` what the process read (over
+    HTTP on AWS: the object's bytes it fetches), `*_bytes` what it wrote.
+    """
+
+    sample_seconds: float
+    source_bytes: int
+    header_probe_cpu_seconds: float
+    header_probe_read_bytes: int
+    index_probe_cpu_seconds: float
+    index_probe_read_bytes: int
+    chunk_cpu_seconds: Sequence[float]
+    chunk_read_bytes: Sequence[int]
+    chunk_bytes: Sequence[int]
+    audio_cpu_seconds: float
+    audio_read_bytes: int
+    audio_bytes: int
+    join_cpu_seconds: float
+    output_bytes: int
+
+    def __post_init__(self) -> None:
+        if not self.chunk_cpu_seconds or not (
+            len(self.chunk_cpu_seconds) == len(self.chunk_read_bytes) == len(self.chunk_bytes)
+        ):
+            raise ValueError("one CPU time, read size and output size per measured chunk, and at least one chunk")
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One stage's Lambda invocations: wall time on the critical path and what is billed."""
+
+    name: str
+    memory_mb: int
+    count: int
+    wall_seconds: float
+    """From the state's start to its end, as the workflow waits for it."""
+    billed_seconds: float
+    """Duration billed over all `count` invocations (initialization included)."""
+    s3_puts: int
+    s3_gets: int
+
+
+@dataclass(frozen=True)
+class Estimate:
+    source_seconds: float
+    chunks: int
+    waves: int
+    stages: list[Invocation]
+    map_wall_seconds: float
+    audio_wall_seconds: float
+    transitions: int
+    wall_seconds: float
+
+    def stage(self, name: str) -> Invocation:
+        return next(stage for stage in self.stages if stage.name == name)
+
+    def costs(self, published: Published, architecture: Architecture) -> dict[str, float]:
+        gb_seconds = sum(stage.billed_seconds * stage.memory_mb / 1024 for stage in self.stages)
+        requests = sum(stage.count for stage in self.stages)
+        puts = sum(stage.s3_puts for stage in self.stages)
+        gets = sum(stage.s3_gets for stage in self.stages)
+        parts = {
+            "lambda_duration": gb_seconds * published.lambda_price_per_gb_second[architecture],
+            "lambda_requests": requests * published.lambda_price_per_request,
+            "step_functions_transitions": self.transitions * published.transition_price,
+            "s3_requests": puts * published.s3_put_price + gets * published.s3_get_price,
+        }
+        return {**parts, "total": sum(parts.values())}
+
+    def cost_per_output_minute(self, published: Published, architecture: Architecture) -> float:
+        return self.costs(published, architecture)["total"] / (self.source_seconds / 60)
+
+
+def vcpus(memory_mb: int, published: Published) -> float:
+    return memory_mb / published.mb_per_vcpu
+
+
+def on_lambda(one_core_seconds: float, memory_mb: int, published: Published, *, threaded: bool) -> float:
+    """One core's CPU seconds run on a function of `memory_mb`.
+
+    A threaded ffmpeg (video encode) keeps every vCPU share busy: time ÷ vCPUs. A single-threaded run (ffprobe,
+    AAC, stream copy) cannot use more than one vCPU, but is slowed below one (1,024 MB is 0.58 vCPU).
+    """
+    share = vcpus(memory_mb, published)
+    return one_core_seconds / (share if threaded else min(share, 1.0))
+
+
+def transfer_seconds(nbytes: float, published: Published, *, requests: int = 1) -> float:
+    """Bytes through one S3 connection, plus each request's first-byte latency."""
+    return requests * published.s3_first_byte_seconds + nbytes / published.s3_bytes_per_second
+
+
+def streamed_seconds(compute_seconds: float, nbytes: float, published: Published, *, requests: int = 1) -> float:
+    """ffmpeg reading from a URL while it works: the slower of the two, after the first byte of each request."""
+    return requests * published.s3_first_byte_seconds + max(compute_seconds, nbytes / published.s3_bytes_per_second)
+
+
+def estimate(
+    measured: Measured,
+    source_seconds: float,
+    chunks: int,
+    deployment: Deployment | None = None,
+    published: Published | None = None,
+) -> Estimate:
+    """Model a task of `source_seconds` of the measured kind, cut into `chunks` by the chunk plan.
+
+    Every function starts cold (a task after an idle period); later waves of the map start warm.
+    Per-source-second figures (probes, audio, join, bytes) scale linearly from the sample; a chunk's
+    cost does not depend on the source's length, so the slowest measured chunk stands for every chunk.
+    """
+    deployment = deployment or Deployment()
+    published = published or Published()
+    scale = source_seconds / measured.sample_seconds
+    start = published.invoke_seconds + published.cold_start_seconds
+
+    def step(name: str, memory_mb: int, work_seconds: float, puts: int, gets: int) -> Invocation:
+        return Invocation(
+            name, memory_mb, 1, start + work_seconds, published.cold_start_seconds + work_seconds, puts, gets
+        )
+
+    download = step(
+        "download",
+        deployment.step_memory_mb,
+        streamed_seconds(
+            on_lambda(measured.header_probe_cpu_seconds * scale, deployment.step_memory_mb, published, threaded=False),
+            measured.header_probe_read_bytes * scale,
+            published,
+        ),
+        puts=0,
+        gets=1,
+    )
+    plan = step(
+        "plan",
+        deployment.step_memory_mb,
+        streamed_seconds(
+            on_lambda(measured.index_probe_cpu_seconds * scale, deployment.step_memory_mb, published, threaded=False),
+            measured.index_probe_read_bytes * scale,
+            published,
+        )
+        + transfer_seconds(0, published),  # the items JSON: small, one PUT
+        puts=1,
+        gets=1,
+    )
+
+    # A chunk opens the source (moov) and seeks to its range: two GETs; then one PUT of its file.
+    chunk_works = [
+        streamed_seconds(
+            on_lambda(cpu, deployment.chunk_memory_mb, published, threaded=True), read, published, requests=2
+        )
+        + transfer_seconds(written, published)
+        for cpu, read, written in zip(
+            measured.chunk_cpu_seconds, measured.chunk_read_bytes, measured.chunk_bytes, strict=True
+        )
+    ]
+    chunk_work = max(chunk_works)
+    mean_chunk_work = sum(chunk_works) / len(chunk_works)
+    waves = math.ceil(chunks / deployment.map_max_concurrency)
+    first_wave = min(chunks, deployment.map_max_concurrency)
+    # Lambda adds 1,000 environments per 10 s: a first wave wider than that waits for the next refill.
+    scale_out = (first_wave - 1) // published.lambda_scale_environments * published.lambda_scale_period_seconds
+    map_wall = (
+        published.map_run_overhead_seconds
+        + scale_out
+        + published.cold_start_seconds
+        + waves * (published.invoke_seconds + chunk_work)
+    )
+    chunk_stage = Invocation(
+        "chunks",
+        deployment.chunk_memory_mb,
+        chunks,
+        map_wall,
+        chunks * mean_chunk_work + first_wave * published.cold_start_seconds,
+        s3_puts=chunks + 3,  # one file per chunk; ResultWriter's manifest and result files
+        s3_gets=2 * chunks + 1,  # two per chunk; ItemReader's items JSON
+    )
+    audio = step(
+        "audio",
+        deployment.ffmpeg_memory_mb,
+        streamed_seconds(
+            on_lambda(measured.audio_cpu_seconds * scale, deployment.ffmpeg_memory_mb, published, threaded=False),
+            measured.audio_read_bytes * scale,
+            published,
+        )
+        + transfer_seconds(measured.audio_bytes * scale, published),
+        puts=1,
+        gets=1,
+    )
+    joined_bytes = measured.output_bytes * scale
+    fetched = chunks + 1
+    fetch_rounds = math.ceil(fetched / JOIN_FETCH_CONNECTIONS)
+    parts = max(1, math.ceil(joined_bytes / published.multipart_part_bytes))
+    join = step(
+        "join",
+        deployment.ffmpeg_memory_mb,
+        transfer_seconds(joined_bytes, published, requests=fetch_rounds)  # chunks + audio ≈ the output's bytes
+        + on_lambda(measured.join_cpu_seconds * scale, deployment.ffmpeg_memory_mb, published, threaded=False)
+        # multipart: create and complete, then the parts JOIN_FETCH_CONNECTIONS at a time (boto3's default too)
+        + transfer_seconds(joined_bytes, published, requests=2 + math.ceil(parts / JOIN_FETCH_CONNECTIONS)),
+        puts=parts + 2,
+        gets=fetched,
+    )
+    upload = step("upload", deployment.step_memory_mb, transfer_seconds(joined_bytes, published), puts=1, gets=0)
+
+    audio_wall = audio.wall_seconds
+    stages = [download, plan, chunk_stage, audio, join, upload]
+    wall = download.wall_seconds + plan.wall_seconds + max(map_wall, audio_wall) + join.wall_seconds
+    wall += upload.wall_seconds
+    # Parent: Download, Plan, Parallel, Map, Audio, Join, Upload, Succeed; each child: its start and its Task.
+    transitions = 8 + 2 * chunks
+    return Estimate(
+        source_seconds=source_seconds,
+        chunks=chunks,
+        waves=waves,
+        stages=stages,
+        map_wall_seconds=map_wall,
+        audio_wall_seconds=audio_wall,
+        transitions=transitions,
+        wall_seconds=wall,
+    )
