@@ -1,24 +1,33 @@
 """Measure the stage costs of a chunked 1080p → 720p transcode here, and model it on AWS (bench/aws_model.py).
 
 Every step runs what the pipeline runs: `probe` (Download), `probe_keyframes` (Plan), each chunk's
-`chunk_command`, `audio_command` and `join_command`, on a generated 1080p sample. CPU is user+system
-seconds of the child processes (getrusage), each ffmpeg pinned to one core with `taskset` as in
-bench/chunked.py, so the figure is one core's time even when other work shares the machine. Bytes read are
-the children's `rchar` from /proc/self/io (Linux): what each would fetch from S3 through its presigned URL.
+`chunk_command`, `audio_command` (all reading the generated 1080p sample through an HTTP URL with byte
+ranges, as they read S3 through a presigned URL) and `join_command` (on local files, as Join downloads
+first). CPU is user+system seconds of the child processes and of this one (getrusage: Plan parses the frame
+index in Python), each ffmpeg pinned to one core with `taskset` as in bench/chunked.py, so the figure is one
+core's time even when other work shares the machine.
+GETs are counted by the serving process (bench/http_source.py); bytes read are each process's own count
+(`Statistics: N bytes read` in the report ffmpeg and ffprobe write when FFREPORT is set, at verbose level),
+collected through wrappers of the two binaries: the pipeline's own functions run unchanged.
 """
 
 import itertools
 import os
+import re
 import resource
+import shlex
 import statistics
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from bench.aws_model import Deployment, Estimate, Measured, Published, estimate
 from bench.chunked import TEMPLATE, one_core
+from bench.http_source import served
 from infra.settings import DeploymentSettings
 from localmode.media import generate_clip
 from localmode.stack import static_ffmpeg
@@ -32,6 +41,7 @@ from transcoder.templates import find_builtin
 TARGETS_SECONDS = {600.0: 60.0, 3600.0: 90.0}
 """Source length → modelled wall-time target (docs/targets.md)."""
 COST_TARGET_DOLLARS = 0.003
+_BYTES_READ = re.compile(r"Statistics: (\d+) bytes read")
 
 
 @dataclass(frozen=True)
@@ -41,24 +51,56 @@ class Run:
     read_bytes: int
 
 
-def _read_bytes() -> int:
-    """Bytes read so far by this process and its reaped children (the kernel's rchar)."""
-    with open("/proc/self/io", encoding="ascii") as counters:
-        for line in counters:
-            name, _, value = line.partition(":")
-            if name == "rchar":
-                return int(value)
-    raise RuntimeError("/proc/self/io has no rchar: the AWS model measures bytes read on Linux only")
+class Reports:
+    """ffmpeg and ffprobe wrappers that write each run's verbose report (FFREPORT) into one folder."""
+
+    def __init__(self, folder: Path, ffmpeg: str, ffprobe: str) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.ffmpeg = self._wrapper("ffmpeg", ffmpeg)
+        self.ffprobe = self._wrapper("ffprobe", ffprobe)
+
+    def _wrapper(self, name: str, binary: str) -> str:
+        # One report per process ($$ is the pid ffmpeg keeps after exec); level 40 is verbose.
+        report = f"file={self.folder}/%p-$$.log:level=40"
+        script = self.folder.parent / f"{name}-reporting"
+        script.write_text(f'#!/bin/sh\nFFREPORT="{report}"\nexport FFREPORT\nexec {shlex.quote(binary)} "$@"\n')
+        script.chmod(0o755)
+        return str(script)
+
+    def take_bytes_read(self) -> int:
+        """Bytes the processes reported reading since the last call; their reports are then removed."""
+        total = 0
+        for report in self.folder.glob("*.log"):
+            total += bytes_read(report.read_text(errors="replace"))
+            report.unlink()
+        return total
+
+    def measured(self, action: Callable[[], object]) -> Run:
+        """CPU of the processes `action` runs and of this one (the frame index is parsed here, as in Plan)."""
+        self.take_bytes_read()
+        before, started = _cpu_seconds(), time.perf_counter()
+        action()
+        wall, cpu = time.perf_counter() - started, _cpu_seconds() - before
+        return Run(cpu, wall, self.take_bytes_read())
 
 
-def _measured(action: Callable[[], object]) -> Run:
-    before, read_before = resource.getrusage(resource.RUSAGE_CHILDREN), _read_bytes()
-    started = time.perf_counter()
-    action()
-    wall = time.perf_counter() - started
-    after, read_after = resource.getrusage(resource.RUSAGE_CHILDREN), _read_bytes()
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Run(cpu, wall, read_after - read_before)
+def _cpu_seconds() -> float:
+    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return sum(u.ru_utime + u.ru_stime for u in usage)
+
+
+@contextmanager
+def _environment(name: str, value: str) -> Iterator[None]:
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = previous
 
 
 def _pinned(command: list[str]) -> Callable[[], None]:
@@ -66,6 +108,11 @@ def _pinned(command: list[str]) -> Callable[[], None]:
         subprocess.run(one_core([command[0], "-loglevel", "error", *command[1:]]), check=True)
 
     return run
+
+
+def bytes_read(log: str) -> int:
+    """What ffmpeg or ffprobe read from its inputs, from its verbose log (0 when it opened none)."""
+    return sum(int(n) for n in _BYTES_READ.findall(log))
 
 
 def _synthetic_frames(sample: SourceFrames, seconds: float) -> SourceFrames:
@@ -89,42 +136,44 @@ def measure_sample(scratch: str, sample_seconds: float) -> tuple[Measured, Encod
     template = find_builtin(name=TEMPLATE)
     if template is None:
         raise LookupError(f"built-in template {TEMPLATE} is missing")
-    ffmpeg, _ = static_ffmpeg()
-    source = generate_clip(
-        os.path.join(scratch, f"aws-{sample_seconds:g}s-1080p.mp4"), seconds=sample_seconds, size="1920x1080"
-    )
-    probed: list[Any] = []
-    header = _measured(lambda: probed.append(probe(source)))
-    plan = plan_encode(template, probed[0])
-    indexed: list[KeyframeIndex] = []
-    index_run = _measured(lambda: indexed.append(probe_keyframes(source)))
-    index = indexed[0]
-
+    reports = Reports(Path(scratch, "aws-reports"), *static_ffmpeg())
+    name = f"aws-{sample_seconds:g}s-1080p.mp4"
+    source = generate_clip(os.path.join(scratch, name), seconds=sample_seconds, size="1920x1080")
     work = os.path.join(scratch, "aws-chunks")
     os.makedirs(work, exist_ok=True)
     joined = os.path.join(scratch, "aws-joined.mp4")
-    steps = chunked_steps(
-        plan, index, source, joined, work, plan_for(plan, index, DEFAULT_CHUNK_SECONDS), ffmpeg=ffmpeg
-    )
-    chunk_runs = [_measured(_pinned(command)) for command in steps.chunk_commands]
-    chunk_files = [command[-1] for command in steps.chunk_commands]
-    if steps.audio_command is None:
-        raise ValueError("the sample has audio: the audio step must exist")
-    audio_run = _measured(_pinned(steps.audio_command))
-    join_run = _measured(_pinned(steps.join_command))
-    frames = [chunk.frames for chunk in steps.chunks]
+    with served(source) as (url, counts), _environment("FFPROBE_PATH", reports.ffprobe):
+        probed: list[Any] = []
+        header, header_gets = reports.measured(lambda: probed.append(probe(url))), counts.take().gets
+        plan = plan_encode(template, probed[0])
+        indexed: list[KeyframeIndex] = []
+        index_run, index_gets = reports.measured(lambda: indexed.append(probe_keyframes(url))), counts.take().gets
+        index = indexed[0]
+        chunks = plan_for(plan, index, DEFAULT_CHUNK_SECONDS)
+        steps = chunked_steps(plan, index, url, joined, work, chunks, ffmpeg=reports.ffmpeg)
+        chunk_runs = []
+        for command in steps.chunk_commands:
+            chunk_runs.append((reports.measured(_pinned(command)), counts.take().gets))
+        if steps.audio_command is None:
+            raise ValueError("the sample has audio: the audio step must exist")
+        audio_run, audio_gets = reports.measured(_pinned(steps.audio_command)), counts.take().gets
+    join_run = reports.measured(_pinned(steps.join_command))
     measured = Measured(
         sample_seconds=float(index.frames.duration),
         source_bytes=os.path.getsize(source),
         header_probe_cpu_seconds=header.cpu_seconds,
         header_probe_read_bytes=header.read_bytes,
+        header_probe_requests=header_gets,
         index_probe_cpu_seconds=index_run.cpu_seconds,
         index_probe_read_bytes=index_run.read_bytes,
-        chunk_cpu_seconds=[run.cpu_seconds for run in chunk_runs],
-        chunk_read_bytes=[run.read_bytes for run in chunk_runs],
-        chunk_bytes=[os.path.getsize(path) for path in chunk_files],
+        index_probe_requests=index_gets,
+        chunk_cpu_seconds=[run.cpu_seconds for run, _ in chunk_runs],
+        chunk_read_bytes=[run.read_bytes for run, _ in chunk_runs],
+        chunk_requests=[gets for _, gets in chunk_runs],
+        chunk_bytes=[os.path.getsize(command[-1]) for command in steps.chunk_commands],
         audio_cpu_seconds=audio_run.cpu_seconds,
         audio_read_bytes=audio_run.read_bytes,
+        audio_requests=audio_gets,
         audio_bytes=os.path.getsize(steps.audio_command[-1]),
         join_cpu_seconds=join_run.cpu_seconds,
         output_bytes=os.path.getsize(joined),
@@ -132,12 +181,13 @@ def measure_sample(scratch: str, sample_seconds: float) -> tuple[Measured, Encod
     walls = {
         "header_probe": round(header.wall_seconds, 2),
         "index_probe": round(index_run.wall_seconds, 2),
-        "chunks": [round(run.wall_seconds, 2) for run in chunk_runs],
+        "chunks": [round(run.wall_seconds, 2) for run, _ in chunk_runs],
         "audio": round(audio_run.wall_seconds, 2),
         "join": round(join_run.wall_seconds, 2),
     }
-    fps_per_core = [n / run.cpu_seconds for n, run in zip(frames, chunk_runs, strict=True) if run.cpu_seconds]
-    extra = {"wall_seconds_here": walls, "chunk_fps_per_core": round(statistics.median(fps_per_core), 1)}
+    frames = [chunk.frames for chunk in steps.chunks]
+    fps = [n / run.cpu_seconds for n, (run, _) in zip(frames, chunk_runs, strict=True) if run.cpu_seconds]
+    extra = {"wall_seconds_here": walls, "chunk_fps_per_core": round(statistics.median(fps), 1)}
     return measured, plan, index, extra
 
 
@@ -197,6 +247,13 @@ def aws_model_figures(scratch: str, sample_seconds: float) -> list[dict[str, Any
             "chunk_fps_per_core": extra["chunk_fps_per_core"],
             "index_probe_cpu_seconds": round(measured.index_probe_cpu_seconds, 2),
             "index_probe_read_mb": round(measured.index_probe_read_bytes / 1e6, 1),
+            "gets": {
+                "header_probe": measured.header_probe_requests,
+                "index_probe": measured.index_probe_requests,
+                "chunks": list(measured.chunk_requests),
+                "audio": measured.audio_requests,
+            },
+            "chunk_read_mb": [round(n / 1e6, 2) for n in measured.chunk_read_bytes],
             "audio_cpu_seconds": round(measured.audio_cpu_seconds, 2),
             "audio_read_mb": round(measured.audio_read_bytes / 1e6, 1),
             "join_cpu_seconds": round(measured.join_cpu_seconds, 2),
@@ -216,7 +273,7 @@ def aws_model_figures(scratch: str, sample_seconds: float) -> list[dict[str, Any
             "(chunks as planned at the default chunk length, each ffmpeg pinned to one core), scaled linearly to the "
             "task's length (a chunk's cost does not scale: the slowest measured chunk stands for each); video encode "
             "time ÷ the chunk function's vCPUs (memory ÷ 1,769 MB), single-threaded steps at min(1, vCPUs); reads "
-            "from S3 streamed (slower of compute and bytes at 85 MB/s, 0.2 s first byte per request); every "
+            "from S3 streamed (slower of compute and bytes at 85 MB/s, 0.2 s first byte per GET counted here); every "
             "function cold (1 s) plus 0.1 s per invoke; 7 s Distributed Map overhead; map and audio in parallel"
         ),
     }

@@ -87,30 +87,34 @@ class Deployment:
 class Measured:
     """Stage costs measured on a sample of `sample_seconds` of the source, each process on one core.
 
-    `*_cpu_seconds` are user+system seconds (one core's time), `*_read_bytes` what the process read (over
-    HTTP on AWS: the object's bytes it fetches), `*_bytes` what it wrote.
+    `*_cpu_seconds` are user+system seconds (one core's time); `*_read_bytes` what the process read of the
+    source through its URL and `*_requests` the GETs it sent for it (on AWS: from S3, through the presigned
+    URL); `*_bytes` what it wrote.
     """
 
     sample_seconds: float
     source_bytes: int
     header_probe_cpu_seconds: float
     header_probe_read_bytes: int
+    header_probe_requests: int
     index_probe_cpu_seconds: float
     index_probe_read_bytes: int
+    index_probe_requests: int
     chunk_cpu_seconds: Sequence[float]
     chunk_read_bytes: Sequence[int]
+    chunk_requests: Sequence[int]
     chunk_bytes: Sequence[int]
     audio_cpu_seconds: float
     audio_read_bytes: int
+    audio_requests: int
     audio_bytes: int
     join_cpu_seconds: float
     output_bytes: int
 
     def __post_init__(self) -> None:
-        if not self.chunk_cpu_seconds or not (
-            len(self.chunk_cpu_seconds) == len(self.chunk_read_bytes) == len(self.chunk_bytes)
-        ):
-            raise ValueError("one CPU time, read size and output size per measured chunk, and at least one chunk")
+        per_chunk = (self.chunk_cpu_seconds, self.chunk_read_bytes, self.chunk_requests, self.chunk_bytes)
+        if not self.chunk_cpu_seconds or len({len(values) for values in per_chunk}) != 1:
+            raise ValueError("one CPU time, read size, GET count and output size per measured chunk, at least one")
 
 
 @dataclass(frozen=True)
@@ -193,8 +197,9 @@ def estimate(
     """Model a task of `source_seconds` of the measured kind, cut into `chunks` by the chunk plan.
 
     Every function starts cold (a task after an idle period); later waves of the map start warm.
-    Per-source-second figures (probes, audio, join, bytes) scale linearly from the sample; a chunk's
-    cost does not depend on the source's length, so the slowest measured chunk stands for every chunk.
+    Per-source-second figures (frame index, audio, join, bytes) scale linearly from the sample, the header
+    probe's CPU does not; a chunk's cost does not depend on the source's length, so the slowest measured
+    chunk stands for every chunk.
     """
     deployment = deployment or Deployment()
     published = published or Published()
@@ -210,12 +215,15 @@ def estimate(
         "download",
         deployment.step_memory_mb,
         streamed_seconds(
-            on_lambda(measured.header_probe_cpu_seconds * scale, deployment.step_memory_mb, published, threaded=False),
+            # Its CPU is ffprobe starting and parsing the moov: 0.02 CPU-s for a 60-min source as for a 20 s one
+            # (measured once here, README), so it is not scaled; its bytes (the moov) are, generously.
+            on_lambda(measured.header_probe_cpu_seconds, deployment.step_memory_mb, published, threaded=False),
             measured.header_probe_read_bytes * scale,
             published,
+            requests=measured.header_probe_requests,
         ),
         puts=0,
-        gets=1,
+        gets=measured.header_probe_requests,
     )
     plan = step(
         "plan",
@@ -224,22 +232,28 @@ def estimate(
             on_lambda(measured.index_probe_cpu_seconds * scale, deployment.step_memory_mb, published, threaded=False),
             measured.index_probe_read_bytes * scale,
             published,
+            requests=measured.index_probe_requests,
         )
         + transfer_seconds(0, published),  # the items JSON: small, one PUT
         puts=1,
-        gets=1,
+        gets=measured.index_probe_requests,
     )
 
-    # A chunk opens the source (moov) and seeks to its range: two GETs; then one PUT of its file.
+    # A chunk reads its range of the source (its GETs), then PUTs its file.
     chunk_works = [
         streamed_seconds(
-            on_lambda(cpu, deployment.chunk_memory_mb, published, threaded=True), read, published, requests=2
+            on_lambda(cpu, deployment.chunk_memory_mb, published, threaded=True), read, published, requests=gets
         )
         + transfer_seconds(written, published)
-        for cpu, read, written in zip(
-            measured.chunk_cpu_seconds, measured.chunk_read_bytes, measured.chunk_bytes, strict=True
+        for cpu, read, gets, written in zip(
+            measured.chunk_cpu_seconds,
+            measured.chunk_read_bytes,
+            measured.chunk_requests,
+            measured.chunk_bytes,
+            strict=True,
         )
     ]
+    mean_chunk_gets = sum(measured.chunk_requests) / len(measured.chunk_requests)
     chunk_work = max(chunk_works)
     mean_chunk_work = sum(chunk_works) / len(chunk_works)
     waves = math.ceil(chunks / deployment.map_max_concurrency)
@@ -259,7 +273,7 @@ def estimate(
         map_wall,
         chunks * mean_chunk_work + first_wave * published.cold_start_seconds,
         s3_puts=chunks + 3,  # one file per chunk; ResultWriter's manifest and result files
-        s3_gets=2 * chunks + 1,  # two per chunk; ItemReader's items JSON
+        s3_gets=math.ceil(mean_chunk_gets * chunks) + 1,  # the chunks' reads; ItemReader's items JSON
     )
     audio = step(
         "audio",
@@ -268,10 +282,11 @@ def estimate(
             on_lambda(measured.audio_cpu_seconds * scale, deployment.ffmpeg_memory_mb, published, threaded=False),
             measured.audio_read_bytes * scale,
             published,
+            requests=measured.audio_requests,
         )
         + transfer_seconds(measured.audio_bytes * scale, published),
         puts=1,
-        gets=1,
+        gets=measured.audio_requests,
     )
     joined_bytes = measured.output_bytes * scale
     fetched = chunks + 1

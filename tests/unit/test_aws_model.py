@@ -21,13 +21,17 @@ MEASURED = Measured(
     source_bytes=100_000_000,
     header_probe_cpu_seconds=0.5,
     header_probe_read_bytes=1_000_000,
+    header_probe_requests=1,
     index_probe_cpu_seconds=1.0,
     index_probe_read_bytes=100_000_000,
+    index_probe_requests=1,
     chunk_cpu_seconds=[4.0, 6.0],
     chunk_read_bytes=[10_000_000, 10_000_000],
+    chunk_requests=[2, 3],
     chunk_bytes=[20_000_000, 20_000_000],
     audio_cpu_seconds=2.0,
     audio_read_bytes=100_000_000,
+    audio_requests=1,
     audio_bytes=1_000_000,
     join_cpu_seconds=1.0,
     output_bytes=50_000_000,
@@ -50,18 +54,18 @@ def test_stage_times_of_a_200_s_task_in_ten_chunks() -> None:
     model = estimate(MEASURED, 200, 10, DEPLOYMENT, PUBLISHED)
     start = 0.1 + 1.0  # invoke, cold start
     assert model.waves == 3
-    # header probe: 1 CPU-s at 0.5 vCPU = 2 s, slower than 2 MB at 100 MB/s; one first byte
-    assert model.stage("download").wall_seconds == pytest.approx(start + 0.2 + 2.0)
+    # header probe: 0.5 CPU-s (not scaled) at 0.5 vCPU = 1 s, slower than 2 MB at 100 MB/s; one first byte
+    assert model.stage("download").wall_seconds == pytest.approx(start + 0.2 + 1.0)
     # index probe: 2 CPU-s at 0.5 vCPU = 4 s (200 MB takes 2 s); then one PUT of the items
     assert model.stage("plan").wall_seconds == pytest.approx(start + 0.2 + 4.0 + 0.2)
-    # slowest chunk: two GETs, 6 CPU-s on 2 vCPUs = 3 s, its 20 MB up in 0.2 s after a first byte: 3.8 s
-    assert model.map_wall_seconds == pytest.approx(7.0 + 1.0 + 3 * (0.1 + 3.8))
+    # slowest chunk: three GETs, 6 CPU-s on 2 vCPUs = 3 s, its 20 MB up in 0.2 s after a first byte: 4.0 s
+    assert model.map_wall_seconds == pytest.approx(7.0 + 1.0 + 3 * (0.1 + 4.0))
     # audio: 4 CPU-s on one vCPU (the 200 MB read takes 2 s), then 2 MB up
     assert model.audio_wall_seconds == pytest.approx(start + 0.2 + 4.0 + 0.2 + 0.02)
     # join: 100 MB down in 2 rounds of 10 requests, 2 CPU-s, 100 MB up in 12 parts (create, complete, 2 rounds)
     assert model.stage("join").wall_seconds == pytest.approx(start + (0.4 + 1.0) + 2.0 + (0.8 + 1.0))
     assert model.stage("upload").wall_seconds == pytest.approx(start + 0.2 + 1.0)
-    serial = 3.3 + 5.5 + 6.3 + 2.3
+    serial = 2.3 + 5.5 + 6.3 + 2.3
     assert model.wall_seconds == pytest.approx(serial + model.map_wall_seconds)
 
 
@@ -75,11 +79,11 @@ def test_the_audio_bounds_the_parallel_part_when_it_is_slower_than_the_map() -> 
 
 def test_cost_of_the_200_s_task() -> None:
     model = estimate(MEASURED, 200, 10, DEPLOYMENT, PUBLISHED)
-    # billed seconds: each stage's work plus its cold start; chunks: 10 x the mean chunk (3.3 s) + 4 cold starts
-    gb_seconds = (3.2 * 500 + 5.4 * 500 + 37.0 * 2000 + 5.42 * 1000 + 6.2 * 1000 + 2.2 * 500) / 1024
+    # billed seconds: each stage's work plus its cold start; chunks: 10 x the mean chunk (2.8 s and 4.0 s) + 4 colds
+    gb_seconds = (2.2 * 500 + 5.4 * 500 + (10 * 3.4 + 4) * 2000 + 5.42 * 1000 + 6.2 * 1000 + 2.2 * 500) / 1024
     transitions = 8 + 2 * 10
     puts = 0 + 1 + (10 + 3) + 1 + (12 + 2) + 1
-    gets = 1 + 1 + (2 * 10 + 1) + 1 + 11 + 0
+    gets = 1 + 1 + (25 + 1) + 1 + 11 + 0  # chunks: 2.5 GETs each on average
     costs = model.costs(PUBLISHED, "x86_64")
     assert model.transitions == transitions
     assert costs["lambda_duration"] == pytest.approx(gb_seconds * 0.0000166667)
@@ -100,8 +104,16 @@ def test_a_first_wave_wider_than_lambda_scales_at_once_waits_for_the_next_ten_se
     assert two_bursts.map_wall_seconds - one_burst.map_wall_seconds == pytest.approx(10.0)
 
 
-def test_measured_chunks_need_one_time_read_and_size_each() -> None:
+def test_measured_chunks_need_one_time_read_count_and_size_each() -> None:
     with pytest.raises(ValueError, match="one CPU time"):
         Measured(**{**MEASURED.__dict__, "chunk_bytes": [1]})
-    with pytest.raises(ValueError, match="at least one chunk"):
-        Measured(**{**MEASURED.__dict__, "chunk_cpu_seconds": [], "chunk_read_bytes": [], "chunk_bytes": []})
+    with pytest.raises(ValueError, match="at least one"):
+        Measured(
+            **{
+                **MEASURED.__dict__,
+                "chunk_cpu_seconds": [],
+                "chunk_read_bytes": [],
+                "chunk_requests": [],
+                "chunk_bytes": [],
+            }
+        )
