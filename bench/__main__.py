@@ -1,7 +1,7 @@
 """Print the figures of targets.md as JSON. Method: see each figure's `method`.
 
-make bench                 # everything (about 17 minutes on 2 cores)
-make bench BENCH_ARGS=--quick   # skip the 10-minute input; the chunked figure takes a 30 s input instead of 120 s
+make bench                 # everything (about 19 minutes on 2 cores)
+make bench BENCH_ARGS=--quick   # skip the 10-minute input; chunked and aws_model take a 30 s input, not 120 s
 make bench BENCH_ARGS="--only local_load"   # one figure (cold_start, package, cost, overhead, local_load, chunked,
                                             # aws_model)
 make bench BENCH_ARGS="--only chunked --chunk-seconds 10 --chunk-seconds 30"   # chunked at other lengths

@@ -115,7 +115,7 @@ def bytes_read(log: str) -> int:
     return sum(int(n) for n in _BYTES_READ.findall(log))
 
 
-def _synthetic_frames(sample: SourceFrames, seconds: float) -> SourceFrames:
+def frames_like(sample: SourceFrames, seconds: float) -> SourceFrames:
     """A source of `seconds` with the sample's frame rate and keyframe spacing, for the plan's chunk count."""
     frames = sample.frame_pts
     step = statistics.median(b - a for a, b in itertools.pairwise(frames))
@@ -206,9 +206,7 @@ def aws_model_figures(scratch: str, sample_seconds: float) -> list[dict[str, Any
     deployment, published = deployment_from_settings(), Published()
     tasks: list[tuple[float, Estimate, Estimate]] = []
     for seconds in TARGETS_SECONDS:
-        chunks = len(
-            plan_for(plan, KeyframeIndex(_synthetic_frames(index.frames, seconds), None), DEFAULT_CHUNK_SECONDS)
-        )
+        chunks = len(plan_for(plan, KeyframeIndex(frames_like(index.frames, seconds), None), DEFAULT_CHUNK_SECONDS))
         at_one_vcpu = Deployment(
             architecture=deployment.architecture,
             chunk_memory_mb=published.mb_per_vcpu,

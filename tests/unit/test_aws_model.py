@@ -1,8 +1,12 @@
 """The AWS model's arithmetic on fixed inputs, worked out by hand (bench/aws_model.py)."""
 
+from fractions import Fraction
+
 import pytest
 
+from bench.aws_measure import frames_like
 from bench.aws_model import Deployment, Measured, Published, estimate, on_lambda, streamed_seconds, transfer_seconds
+from transcoder.media.chunk_plan import SourceFrames, plan_chunks
 
 # Round numbers: 1,000 MB per vCPU, 100 MB/s per S3 connection, 0.2 s per request, 1 s cold, 0.1 s invoke.
 PUBLISHED = Published(
@@ -117,3 +121,14 @@ def test_measured_chunks_need_one_time_read_count_and_size_each() -> None:
                 "chunk_bytes": [],
             }
         )
+
+
+def test_a_longer_source_like_the_sample_keeps_its_frame_rate_and_keyframes_and_the_plan_cuts_it_so() -> None:
+    time_base = Fraction(1, 15360)
+    pts = [round(Fraction(i, 30) / time_base) for i in range(600)]  # 20 s at 30 fps, a keyframe every 2 s
+    sample = SourceFrames(time_base, Fraction(0), pts, pts[::60], round(Fraction(600, 30) / time_base))
+    hour = frames_like(sample, 3600)
+    assert len(hour.frame_pts) == 108_000
+    assert float(hour.duration) == pytest.approx(3600)
+    assert [float(hour.seconds(k)) for k in hour.keyframe_pts[:3]] == pytest.approx([0, 2, 4])
+    assert len(plan_chunks(hour, 10)) == 360
