@@ -21,7 +21,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +31,12 @@ from bench.http_source import served
 from infra.settings import DeploymentSettings
 from localmode.media import generate_clip
 from localmode.stack import static_ffmpeg
-from transcoder.media.chunk_plan import DEFAULT_CHUNK_SECONDS, SourceFrames
+from transcoder.media.chunk_plan import SourceFrames
 from transcoder.media.chunk_run import chunked_steps, plan_for
 from transcoder.media.encode_plan import EncodePlan, plan_encode
 from transcoder.media.keyframes import KeyframeIndex, probe_keyframes
 from transcoder.media.probe import probe
+from transcoder.pipeline.join import DOWNLOAD_THREADS
 from transcoder.templates import find_builtin
 
 TARGETS_SECONDS = {600.0: 60.0, 3600.0: 90.0}
@@ -132,7 +133,9 @@ def frames_like(sample: SourceFrames, seconds: float) -> SourceFrames:
     )
 
 
-def measure_sample(scratch: str, sample_seconds: float) -> tuple[Measured, EncodePlan, KeyframeIndex, dict[str, Any]]:
+def measure_sample(
+    scratch: str, sample_seconds: float, chunk_seconds: float
+) -> tuple[Measured, EncodePlan, KeyframeIndex, dict[str, Any]]:
     template = find_builtin(name=TEMPLATE)
     if template is None:
         raise LookupError(f"built-in template {TEMPLATE} is missing")
@@ -149,7 +152,7 @@ def measure_sample(scratch: str, sample_seconds: float) -> tuple[Measured, Encod
         indexed: list[KeyframeIndex] = []
         index_run, index_gets = reports.measured(lambda: indexed.append(probe_keyframes(url))), counts.take().gets
         index = indexed[0]
-        chunks = plan_for(plan, index, DEFAULT_CHUNK_SECONDS)
+        chunks = plan_for(plan, index, chunk_seconds)
         steps = chunked_steps(plan, index, url, joined, work, chunks, ffmpeg=reports.ffmpeg)
         chunk_runs = []
         for command in steps.chunk_commands:
@@ -170,7 +173,7 @@ def measure_sample(scratch: str, sample_seconds: float) -> tuple[Measured, Encod
         chunk_cpu_seconds=[run.cpu_seconds for run, _ in chunk_runs],
         chunk_read_bytes=[run.read_bytes for run, _ in chunk_runs],
         chunk_requests=[gets for _, gets in chunk_runs],
-        chunk_bytes=[os.path.getsize(command[-1]) for command in steps.chunk_commands],
+        chunk_bytes=[sum(os.path.getsize(path) for path in files) for files in steps.chunk_files],
         audio_cpu_seconds=audio_run.cpu_seconds,
         audio_read_bytes=audio_run.read_bytes,
         audio_requests=audio_gets,
@@ -191,34 +194,35 @@ def measure_sample(scratch: str, sample_seconds: float) -> tuple[Measured, Encod
     return measured, plan, index, extra
 
 
-def deployment_from_settings() -> Deployment:
-    """Memory and architecture as deployed by default; chunk memory and concurrency are the model's constants."""
-    settings = DeploymentSettings()
+def deployment_of(settings: DeploymentSettings) -> Deployment:
     return Deployment(
         architecture=settings.architecture,
+        chunk_memory_mb=settings.chunk_memory_mb,
+        map_max_concurrency=settings.map_max_concurrency,
         step_memory_mb=settings.step_memory_mb,
-        ffmpeg_memory_mb=settings.transcode_memory_mb,
+        join_fetch_threads=DOWNLOAD_THREADS,
     )
 
 
 def aws_model_figures(scratch: str, sample_seconds: float) -> list[dict[str, Any]]:
-    measured, plan, index, extra = measure_sample(scratch, sample_seconds)
-    deployment, published = deployment_from_settings(), Published()
-    tasks: list[tuple[float, Estimate, Estimate]] = []
+    """The two figures at the default settings (DeploymentSettings()), from a sample measured now."""
+    defaults = DeploymentSettings()
+    measured, plan, index, extra = measure_sample(scratch, sample_seconds, defaults.chunk_seconds)
+    deployment, published = deployment_of(defaults), Published()
+    # What-ifs beside the defaults: chunks at one vCPU (ffmpeg's threads gain nothing from 1.7), and the
+    # other steps, single-threaded, given a whole vCPU instead of 0.58.
+    at_one_vcpu = replace(deployment, chunk_memory_mb=published.mb_per_vcpu)
+    steps_at_one_vcpu = replace(deployment, step_memory_mb=published.mb_per_vcpu)
+    tasks: list[tuple[float, Estimate, Estimate, Estimate]] = []
     for seconds in TARGETS_SECONDS:
-        chunks = len(plan_for(plan, KeyframeIndex(frames_like(index.frames, seconds), None), DEFAULT_CHUNK_SECONDS))
-        at_one_vcpu = Deployment(
-            architecture=deployment.architecture,
-            chunk_memory_mb=published.mb_per_vcpu,
-            map_max_concurrency=deployment.map_max_concurrency,
-            step_memory_mb=deployment.step_memory_mb,
-            ffmpeg_memory_mb=deployment.ffmpeg_memory_mb,
-        )
+        like_sample = KeyframeIndex(frames_like(index.frames, seconds), None)
+        chunks = len(plan_for(plan, like_sample, defaults.chunk_seconds))
         tasks.append(
             (
                 seconds,
                 estimate(measured, seconds, chunks, deployment, published),
                 estimate(measured, seconds, chunks, at_one_vcpu, published),
+                estimate(measured, seconds, chunks, steps_at_one_vcpu, published),
             )
         )
     sample = (
@@ -231,14 +235,14 @@ def aws_model_figures(scratch: str, sample_seconds: float) -> list[dict[str, Any
         "chunk_vcpus": round(deployment.chunk_memory_mb / published.mb_per_vcpu, 2),
         "map_max_concurrency": deployment.map_max_concurrency,
         "step_memory_mb": deployment.step_memory_mb,
-        "audio_and_join_memory_mb": deployment.ffmpeg_memory_mb,
-        "chunk_seconds": DEFAULT_CHUNK_SECONDS,
+        "join_fetch_threads": deployment.join_fetch_threads,
+        "chunk_seconds": defaults.chunk_seconds,
     }
     seconds_figure = {
         "figure": "aws_model_seconds",
         "sample": sample,
         "settings": settings,
-        "tasks": [_task_seconds(seconds, model, one_vcpu) for seconds, model, one_vcpu in tasks],
+        "tasks": [_task_seconds(seconds, *models) for seconds, *models in tasks],
         "measured_here": {
             "chunks_in_sample": len(measured.chunk_cpu_seconds),
             "chunk_cpu_seconds_one_core": [round(s, 2) for s in measured.chunk_cpu_seconds],
@@ -278,18 +282,20 @@ def aws_model_figures(scratch: str, sample_seconds: float) -> list[dict[str, Any
     cost_figure = {
         "figure": "chunked_cost_per_output_minute",
         "target_dollars": COST_TARGET_DOLLARS,
-        "tasks": [_task_cost(seconds, model, published) for seconds, model, _ in tasks],
+        "tasks": [_task_cost(seconds, model, published) for seconds, model, *_ in tasks],
         "method": (
             "the same model's invocations: billed duration (initialization included) times memory at the Lambda price "
             "for each architecture (same durations on arm64: not measured there), $0.20 per 1M requests, Standard "
-            "state transitions (8 in the parent, 2 per chunk: the child execution and its Task), S3 PUT/COPY and GET "
+            "state transitions (10 in the parent, 2 per chunk: the child execution and its Task), S3 PUT/COPY and GET "
             "requests; us-east-1 prices; S3 storage of the work files for their 2-day retention is left out"
         ),
     }
     return [seconds_figure, cost_figure]
 
 
-def _task_seconds(seconds: float, model: Estimate, one_vcpu: Estimate) -> dict[str, Any]:
+def _task_seconds(
+    seconds: float, model: Estimate, chunks_one_vcpu: Estimate, steps_one_vcpu: Estimate
+) -> dict[str, Any]:
     stages = {stage.name: round(stage.wall_seconds, 2) for stage in model.stages}
     serial = sum(stages[name] for name in ("download", "plan", "join", "upload"))
     return {
@@ -306,7 +312,8 @@ def _task_seconds(seconds: float, model: Estimate, one_vcpu: Estimate) -> dict[s
             "upload": stages["upload"],
         },
         "serial_seconds": round(serial, 1),
-        "wall_seconds_with_1769_mb_chunks": round(one_vcpu.wall_seconds, 1),
+        "wall_seconds_with_1769_mb_chunks": round(chunks_one_vcpu.wall_seconds, 1),
+        "wall_seconds_with_1769_mb_steps": round(steps_one_vcpu.wall_seconds, 1),
     }
 
 

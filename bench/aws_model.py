@@ -40,13 +40,15 @@ from typing import Literal
 
 Architecture = Literal["x86_64", "arm64"]
 
-CHUNK_MEMORY_MB = 3008
-"""Chunk function memory. Not a DeploymentSettings field yet: the bench's default lives here, and only here."""
-MAP_MAX_CONCURRENCY = 1000
-"""Distributed Map MaxConcurrency. Not a DeploymentSettings field yet, as CHUNK_MEMORY_MB."""
-JOIN_FETCH_CONNECTIONS = 10
-"""Chunk files Join fetches at once (boto3's transfer default, max_concurrency=10): only per-request latency
-overlaps; the bytes are modelled at one connection's throughput, since Lambda's bandwidth is not documented."""
+PARENT_TRANSITIONS = 10
+"""States a chunked task's execution enters (infra/constructs/pipeline.py): Download, Plan, Runner,
+EncodeChunked, EncodeChunks, HasAudio, EncodeAudio, Join, Upload, TaskSucceeded."""
+CHILD_TRANSITIONS = 2
+"""Per chunk: the child execution the Distributed Map starts, and its EncodeChunk Task."""
+UPLOAD_PART_BYTES = 8 * 1024 * 1024
+UPLOAD_THREADS = 10
+"""boto3's upload_file defaults (TransferConfig: multipart_chunksize 8 MiB, max_concurrency 10): Join's upload
+of the output is one PUT per part, ten at a time."""
 
 
 @dataclass(frozen=True)
@@ -68,19 +70,20 @@ class Published:
     s3_first_byte_seconds: float = 0.2
     s3_put_price: float = 0.005 / 1000
     s3_get_price: float = 0.0004 / 1000
-    multipart_part_bytes: int = 8 * 1024 * 1024
-    """boto3's default multipart part size (and threshold): Join's upload of the output is one PUT per part."""
 
 
 @dataclass(frozen=True)
 class Deployment:
-    architecture: Architecture = "x86_64"
-    chunk_memory_mb: int = CHUNK_MEMORY_MB
-    map_max_concurrency: int = MAP_MAX_CONCURRENCY
-    step_memory_mb: int = 1024
-    """Download, Plan and Upload (no encoding)."""
-    ffmpeg_memory_mb: int = 3008
-    """Audio and Join: the functions that run ffmpeg over the whole task (the Transcode function's memory)."""
+    """What the model needs of the deployment (bench/aws_measure.py reads it from DeploymentSettings)."""
+
+    architecture: Architecture
+    chunk_memory_mb: int
+    map_max_concurrency: int
+    step_memory_mb: int
+    """Download, Plan, EncodeAudio, Join and Upload all run at it (infra/constructs/workers.py)."""
+    join_fetch_threads: int
+    """Chunk files Join fetches at once (transcoder.pipeline.join.DOWNLOAD_THREADS): their first bytes overlap;
+    their bytes are modelled at one connection's throughput, as Lambda's network bandwidth is not documented."""
 
 
 @dataclass(frozen=True)
@@ -191,7 +194,7 @@ def estimate(
     measured: Measured,
     source_seconds: float,
     chunks: int,
-    deployment: Deployment | None = None,
+    deployment: Deployment,
     published: Published | None = None,
 ) -> Estimate:
     """Model a task of `source_seconds` of the measured kind, cut into `chunks` by the chunk plan.
@@ -201,7 +204,6 @@ def estimate(
     probe's CPU does not; a chunk's cost does not depend on the source's length, so the slowest measured
     chunk stands for every chunk.
     """
-    deployment = deployment or Deployment()
     published = published or Published()
     scale = source_seconds / measured.sample_seconds
     start = published.invoke_seconds + published.cold_start_seconds
@@ -277,9 +279,9 @@ def estimate(
     )
     audio = step(
         "audio",
-        deployment.ffmpeg_memory_mb,
+        deployment.step_memory_mb,
         streamed_seconds(
-            on_lambda(measured.audio_cpu_seconds * scale, deployment.ffmpeg_memory_mb, published, threaded=False),
+            on_lambda(measured.audio_cpu_seconds * scale, deployment.step_memory_mb, published, threaded=False),
             measured.audio_read_bytes * scale,
             published,
             requests=measured.audio_requests,
@@ -290,17 +292,18 @@ def estimate(
     )
     joined_bytes = measured.output_bytes * scale
     fetched = chunks + 1
-    fetch_rounds = math.ceil(fetched / JOIN_FETCH_CONNECTIONS)
-    parts = max(1, math.ceil(joined_bytes / published.multipart_part_bytes))
+    fetch_rounds = math.ceil(fetched / deployment.join_fetch_threads)
+    parts = max(1, math.ceil(joined_bytes / UPLOAD_PART_BYTES))
     join = step(
         "join",
-        deployment.ffmpeg_memory_mb,
-        transfer_seconds(joined_bytes, published, requests=fetch_rounds)  # chunks + audio ≈ the output's bytes
-        + on_lambda(measured.join_cpu_seconds * scale, deployment.ffmpeg_memory_mb, published, threaded=False)
-        # multipart: create and complete, then the parts JOIN_FETCH_CONNECTIONS at a time (boto3's default too)
-        + transfer_seconds(joined_bytes, published, requests=2 + math.ceil(parts / JOIN_FETCH_CONNECTIONS)),
+        deployment.step_memory_mb,
+        transfer_seconds(0, published)  # the items JSON
+        + transfer_seconds(joined_bytes, published, requests=fetch_rounds)  # chunks + audio ≈ the output's bytes
+        + on_lambda(measured.join_cpu_seconds * scale, deployment.step_memory_mb, published, threaded=False)
+        # multipart: create and complete, then the parts UPLOAD_THREADS at a time
+        + transfer_seconds(joined_bytes, published, requests=2 + math.ceil(parts / UPLOAD_THREADS)),
         puts=parts + 2,
-        gets=fetched,
+        gets=fetched + 1,  # the chunks and the audio; the items JSON
     )
     upload = step("upload", deployment.step_memory_mb, transfer_seconds(joined_bytes, published), puts=1, gets=0)
 
@@ -308,8 +311,7 @@ def estimate(
     stages = [download, plan, chunk_stage, audio, join, upload]
     wall = download.wall_seconds + plan.wall_seconds + max(map_wall, audio_wall) + join.wall_seconds
     wall += upload.wall_seconds
-    # Parent: Download, Plan, Parallel, Map, Audio, Join, Upload, Succeed; each child: its start and its Task.
-    transitions = 8 + 2 * chunks
+    transitions = PARENT_TRANSITIONS + CHILD_TRANSITIONS * chunks
     return Estimate(
         source_seconds=source_seconds,
         chunks=chunks,

@@ -17,8 +17,10 @@ PUBLISHED = Published(
     s3_bytes_per_second=100e6,
     s3_first_byte_seconds=0.2,
 )
-# Chunks get 2 vCPUs, the steps 0.5 and the ffmpeg steps 1; four chunks at a time.
-DEPLOYMENT = Deployment(chunk_memory_mb=2000, map_max_concurrency=4, step_memory_mb=500, ffmpeg_memory_mb=1000)
+# Chunks get 2 vCPUs, the other steps 0.5; four chunks at a time; Join fetches 10 files at a time.
+DEPLOYMENT = Deployment(
+    "x86_64", chunk_memory_mb=2000, map_max_concurrency=4, step_memory_mb=500, join_fetch_threads=10
+)
 # A 100 s sample; the task modelled is 200 s, so everything per source-second doubles.
 MEASURED = Measured(
     sample_seconds=100,
@@ -64,17 +66,18 @@ def test_stage_times_of_a_200_s_task_in_ten_chunks() -> None:
     assert model.stage("plan").wall_seconds == pytest.approx(start + 0.2 + 4.0 + 0.2)
     # slowest chunk: three GETs, 6 CPU-s on 2 vCPUs = 3 s, its 20 MB up in 0.2 s after a first byte: 4.0 s
     assert model.map_wall_seconds == pytest.approx(7.0 + 1.0 + 3 * (0.1 + 4.0))
-    # audio: 4 CPU-s on one vCPU (the 200 MB read takes 2 s), then 2 MB up
-    assert model.audio_wall_seconds == pytest.approx(start + 0.2 + 4.0 + 0.2 + 0.02)
-    # join: 100 MB down in 2 rounds of 10 requests, 2 CPU-s, 100 MB up in 12 parts (create, complete, 2 rounds)
-    assert model.stage("join").wall_seconds == pytest.approx(start + (0.4 + 1.0) + 2.0 + (0.8 + 1.0))
+    # audio: 4 CPU-s at 0.5 vCPU = 8 s (the 200 MB read takes 2 s), then 2 MB up
+    assert model.audio_wall_seconds == pytest.approx(start + 0.2 + 8.0 + 0.2 + 0.02)
+    # join: the items, 100 MB down in 2 rounds of 10 requests, 2 CPU-s at 0.5 vCPU, 100 MB up in 12 parts
+    # (create, complete, 2 rounds of 10)
+    assert model.stage("join").wall_seconds == pytest.approx(start + 0.2 + (0.4 + 1.0) + 4.0 + (0.8 + 1.0))
     assert model.stage("upload").wall_seconds == pytest.approx(start + 0.2 + 1.0)
-    serial = 2.3 + 5.5 + 6.3 + 2.3
+    serial = 2.3 + 5.5 + 8.5 + 2.3
     assert model.wall_seconds == pytest.approx(serial + model.map_wall_seconds)
 
 
 def test_the_audio_bounds_the_parallel_part_when_it_is_slower_than_the_map() -> None:
-    slow_audio = Measured(**{**MEASURED.__dict__, "audio_cpu_seconds": 20.0})
+    slow_audio = Measured(**{**MEASURED.__dict__, "audio_cpu_seconds": 10.0})
     model = estimate(slow_audio, 200, 10, DEPLOYMENT, PUBLISHED)
     assert model.audio_wall_seconds > model.map_wall_seconds
     serial = sum(model.stage(name).wall_seconds for name in ("download", "plan", "join", "upload"))
@@ -84,10 +87,10 @@ def test_the_audio_bounds_the_parallel_part_when_it_is_slower_than_the_map() -> 
 def test_cost_of_the_200_s_task() -> None:
     model = estimate(MEASURED, 200, 10, DEPLOYMENT, PUBLISHED)
     # billed seconds: each stage's work plus its cold start; chunks: 10 x the mean chunk (2.8 s and 4.0 s) + 4 colds
-    gb_seconds = (2.2 * 500 + 5.4 * 500 + (10 * 3.4 + 4) * 2000 + 5.42 * 1000 + 6.2 * 1000 + 2.2 * 500) / 1024
-    transitions = 8 + 2 * 10
+    gb_seconds = (2.2 * 500 + 5.4 * 500 + (10 * 3.4 + 4) * 2000 + 9.42 * 500 + 8.4 * 500 + 2.2 * 500) / 1024
+    transitions = 10 + 2 * 10
     puts = 0 + 1 + (10 + 3) + 1 + (12 + 2) + 1
-    gets = 1 + 1 + (25 + 1) + 1 + 11 + 0  # chunks: 2.5 GETs each on average
+    gets = 1 + 1 + (25 + 1) + 1 + 12 + 0  # chunks: 2.5 GETs each on average
     costs = model.costs(PUBLISHED, "x86_64")
     assert model.transitions == transitions
     assert costs["lambda_duration"] == pytest.approx(gb_seconds * 0.0000166667)
@@ -101,7 +104,9 @@ def test_cost_of_the_200_s_task() -> None:
 
 
 def test_a_first_wave_wider_than_lambda_scales_at_once_waits_for_the_next_ten_seconds() -> None:
-    wide = Deployment(chunk_memory_mb=2000, map_max_concurrency=2000, step_memory_mb=500, ffmpeg_memory_mb=1000)
+    wide = Deployment(
+        "x86_64", chunk_memory_mb=2000, map_max_concurrency=2000, step_memory_mb=500, join_fetch_threads=10
+    )
     one_burst = estimate(MEASURED, 200, 1000, wide, PUBLISHED)
     two_bursts = estimate(MEASURED, 200, 1001, wide, PUBLISHED)
     assert one_burst.waves == two_bursts.waves == 1
