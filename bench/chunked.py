@@ -41,13 +41,13 @@ def _measured(action: Callable[[], object]) -> Cost:
     return Cost((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), wall)
 
 
-def _one_core(command: list[str]) -> list[str]:
+def one_core(command: list[str]) -> list[str]:
     taskset = shutil.which("taskset")
     return [taskset, "-c", "0", *command] if taskset else command
 
 
 def _run(command: list[str]) -> None:
-    subprocess.run(_one_core([command[0], "-loglevel", "error", *command[1:]]), check=True)
+    subprocess.run(one_core([command[0], "-loglevel", "error", *command[1:]]), check=True)
 
 
 def _runner(commands: list[list[str]]) -> Callable[[], None]:
