@@ -200,6 +200,7 @@ def deployment_of(settings: DeploymentSettings) -> Deployment:
         chunk_memory_mb=settings.chunk_memory_mb,
         map_max_concurrency=settings.map_max_concurrency,
         step_memory_mb=settings.step_memory_mb,
+        join_memory_mb=settings.join_memory_mb,
         join_fetch_threads=DOWNLOAD_THREADS,
     )
 
@@ -212,7 +213,7 @@ def aws_model_figures(scratch: str, sample_seconds: float) -> list[dict[str, Any
     # What-ifs beside the defaults: chunks at one vCPU (ffmpeg's threads gain nothing from 1.7), and the
     # other steps, single-threaded, given a whole vCPU instead of 0.58.
     at_one_vcpu = replace(deployment, chunk_memory_mb=published.mb_per_vcpu)
-    steps_at_one_vcpu = replace(deployment, step_memory_mb=published.mb_per_vcpu)
+    steps_at_one_vcpu = replace(deployment, step_memory_mb=published.mb_per_vcpu, join_memory_mb=published.mb_per_vcpu)
     tasks: list[tuple[float, Estimate, Estimate, Estimate]] = []
     for seconds in TARGETS_SECONDS:
         like_sample = KeyframeIndex(frames_like(index.frames, seconds), None)
@@ -235,6 +236,7 @@ def aws_model_figures(scratch: str, sample_seconds: float) -> list[dict[str, Any
         "chunk_vcpus": round(deployment.chunk_memory_mb / published.mb_per_vcpu, 2),
         "map_max_concurrency": deployment.map_max_concurrency,
         "step_memory_mb": deployment.step_memory_mb,
+        "join_memory_mb": deployment.join_memory_mb,
         "join_fetch_threads": deployment.join_fetch_threads,
         "chunk_seconds": defaults.chunk_seconds,
     }

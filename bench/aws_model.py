@@ -80,7 +80,9 @@ class Deployment:
     chunk_memory_mb: int
     map_max_concurrency: int
     step_memory_mb: int
-    """Download, Plan, EncodeAudio, Join and Upload all run at it (infra/constructs/workers.py)."""
+    """Download, Plan and Upload run at it (infra/constructs/workers.py)."""
+    join_memory_mb: int
+    """EncodeAudio and Join run at it."""
     join_fetch_threads: int
     """Chunk files Join fetches at once (transcoder.pipeline.join.DOWNLOAD_THREADS): their first bytes overlap;
     their bytes are modelled at one connection's throughput, as Lambda's network bandwidth is not documented."""
@@ -279,9 +281,9 @@ def estimate(
     )
     audio = step(
         "audio",
-        deployment.step_memory_mb,
+        deployment.join_memory_mb,
         streamed_seconds(
-            on_lambda(measured.audio_cpu_seconds * scale, deployment.step_memory_mb, published, threaded=False),
+            on_lambda(measured.audio_cpu_seconds * scale, deployment.join_memory_mb, published, threaded=False),
             measured.audio_read_bytes * scale,
             published,
             requests=measured.audio_requests,
@@ -296,10 +298,10 @@ def estimate(
     parts = max(1, math.ceil(joined_bytes / UPLOAD_PART_BYTES))
     join = step(
         "join",
-        deployment.step_memory_mb,
+        deployment.join_memory_mb,
         transfer_seconds(0, published)  # the items JSON
         + transfer_seconds(joined_bytes, published, requests=fetch_rounds)  # chunks + audio ≈ the output's bytes
-        + on_lambda(measured.join_cpu_seconds * scale, deployment.step_memory_mb, published, threaded=False)
+        + on_lambda(measured.join_cpu_seconds * scale, deployment.join_memory_mb, published, threaded=False)
         # multipart: create and complete, then the parts UPLOAD_THREADS at a time
         + transfer_seconds(joined_bytes, published, requests=2 + math.ceil(parts / UPLOAD_THREADS)),
         puts=parts + 2,

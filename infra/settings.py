@@ -44,6 +44,10 @@ class DeploymentSettings:
     concurrency (1,000 by default), leaving room for the API."""
     chunk_memory_mb: int = 3008
     """Memory of the chunk encoder (1,769 MB is one vCPU; 3,008 MB about 1.7)."""
+    join_memory_mb: int = 1769
+    """Memory of EncodeAudio and Join, the chunked path's steps that handle the whole output: their ffmpeg work is
+    single-threaded, so one full vCPU (1,769 MB); `make bench` models them at the step memory's 0.58 vCPU as a
+    third of a 60-minute task's time."""
     log_retention_days: int = 30
     work_retention_days: int = 2
     retain_data: bool = True
@@ -68,7 +72,7 @@ class DeploymentSettings:
     def __post_init__(self) -> None:
         if self.architecture not in ("x86_64", "arm64"):
             raise ValueError(f"architecture must be x86_64 or arm64, not {self.architecture!r}")
-        for name in ("api_memory_mb", "step_memory_mb", "transcode_memory_mb", "chunk_memory_mb"):
+        for name in ("api_memory_mb", "step_memory_mb", "transcode_memory_mb", "chunk_memory_mb", "join_memory_mb"):
             if not 128 <= getattr(self, name) <= 10240:
                 raise ValueError(f"{name} must be between 128 and 10240")
         if not 1 <= self.step_timeout_seconds <= 900:

@@ -72,7 +72,7 @@ class Workers(constructs.Construct):
             "EncodeAudio", "encode_audio", memory_mb=settings.step_memory_mb, ffmpeg=True, disk=True
         )
         # Join holds every chunk and the joined output in /tmp; copying streams needs little CPU.
-        self.join = step("Join", "join", memory_mb=settings.step_memory_mb, ffmpeg=True, disk=True)
+        self.join = step("Join", "join", memory_mb=settings.join_memory_mb, ffmpeg=True, disk=True)
         self.upload = step("Upload", "upload", memory_mb=settings.step_memory_mb, ffmpeg=False, disk=False)
         self.record_failure = step(
             "RecordFailure", "record_failure", memory_mb=settings.step_memory_mb, ffmpeg=False, disk=False

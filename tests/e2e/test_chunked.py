@@ -286,3 +286,78 @@ def _state_machine(local: Local) -> str:
     sfn = boto3.client("stepfunctions", endpoint_url=local.aws_url)
     (machine,) = sfn.list_state_machines()["stateMachines"]
     return str(machine["stateMachineArn"])
+
+
+def _damage(source: Path, damaged: Path, start: float, end: float) -> int:
+    """A copy of `source` whose video packets (keyframes spared) between `start` and `end` s are overwritten:
+    the file's index is intact, so every frame is planned, but those frames cannot be decoded."""
+    _, ffprobe = static_ffmpeg()
+    packets = subprocess.run(
+        [
+            *(ffprobe, "-v", "error", "-select_streams", "v:0"),
+            *("-show_entries", "packet=pts_time,pos,size,flags", "-of", "csv=p=0", str(source)),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    data, overwritten = bytearray(source.read_bytes()), 0
+    for packet in packets:
+        pts, size, position, flags = packet.split(",")
+        if start <= float(pts) < end and "K" not in flags:
+            data[int(position) : int(position) + int(size)] = b"\xff" * int(size)
+            overwritten += 1
+    damaged.write_bytes(bytes(data))
+    return overwritten
+
+
+def test_a_damaged_stretch_fails_its_chunk_by_name(chunking_local: Local, tmp_path: Path) -> None:
+    local = chunking_local
+    clip = Path(generate_clip(str(tmp_path / "whole.mp4"), seconds=8, size="320x180", rate=25))
+    assert _damage(clip, tmp_path / "damaged.mp4", 5.0, 5.4) == 10
+    url = local.upload(tmp_path / "damaged.mp4", "damaged/in.mp4")
+    before = local.s3.head_object(Bucket=local.input_bucket, Key="damaged/in.mp4")
+    task, _ = _wait(local, local.client.create_task(url, "damaged/out", template_name="MP4_264_360p")["task_id"])
+    assert (task["status"], task["err_code"]) == ("fail", 2002)
+    # Keyframes every 2 s: the third chunk covers 4-6 s of the source.
+    assert task["err_message"] == (
+        "chunk 3 (source 4.000-6.000 s): input is truncated or damaged: 40 of the chunk's 50 frames could be decoded"
+    )
+    assert task["plan"] == {"runner": "chunks", "chunks": 4, "chunk_seconds": 2.0}
+    after = local.s3.head_object(Bucket=local.input_bucket, Key="damaged/in.mp4")
+    assert (after["ETag"], after["VersionId"]) == (before["ETag"], before["VersionId"])  # the input is untouched
+    assert _work_files_left(local, task["task_id"]) == []
+
+
+LONG_SETTINGS = {"chunk_seconds": "300"}
+"""The default chunk length would cut 2 hours into 720 chunks: on a laptop's cores that takes minutes, on AWS
+seconds. Five-minute chunks keep the test's count at 24 with the very same path."""
+
+
+@pytest.fixture(scope="module")
+def long_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
+    with start_local(tmp_path_factory.mktemp("long-local"), context=LONG_SETTINGS) as started:
+        yield started
+
+
+def test_a_two_hour_input_succeeds(long_local: Local, tmp_path: Path) -> None:
+    """Two hours of a small, sparse picture (the default limits take four): every frame arrives, audio to the end."""
+    local, seconds = long_local, 2 * 3600
+    source = tmp_path / "two-hours.mp4"
+    _ffmpeg(
+        *_test_pattern(seconds, 2, size="160x90"),
+        *("-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=8000:duration={seconds}"),
+        *("-c:v", "libx264", "-preset", "ultrafast", "-g", "20", "-c:a", "aac", "-b:a", "16k", str(source)),
+    )
+    local.client.add_template("two_hours", resolution="original", audio_bitrate=32)
+    url = local.upload(source, "long/two-hours.mp4")
+    task, _ = _wait(local, local.client.create_task(url, "long/out", template_name="two_hours")["task_id"])
+    assert task["status"] == "success", task["err_message"]
+    assert task["plan"] == {"runner": "chunks", "chunks": 24, "chunk_seconds": 300.0}
+    assert task["duration"] == pytest.approx(seconds, abs=0.1)
+    output = _download(local, task, tmp_path / "out")
+    made, given = _streams(output), _streams(source)
+    assert made.frames == given.frames == seconds * 2
+    assert abs(made.video_duration - given.video_duration) <= 0.5 + 1e-3  # one frame at 2 fps
+    assert made.audio_end is not None and abs(made.audio_end - made.video_end) <= 0.040
+    assert _work_files_left(local, task["task_id"]) == []

@@ -19,7 +19,7 @@ PUBLISHED = Published(
 )
 # Chunks get 2 vCPUs, the other steps 0.5; four chunks at a time; Join fetches 10 files at a time.
 DEPLOYMENT = Deployment(
-    "x86_64", chunk_memory_mb=2000, map_max_concurrency=4, step_memory_mb=500, join_fetch_threads=10
+    "x86_64", chunk_memory_mb=2000, map_max_concurrency=4, step_memory_mb=500, join_memory_mb=500, join_fetch_threads=10
 )
 # A 100 s sample; the task modelled is 200 s, so everything per source-second doubles.
 MEASURED = Measured(
@@ -105,7 +105,12 @@ def test_cost_of_the_200_s_task() -> None:
 
 def test_a_first_wave_wider_than_lambda_scales_at_once_waits_for_the_next_ten_seconds() -> None:
     wide = Deployment(
-        "x86_64", chunk_memory_mb=2000, map_max_concurrency=2000, step_memory_mb=500, join_fetch_threads=10
+        "x86_64",
+        chunk_memory_mb=2000,
+        map_max_concurrency=2000,
+        step_memory_mb=500,
+        join_memory_mb=500,
+        join_fetch_threads=10,
     )
     one_burst = estimate(MEASURED, 200, 1000, wide, PUBLISHED)
     two_bursts = estimate(MEASURED, 200, 1001, wide, PUBLISHED)

@@ -31,6 +31,21 @@ def probe(source: str) -> MediaInfo:
     return parse_probe_output(json.loads(result.stdout or b"{}"))
 
 
+def video_frame_times(path: str) -> list[float]:
+    """Presentation times (seconds) of the first video stream's packets of a local file, sorted."""
+    command = [
+        ffprobe_path(),
+        *("-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time", "-of", "csv=p=0", path),
+    ]
+    try:
+        result = subprocess.run(command, capture_output=True, timeout=PROBE_TIMEOUT_SECONDS, check=False, text=True)
+    except subprocess.TimeoutExpired as exc:
+        raise InputNotDecodable("an encoded file could not be read by ffprobe within the time limit") from exc
+    if result.returncode != 0:
+        raise InputNotDecodable(f"an encoded file is not readable ({_last_line(result.stderr, path)})")
+    return sorted(float(line) for line in result.stdout.split() if line.replace(".", "", 1).lstrip("-").isdigit())
+
+
 def _last_line(text: str, source: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     if not lines:

@@ -12,9 +12,10 @@ from transcoder import repository, storage
 from transcoder.errors import InputNotDecodable
 from transcoder.media.binaries import ffmpeg_path
 from transcoder.media.chunk_encode import chunk_command_in, chunk_file_names
+from transcoder.media.chunk_plan import Chunk
 from transcoder.media.encode import run_ffmpeg
 from transcoder.media.info import MediaInfo
-from transcoder.media.probe import probe
+from transcoder.media.probe import video_frame_times
 from transcoder.media.watcher import EncodeStopped
 from transcoder.pipeline.chunking import chunk_location, chunk_of, describe
 from transcoder.pipeline.common import (
@@ -31,6 +32,20 @@ from transcoder.pipeline.payloads import SOURCE, ChunkEvent, ChunkResult, parse
 from transcoder.templates import Template
 
 UPLOAD_MARGIN_SECONDS = 20.0
+
+
+TIMESTAMP_TOLERANCE = 0.001
+"""A chunk keeps the source's timestamps, rounded to its own time base (1/12,800 s and finer)."""
+
+
+def check_chunk(chunk: Chunk, frame_times: list[float]) -> None:
+    """The chunk holds its own frames, all of them: a damaged stretch of the source decodes short without an
+    ffmpeg error, and `-frames:v` then takes the missing frames from the next chunk's part of the source."""
+    own = [t for t in frame_times if float(chunk.first_frame_time) - TIMESTAMP_TOLERANCE <= t < float(chunk.end)]
+    if len(own) != chunk.frames or len(frame_times) != chunk.frames:
+        raise InputNotDecodable(
+            f"input is truncated or damaged: {len(own)} of the chunk's {chunk.frames} frames could be decoded"
+        )
 
 
 def encode_chunk(event: dict[str, Any], remaining_seconds: float) -> ChunkResult:
@@ -64,14 +79,7 @@ def encode_chunk(event: dict[str, Any], remaining_seconds: float) -> ChunkResult
         except EncodeStopped:
             abandon(task_id, describe(payload["chunk"]))
         for name in names:  # one file, or one per variant of a ladder
-            encoded = probe(os.path.join(scratch, name)).video
-            frames = encoded.frame_count if encoded else 0
-            if frames != chunk.frames:
-                # A damaged stretch of the source decodes short without an ffmpeg error.
-                raise InputNotDecodable(
-                    f"input is truncated or damaged: {frames or 0} of the chunk's {chunk.frames} frames"
-                    " could be decoded"
-                )
+            check_chunk(chunk, video_frame_times(os.path.join(scratch, name)))
         for name in names:
             storage_call(storage.upload, os.path.join(scratch, name), chunk_location(task_id, name), "video/mp4")
     if not repository.count_chunk_done(task_id, payload["total"]):
