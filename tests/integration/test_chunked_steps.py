@@ -34,6 +34,7 @@ from transcoder.status import RUNNING_PROGRESS_SPAN
 RATE = 25
 SECONDS = 6
 """With a keyframe every 2 s (generate_clip) and 2 s chunks: three chunks of 50 frames."""
+LADDER_SECONDS = 14
 
 
 @pytest.fixture
@@ -68,6 +69,14 @@ def film(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def silent_film(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("chunk-clips") / "silent.mp4"
     generate_clip(str(path), seconds=SECONDS, size="320x240", rate=RATE, audio=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def ladder_film(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """For HLS_264_ladder: two renditions (480p, 360p); its 6 s segments make 6 s chunks, two of them here."""
+    path = tmp_path_factory.mktemp("chunk-clips") / "ladder.mp4"
+    generate_clip(str(path), seconds=LADDER_SECONDS, size="640x480", rate=RATE)
     return path
 
 
@@ -362,6 +371,46 @@ def test_joined_chunks_are_the_source_frame_for_frame_and_upload_delivers_them(
     chunked.s3.download_file(chunked.output_bucket, event["delivered"]["objkey"], str(delivered))
     assert delivered.read_bytes() == joined.read_bytes()
     assert _work_files(chunked, task_id) == [], "work files left behind"
+
+
+def test_a_ladder_is_encoded_by_chunks_per_rendition_and_joined_into_its_playlists(
+    chunked: Aws, ladder_film: Path, tmp_path: Path
+) -> None:
+    event, items = _planned(chunked, ladder_film, template="HLS_264_ladder")
+    task_id = event["task_id"]
+    assert (event["plan"]["chunks"], event["plan"]["chunk_seconds"]) == (2, 6.0)
+    chunks_folder = pipeline.work_prefix(task_id) + "chunks/"
+    for item in items:
+        result = pipeline.encode_chunk(_chunk_event(event, item, len(items)), remaining_seconds=300)
+        assert result["files"] == [f"chunk_{item['index']:05d}_v0.mp4", f"chunk_{item['index']:05d}_v1.mp4"]
+        heights = []
+        for name in result["files"]:
+            local = tmp_path / name
+            chunked.s3.download_file(chunked.work_bucket, chunks_folder + name, str(local))
+            facts = probe_file(str(local))
+            assert facts.frame_count == item["frames"], name
+            heights.append(facts.height)
+        assert heights == [480, 360]
+    pipeline.encode_audio(event, remaining_seconds=300)
+    event["transcoded"] = pipeline.join(event, remaining_seconds=300)
+
+    encoded = event["transcoded"]["encoded"]
+    assert "clip.m3u8" in encoded["files"]
+    joined = tmp_path / "joined"
+    joined.mkdir()
+    for name in encoded["files"]:
+        chunked.s3.download_file(encoded["bucket"], encoded["prefix"] + name, str(joined / name))
+    renditions = [name for name in encoded["files"] if name.endswith(".m3u8") and name != "clip.m3u8"]
+    assert len(renditions) == 2, encoded["files"]
+    for name in renditions:
+        facts = probe_file(str(joined / name))
+        assert (facts.frame_count, facts.audio_codec) == (LADDER_SECONDS * RATE, "aac"), name
+
+    event["delivered"] = pipeline.upload(event)
+    assert _task(task_id)["status"] == "success"
+    delivered = chunked.s3.list_objects_v2(Bucket=chunked.output_bucket).get("Contents", [])
+    assert sorted(o["Key"].rpartition("/")[2] for o in delivered) == sorted(encoded["files"])
+    assert _work_files(chunked, task_id) == []
 
 
 # RecordFailure of a chunk
