@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from fractions import Fraction
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +25,15 @@ from transcoder import errors, pipeline, repository, tasks
 from transcoder.media.encode import run_ffmpeg
 from transcoder.media.keyframes import probe_keyframes
 from transcoder.models import DEFAULT_ACCOUNT
-from transcoder.pipeline import audio as audio_step
-from transcoder.pipeline import chunk as chunk_step
 from transcoder.pipeline.chunking import chunk_of, describe
 from transcoder.pipeline.payloads import ChunkItem
 from transcoder.settings import settings
 from transcoder.status import RUNNING_PROGRESS_SPAN
 
+# The steps' modules, where each looks up run_ffmpeg (`transcoder.pipeline.join` is also the name of the step).
+audio_step, chunk_step, join_step = (
+    import_module(f"transcoder.pipeline.{name}") for name in ("audio", "chunk", "join")
+)
 RATE = 25
 SECONDS = 6
 """With a keyframe every 2 s (generate_clip) and 2 s chunks: three chunks of 50 frames."""
@@ -232,6 +235,17 @@ def test_an_output_over_the_limits_fails_in_plan_before_any_encode(chunked: Aws,
     assert _work_files(chunked, event["task_id"]) == [], "something was planned or encoded"
 
 
+def test_a_task_cancelled_while_planned_keeps_no_chunk_items(chunked: Aws, film: Path) -> None:
+    event = _downloaded(chunked, film)
+    stored = repository.get(event["task_id"])
+    assert stored is not None
+    tasks.cancel_task(stored)
+    with pytest.raises(errors.StatusConflict, match="planning"):
+        pipeline.plan(event, remaining_seconds=300)
+    assert _work_files(chunked, event["task_id"]) == []
+    assert _task(event["task_id"])["plan"] == {}
+
+
 # EncodeChunk
 
 
@@ -330,6 +344,29 @@ def test_a_task_cancelled_during_the_audio_encode_loses_its_work_files(
     with pytest.raises(errors.StatusConflict, match="audio"):
         pipeline.encode_audio(event, remaining_seconds=300)
     assert _work_files(chunked, task_id) == [], "the audio (or the chunks) of a cancelled task stayed"
+    assert _task(task_id)["status"] == "cancelled"
+
+
+def test_a_task_cancelled_during_the_join_keeps_no_work_file(
+    chunked: Aws, film: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event, items = _planned(chunked, film)
+    task_id = event["task_id"]
+    for item in items:
+        pipeline.encode_chunk(_chunk_event(event, item, len(items)), remaining_seconds=300)
+    pipeline.encode_audio(event, remaining_seconds=300)
+    encode = run_ffmpeg
+
+    def cancel_then_join(command: list[str], **options: Any) -> None:
+        stored = repository.get(task_id)
+        assert stored is not None
+        tasks.cancel_task(stored)
+        encode(command, **options)
+
+    monkeypatch.setattr(join_step, "run_ffmpeg", cancel_then_join)
+    with pytest.raises(errors.StatusConflict, match="joining"):
+        pipeline.join(event, remaining_seconds=300)
+    assert _work_files(chunked, task_id) == []
     assert _task(task_id)["status"] == "cancelled"
 
 
