@@ -20,7 +20,10 @@ import pytest
 
 from localmode.media import generate_clip, probe_file
 from localmode.stack import static_ffmpeg
+from tests.frames import frame_at, is_red
 from tests.integration.conftest import Aws
+from tests.integration.test_api_handler import _call
+from tests.pngs import solid_png
 from transcoder import errors, pipeline, repository, tasks
 from transcoder.media.encode import run_ffmpeg
 from transcoder.media.keyframes import probe_keyframes
@@ -448,6 +451,48 @@ def test_a_ladder_is_encoded_by_chunks_per_rendition_and_joined_into_its_playlis
     delivered = chunked.s3.list_objects_v2(Bucket=chunked.output_bucket).get("Contents", [])
     assert sorted(o["Key"].rpartition("/")[2] for o in delivered) == sorted(encoded["files"])
     assert _work_files(chunked, task_id) == []
+
+
+@pytest.fixture(scope="module")
+def dark_film(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Dark grey with a tone and a keyframe every 2 s: nothing red unless a logo is drawn."""
+    path = tmp_path_factory.mktemp("chunk-clips") / "dark.mp4"
+    _ffmpeg(
+        *("-f", "lavfi", "-i", f"color=c=0x202830:s=640x360:r={RATE}:d={SECONDS}"),
+        *("-f", "lavfi", "-i", f"sine=duration={SECONDS}"),
+        *("-c:v", "libx264", "-preset", "veryfast", "-g", str(2 * RATE), "-pix_fmt", "yuv420p", "-c:a", "aac"),
+        str(path),
+    )
+    return path
+
+
+def test_every_chunk_draws_the_logo(chunked: Aws, dark_film: Path, tmp_path: Path) -> None:
+    logo = "brand/red.png"
+    chunked.s3.put_object(Bucket=chunked.input_bucket, Key=logo, Body=solid_png(64, 32, (255, 0, 0)))
+    status, body = _call(
+        "POST",
+        "/api/add_template",
+        {"name": "with_logo", "resolution": "360p", "logo_path": f"s3://{chunked.input_bucket}/{logo}"}
+        | {"logo_size": "40x20", "logo_offset": "x=100:y=50"},
+    )
+    assert (status, body["code"]) == (200, 0), body
+    event, items = _planned(chunked, dark_film, template="with_logo")
+    assert "logo" in event["source"]
+    for item in items:
+        pipeline.encode_chunk(_chunk_event(event, item, len(items)), remaining_seconds=300)
+    pipeline.encode_audio(event, remaining_seconds=300)
+    event["transcoded"] = pipeline.join(event, remaining_seconds=300)
+    encoded = event["transcoded"]["encoded"]
+    joined = tmp_path / "joined.mp4"
+    chunked.s3.download_file(encoded["bucket"], encoded["prefix"] + encoded["files"][0], str(joined))
+    assert probe_file(str(joined)).frame_count == SECONDS * RATE
+    # The first and last frames of every chunk: each chunk's encode read the logo.
+    for chunk in (chunk_of(item) for item in items):
+        first = round(chunk.output_start * RATE)
+        for index in (first, first + chunk.frames - 1):
+            frame = frame_at(str(joined), index, 640, 360)
+            assert is_red(frame.pixel(120, 60)), f"no logo on frame {index}"
+            assert not is_red(frame.pixel(95, 60)), f"the logo is not where it belongs on frame {index}"
 
 
 # RecordFailure of a chunk
