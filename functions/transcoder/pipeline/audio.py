@@ -61,4 +61,7 @@ def encode_audio(event: dict[str, Any], remaining_seconds: float) -> AudioResult
         except EncodeStopped:
             abandon(task_id, "the audio encode")
         storage_call(storage.upload, local_audio, target, "audio/mp4")
+    # A cancel the watcher did not see before ffmpeg ended: the audio just written must not stay behind.
+    if not repository.still_wanted(task_id):
+        abandon(task_id, "the audio encode")
     return AudioResult(audio=ObjectRef(bucket=target.bucket, key=target.key))
