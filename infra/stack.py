@@ -7,6 +7,7 @@ from aws_cdk import aws_stepfunctions as sfn
 
 from infra.constructs.api import Api
 from infra.constructs.callbacks import Callbacks
+from infra.constructs.fargate_worker import FargateWorker
 from infra.constructs.ingest import Ingest
 from infra.constructs.nag import acknowledge_resource
 from infra.constructs.pipeline import Pipeline
@@ -50,6 +51,10 @@ class TranscoderStack(cdk.Stack):
         }
         self.workers = Workers(self, "Workers", settings=settings, storage=self.storage, environment=environment)
         self.pipeline = Pipeline(self, "Pipeline", settings=settings, workers=self.workers)
+        # Not yet a state of the pipeline: the Plan step will choose it (FargateWorker.run_step).
+        self.fargate_worker = FargateWorker(
+            self, "FargateWorker", settings=settings, storage=self.storage, environment=environment
+        )
         self.api = Api(
             self,
             "Api",

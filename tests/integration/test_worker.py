@@ -5,44 +5,16 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
-from typing import Any
 
-import pytest
-
-from localmode.media import generate_clip, probe_file
+from localmode.media import probe_file
 from tests.integration.conftest import Aws
-from transcoder import pipeline, repository, tasks
-from transcoder.models import DEFAULT_ACCOUNT
+from tests.integration.worker_steps import downloaded, wait_for_progress
+from transcoder import pipeline, repository
 from transcoder.pipeline import handoff
 from worker.main import EXIT_STEP_FAILED, EXIT_SUCCESS, EXIT_USAGE
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def clip_long(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Long enough at 720p to be stopped mid-encode on a busy 2-core machine."""
-    path = tmp_path_factory.mktemp("clips") / "clip-long.mp4"
-    generate_clip(str(path), seconds=40, size="1280x720", rate=25)
-    return path
-
-
-def _downloaded(aws: Aws, clip: Path, template: str) -> dict[str, Any]:
-    """The payload the ECS state would pass: the execution's input with Download's result at `$.source`."""
-    aws.s3.put_object(Bucket=aws.input_bucket, Key="in/clip.mp4", Body=clip.read_bytes())
-    task = tasks.create_task(
-        account_id=DEFAULT_ACCOUNT,
-        input_url=f"s3://{aws.input_bucket}/in/clip.mp4",
-        output="out/clip",
-        template_name=template,
-    )
-    execution = aws.sfn.list_executions(stateMachineArn=tasks.settings().state_machine_arn)["executions"][-1]
-    event: dict[str, Any] = json.loads(aws.sfn.describe_execution(executionArn=execution["executionArn"])["input"])
-    assert event["task_id"] == task.task_id
-    event["source"] = pipeline.download(event)
-    return event
 
 
 def _start_worker(environment: dict[str, str], *args: str) -> subprocess.Popen[str]:
@@ -57,7 +29,7 @@ def _start_worker(environment: dict[str, str], *args: str) -> subprocess.Popen[s
 
 
 def test_worker_runs_the_transcode_step_and_hands_on_its_result(aws: Aws, clip_720p: Path, tmp_path: Path) -> None:
-    event = _downloaded(aws, clip_720p, "MP4_264_360p")
+    event = downloaded(aws, clip_720p, "MP4_264_360p")
     worker = _start_worker({"WORKER_STEP": "transcode", "WORKER_PAYLOAD": json.dumps(event)})
     _, stderr = worker.communicate(timeout=300)
     assert worker.returncode == EXIT_SUCCESS, stderr
@@ -79,7 +51,7 @@ def test_worker_runs_the_transcode_step_and_hands_on_its_result(aws: Aws, clip_7
 
 
 def test_worker_reads_a_staged_payload(aws: Aws, clip_720p: Path) -> None:
-    event = _downloaded(aws, clip_720p, "MP4_264_360p")
+    event = downloaded(aws, clip_720p, "MP4_264_360p")
     staged = handoff.stage_payload(event["task_id"], "transcode", event)
     worker = _start_worker({}, "--step", "transcode", "--payload-s3", staged.url)
     _, stderr = worker.communicate(timeout=300)
@@ -88,7 +60,7 @@ def test_worker_reads_a_staged_payload(aws: Aws, clip_720p: Path) -> None:
 
 
 def test_a_failing_step_records_its_specific_err_code_and_exits_non_zero(aws: Aws, clip_720p: Path) -> None:
-    event = _downloaded(aws, clip_720p, "MP4_264_360p")
+    event = downloaded(aws, clip_720p, "MP4_264_360p")
     # The staged input vanishes between Download and the worker: the encode reads nothing decodable.
     aws.s3.put_object(Bucket=aws.input_bucket, Key="in/clip.mp4", Body=b"not a video any more")
     event["source"]["staged"].pop("version_id", None)
@@ -109,20 +81,10 @@ def test_a_failing_step_records_its_specific_err_code_and_exits_non_zero(aws: Aw
     assert repository.get(event["task_id"]).err_code == task.err_code  # type: ignore[union-attr]
 
 
-def _wait_for_progress(task_id: str, worker: subprocess.Popen[str], at_least: int) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and worker.poll() is None:
-        task = repository.get(task_id)
-        if task is not None and task.status == "running" and task.progress >= at_least:
-            return
-        time.sleep(0.2)
-    pytest.fail(f"the worker never reported {at_least}% (exit {worker.poll()})")
-
-
 def test_worker_stopped_mid_encode_ends_the_task_as_fail(aws: Aws, clip_long: Path) -> None:
-    event = _downloaded(aws, clip_long, "MP4_264_720p")
+    event = downloaded(aws, clip_long, "MP4_264_720p")
     worker = _start_worker({"WORKER_STEP": "transcode", "WORKER_PAYLOAD": json.dumps(event)})
-    _wait_for_progress(event["task_id"], worker, at_least=12)
+    wait_for_progress(event["task_id"], worker, at_least=12)
     worker.send_signal(signal.SIGTERM)  # what ECS StopTask sends first
     _, stderr = worker.communicate(timeout=60)
     assert worker.returncode == EXIT_STEP_FAILED, stderr

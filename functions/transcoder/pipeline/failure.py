@@ -4,8 +4,9 @@ import json
 from typing import Any
 
 from transcoder import repository, storage
-from transcoder.errors import err_code_for
+from transcoder.errors import TranscodeFailed, err_code_for
 from transcoder.pipeline.common import work_prefix
+from transcoder.pipeline.handoff import stopped_worker_message
 from transcoder.pipeline.payloads import ERROR, FailureEvent, FailureResult, StepError, parse
 from transcoder.settings import settings
 from transcoder.status import Status
@@ -19,6 +20,9 @@ def record_failure(event: dict[str, Any]) -> FailureResult:
     error_name = error.get("Error", "")
     err_code = err_code_for(error_name)
     message = _failure_message(error_name, str(error.get("Cause", "")), err_code)
+    stopped_worker = stopped_worker_message(error_name, str(error.get("Cause", "")))
+    if stopped_worker:
+        err_code, message = TranscodeFailed.err_code, stopped_worker
     recorded = repository.move(task_id, Status.FAIL, err_code=err_code, err_message=message)
     storage.delete_prefix(settings().work_bucket, work_prefix(task_id))
     return FailureResult(task_id=task_id, recorded=recorded, err_code=err_code, err_message=message)

@@ -27,11 +27,20 @@ OVERRIDES_LIMIT: Final = 8192
 
 
 def result_key(task_id: str, step: str) -> str:
-    return f"{work_prefix(task_id)}{WORKER_FOLDER}{step}.result.json"
+    return result_key_format(step).format(task_id)
 
 
 def payload_key(task_id: str, step: str) -> str:
-    return f"{work_prefix(task_id)}{WORKER_FOLDER}{step}.payload.json"
+    return payload_key_format(step).format(task_id)
+
+
+def result_key_format(step: str) -> str:
+    """The result's key with `{}` for the task id: what the state machine fills in (States.Format)."""
+    return f"{work_prefix('{}')}{WORKER_FOLDER}{step}.result.json"
+
+
+def payload_key_format(step: str) -> str:
+    return f"{work_prefix('{}')}{WORKER_FOLDER}{step}.payload.json"
 
 
 def write_result(task_id: str, step: str, result: Any) -> S3Location:
@@ -54,3 +63,25 @@ def stage_payload(task_id: str, step: str, payload: Any) -> S3Location:
 
 def read_payload(location: S3Location) -> Any:
     return json.loads(storage.read_bytes(location))
+
+
+def stopped_worker_message(error_name: str, cause: str) -> str | None:
+    """The user's message for a worker that stopped without recording its own failure; None: not a worker.
+
+    A worker records every failure it can see itself (worker.main). What reaches RecordFailure unrecorded is a
+    worker killed from outside (out of memory, SIGKILL): Step Functions reports it as States.TaskFailed with
+    ECS's description of the stopped task as the cause.
+    """
+    if error_name != "States.TaskFailed":
+        return None
+    try:
+        task = json.loads(cause)
+    except (json.JSONDecodeError, TypeError):
+        return None
+    if not isinstance(task, dict) or "StopCode" not in task:
+        return None
+    codes = [c["ExitCode"] for c in task.get("Containers", []) if isinstance(c, dict) and "ExitCode" in c]
+    # ECS's own words (e.g. "OutOfMemoryError: Container killed due to memory usage"), never the task's data.
+    reason = str(task.get("StoppedReason") or task["StopCode"])[:200]
+    exit_code = f", exit code {codes[0]}" if codes else ""
+    return f"the Fargate worker stopped before the step finished ({reason}{exit_code})"
