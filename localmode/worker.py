@@ -217,7 +217,7 @@ def read_sdk_bodies_as_text() -> None:
                     response[key] = value.read().decode()
 
     eval_service_task.reads_bodies = True  # type: ignore[attr-defined]
-    StateTaskServiceAwsSdk._eval_service_task = eval_service_task  # type: ignore[method-assign]
+    StateTaskServiceAwsSdk._eval_service_task = eval_service_task  # type: ignore[method-assign,assignment]
 
 
 def _stop_with_execution(env: Environment, task: LocalWorkerTask) -> None:
