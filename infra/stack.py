@@ -92,3 +92,12 @@ class TranscoderStack(cdk.Stack):
         # What `transcoder keys` needs to manage access keys of this deployment.
         cdk.CfnOutput(self, "AccessKeysTableName", value=self.storage.access_key_table.table_name)
         cdk.CfnOutput(self, "AccessKeyEncryptionKeyArn", value=self.storage.access_key_encryption.key_arn)
+
+    @property
+    def availability_zones(self) -> list[str]:
+        """The Fargate worker's VPC spans the region's first two AZs, chosen at deploy time (Fn::GetAZs).
+
+        CDK's default looks them up at synth when the stack is bound to an account (the CDK CLI binds it), which
+        needs credentials and would put literal AZs in the template; `make synth` and `cdk synth` need neither.
+        """
+        return [cdk.Fn.select(index, cdk.Fn.get_azs()) for index in range(2)]

@@ -30,6 +30,7 @@ def _start_worker(environment: dict[str, str], *args: str) -> subprocess.Popen[s
 
 def test_worker_runs_the_transcode_step_and_hands_on_its_result(aws: Aws, clip_720p: Path, tmp_path: Path) -> None:
     event = downloaded(aws, clip_720p, "MP4_264_360p")
+    assert handoff.fits_inline("transcode", event), "a built-in template's payload passes inline"
     worker = _start_worker({"WORKER_STEP": "transcode", "WORKER_PAYLOAD": json.dumps(event)})
     _, stderr = worker.communicate(timeout=300)
     assert worker.returncode == EXIT_SUCCESS, stderr
@@ -93,6 +94,12 @@ def test_worker_stopped_mid_encode_ends_the_task_as_fail(aws: Aws, clip_long: Pa
     assert (task.status, task.err_code) == ("fail", 3001)
     assert "stopped" in task.err_message
     assert aws.s3.list_objects_v2(Bucket=aws.work_bucket).get("KeyCount") == 0, "work files left behind"
+
+
+def test_a_payload_beyond_ecs_overrides_does_not_fit_inline() -> None:
+    payload = {"task_id": "01abc", "template": {"description": "x" * 8000}}
+    assert not handoff.fits_inline("transcode", payload)
+    assert handoff.fits_inline("transcode", {"task_id": "01abc", "template": {"description": "x" * 7000}})
 
 
 def test_worker_without_a_payload_exits_with_usage() -> None:

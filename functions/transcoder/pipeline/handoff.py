@@ -54,6 +54,23 @@ def read_result(task_id: str, step: str) -> Any:
     return json.loads(storage.read_bytes(S3Location(settings().work_bucket, result_key(task_id, step))))
 
 
+def fits_inline(step: str, payload: Any, container_name: str = "Worker") -> bool:
+    """Whether the ECS state can pass `payload` inline: the overrides it would send, as ECS counts them."""
+    overrides = {
+        "containerOverrides": [
+            {
+                "name": container_name,
+                "environment": [
+                    {"name": "WORKER_STEP", "value": step},
+                    # States.JsonToString writes compact JSON.
+                    {"name": "WORKER_PAYLOAD", "value": json.dumps(payload, separators=(",", ":"))},
+                ],
+            }
+        ]
+    }
+    return len(json.dumps(overrides, separators=(",", ":"))) <= OVERRIDES_LIMIT
+
+
 def stage_payload(task_id: str, step: str, payload: Any) -> S3Location:
     """For a payload too large to pass inline: the location to give the worker as WORKER_PAYLOAD_S3."""
     target = S3Location(settings().work_bucket, payload_key(task_id, step))
