@@ -46,7 +46,7 @@ def worker_machine_app(outdir: Path, settings: DeploymentSettings | None = None)
         tracing_enabled=True,
         logs=sfn.LogOptions(destination=logs.LogGroup(stack, "MachineLogs"), level=sfn.LogLevel.ALL),
     )
-    worker.grant_run(machine)
+    worker.acknowledge_state_machine(machine)
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app
 

@@ -189,7 +189,7 @@ class FargateWorker(constructs.Construct):
         """
         return WorkerStep(self, id, worker=self, step=step, result_key=result_key, staged_payload=staged_payload)
 
-    def grant_run(self, state_machine: sfn.StateMachine) -> None:
+    def acknowledge_state_machine(self, state_machine: sfn.StateMachine) -> None:
         """Acknowledge the wildcards of the state machine's role once a WorkerStep is part of it."""
         role = state_machine.role
         acknowledge_resource(

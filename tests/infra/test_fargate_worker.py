@@ -102,6 +102,7 @@ def test_logs_have_retention(synthesized: Synthesized) -> None:
     group_id = options["Options"]["awslogs-group"]["Ref"]
     assert synthesized.template_dict["Resources"][group_id]["Properties"]["RetentionInDays"] == 30
     assert _container(synthesized)["Name"] == CONTAINER_NAME
+    assert handoff.fits_inline.__defaults__ == (CONTAINER_NAME,), "the overrides measured are the ones sent"
 
 
 def _statements_of_role(synthesized: Synthesized, role_id: str) -> set[tuple[str, str]]:
