@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from localmode.media import probe_file
@@ -12,6 +13,7 @@ from tests.integration.conftest import Aws
 from tests.integration.worker_steps import downloaded, wait_for_progress
 from transcoder import pipeline, repository
 from transcoder.pipeline import handoff
+from transcoder.status import Status
 from worker.main import EXIT_STEP_FAILED, EXIT_SUCCESS, EXIT_USAGE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,3 +109,20 @@ def test_worker_without_a_payload_exits_with_usage() -> None:
     _, stderr = worker.communicate(timeout=60)
     assert worker.returncode == EXIT_USAGE
     assert "no payload" in stderr
+
+
+def test_cancelling_the_task_stops_the_worker(aws: Aws, clip_long: Path) -> None:
+    """The cancel watcher of the Lambda step works in the worker too: no signal needed, the encode stops."""
+    event = downloaded(aws, clip_long, "MP4_264_720p")
+    worker = _start_worker({"WORKER_STEP": "transcode", "WORKER_PAYLOAD": json.dumps(event)})
+    wait_for_progress(event["task_id"], worker, at_least=12)
+    assert repository.move(event["task_id"], Status.CANCELLED, err_code=5001, err_message="cancelled")
+    cancelled_at = time.monotonic()
+    _, stderr = worker.communicate(timeout=60)
+    # Stopped by the watcher (every 2 s), not at the end of an encode that had most of its way to go.
+    assert time.monotonic() - cancelled_at < 10
+    assert worker.returncode == EXIT_STEP_FAILED
+    assert json.loads(stderr.strip().splitlines()[-1])["errorType"] == "StatusConflict"
+    task = repository.get(event["task_id"])
+    assert task is not None and (task.status, task.err_code) == ("cancelled", 5001)
+    assert aws.s3.list_objects_v2(Bucket=aws.work_bucket).get("KeyCount") == 0, "work files left behind"
