@@ -51,6 +51,7 @@ local: setup
 lint: setup
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) hadolint Dockerfile
 
 format: setup
 	$(RUN) ruff check --fix .

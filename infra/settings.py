@@ -18,6 +18,18 @@ DROP_PREFIX = "drop/"
 DROP_PREFIX (transcoder.settings). Not a setting: users' scripts and docs name it."""
 
 
+FARGATE_MEMORY_MIB: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+}
+"""Fargate's CPU units → the memory sizes (MiB) it allows with them: the ECS task-size table (Linux)."""
+
+
 @dataclass(frozen=True)
 class DeploymentSettings:
     architecture: Architecture = "x86_64"
@@ -69,6 +81,15 @@ class DeploymentSettings:
     """Template of files dropped directly under `drop/` (`drop/<name.ext>`). Unset, such a drop ends as a
     `fail` task (1002) naming the missing template folder; `drop/<template_name>/…` never needs it."""
 
+    worker_cpu: int = 4096
+    """The Fargate worker's CPU units (1024 = 1 vCPU): 256, 512, 1024, 2048, 4096, 8192 or 16384."""
+    worker_memory_mib: int = 8192
+    """The worker's memory; Fargate allows only some sizes per CPU (FARGATE_MEMORY_MIB)."""
+    worker_ephemeral_storage_gib: int = 100
+    """The worker's disk for its output (and anything a step stages): 21 to 200 GiB."""
+    worker_time_budget_seconds: int = 12 * 3600
+    """How long one worker step may run (the ECS state's timeout adds a margin for the container's start)."""
+
     def __post_init__(self) -> None:
         if self.architecture not in ("x86_64", "arm64"):
             raise ValueError(f"architecture must be x86_64 or arm64, not {self.architecture!r}")
@@ -96,8 +117,24 @@ class DeploymentSettings:
         if self.log_retention_days not in (1, 7, 14, 30, 90, 180, 365):
             raise ValueError("log_retention_days must be one of 1, 7, 14, 30, 90, 180, 365")
         self.output_limits()  # raises ValueError naming the setting out of range
+        self._check_worker()
         if self.presign_expiry_seconds < 60 or self.presign_expiry_seconds > 604800:
             raise ValueError("presign_expiry_seconds must be between 60 and 604800 (7 days)")
+
+    def _check_worker(self) -> None:
+        if self.worker_cpu not in FARGATE_MEMORY_MIB:
+            raise ValueError(f"worker_cpu must be one of {', '.join(map(str, FARGATE_MEMORY_MIB))}")
+        allowed = FARGATE_MEMORY_MIB[self.worker_cpu]
+        if self.worker_memory_mib not in allowed:
+            step = allowed[1] - allowed[0]
+            raise ValueError(
+                f"worker_memory_mib must be {allowed[0]} to {allowed[-1]} in steps of {step} "
+                f"for worker_cpu {self.worker_cpu}"
+            )
+        if not 21 <= self.worker_ephemeral_storage_gib <= 200:
+            raise ValueError("worker_ephemeral_storage_gib must be between 21 and 200 (Fargate's limits)")
+        if not 60 <= self.worker_time_budget_seconds <= 7 * 86400:
+            raise ValueError("worker_time_budget_seconds must be between 60 and 604800 (7 days)")
 
     def output_limits(self) -> OutputLimits:
         return OutputLimits(

@@ -6,6 +6,7 @@ from aws_cdk import aws_iam as iam
 
 from infra.constructs.api import Api
 from infra.constructs.callbacks import Callbacks
+from infra.constructs.fargate_worker import FargateWorker
 from infra.constructs.ingest import Ingest
 from infra.constructs.nag import acknowledge_resource
 from infra.constructs.pipeline import Pipeline, executions_of
@@ -41,6 +42,10 @@ class TranscoderStack(cdk.Stack):
         }
         self.workers = Workers(self, "Workers", settings=settings, storage=self.storage, environment=environment)
         self.pipeline = Pipeline(self, "Pipeline", settings=settings, workers=self.workers)
+        # Not yet a state of the pipeline: the Plan step will choose it (FargateWorker.run_step).
+        self.fargate_worker = FargateWorker(
+            self, "FargateWorker", settings=settings, storage=self.storage, environment=environment
+        )
         self.api = Api(
             self,
             "Api",
@@ -78,3 +83,12 @@ class TranscoderStack(cdk.Stack):
         # What `transcoder keys` needs to manage access keys of this deployment.
         cdk.CfnOutput(self, "AccessKeysTableName", value=self.storage.access_key_table.table_name)
         cdk.CfnOutput(self, "AccessKeyEncryptionKeyArn", value=self.storage.access_key_encryption.key_arn)
+
+    @property
+    def availability_zones(self) -> list[str]:
+        """The Fargate worker's VPC spans the region's first two AZs, chosen at deploy time (Fn::GetAZs).
+
+        CDK's default looks them up at synth when the stack is bound to an account (the CDK CLI binds it), which
+        needs credentials and would put literal AZs in the template; `make synth` and `cdk synth` need neither.
+        """
+        return [cdk.Fn.select(index, cdk.Fn.get_azs()) for index in range(2)]

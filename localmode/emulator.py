@@ -17,6 +17,7 @@ from localmode.functions import FunctionRegistry, LocalFunction
 from localmode.queues import SqsPoller
 from localmode.streams import DynamoStreamPoller, parse_filters
 from localmode.template import REGION, LocalTemplate
+from localmode.worker import LocalTaskDefinition, LocalWorkers, read_sdk_bodies_as_text, route_ecs_to_local_workers
 
 _DUMMY_CODE_ZIP = (
     b"PK\x05\x06" + b"\x00" * 18  # an empty zip archive: moto stores it, the handler runs in-process
@@ -84,6 +85,7 @@ class Emulator:
     def __init__(self, aws_port: int) -> None:
         self.aws_port = aws_port
         self.registry = FunctionRegistry()
+        self.workers = LocalWorkers()
         self.pollers: list[SqsPoller | DynamoStreamPoller] = []
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=aws_port, verbose=False)
 
@@ -97,6 +99,8 @@ class Emulator:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         _route_lambda_to_registry(self.registry)
+        route_ecs_to_local_workers(self.workers)
+        read_sdk_bodies_as_text()
         add_version_to_s3_events()
         self._server.start()
 
@@ -107,6 +111,7 @@ class Emulator:
     def stop(self) -> None:
         for poller in self.pollers:
             poller.stop()
+        self.workers.stop_all()
         self._server.stop()
 
     def provision(self, local: LocalTemplate) -> dict[str, str]:
@@ -215,6 +220,9 @@ class Emulator:
                 )
             )
 
+        for logical_id, resource in local.of_type("AWS::ECS::TaskDefinition").items():
+            self.workers.add(local_task_definition(local, logical_id, resource))
+
         sfn = boto3.client("stepfunctions", endpoint_url=self.endpoint_url)
         for logical_id, resource in local.of_type("AWS::StepFunctions::StateMachine").items():
             definition = local.resolve(resource["Properties"]["DefinitionString"])
@@ -241,6 +249,19 @@ def distributed_item_functions(definition: dict[str, Any]) -> set[str]:
 
     walk(definition.get("States", {}), False)
     return found
+
+
+def local_task_definition(local: LocalTemplate, logical_id: str, resource: dict[str, Any]) -> LocalTaskDefinition:
+    """The worker's task definition as local mode runs it: its container's name, environment, stop timeout."""
+    (container,) = resource["Properties"]["ContainerDefinitions"]
+    variables = local.resolve(container.get("Environment", []))
+    return LocalTaskDefinition(
+        arn=local.ref(logical_id),
+        family=str(local.resolve(resource["Properties"].get("Family", logical_id))),
+        container_name=container["Name"],
+        environment={pair["Name"]: str(pair["Value"]) for pair in variables},
+        stop_timeout_seconds=int(container.get("StopTimeout", 30)),
+    )
 
 
 def _merge_environment(environment: dict[str, str], variables: dict[str, str], function_name: str) -> None:

@@ -176,6 +176,8 @@ class LocalTemplate:
             "AWS::Logs::LogGroup": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}:*",
             "AWS::SQS::Queue": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}",
             "AWS::KMS::Key": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{name}",
+            "AWS::ECS::Cluster": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{name}",
+            "AWS::ECS::TaskDefinition": f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/{name}:1",
         }
         if resource_type not in arns:
             raise KeyError(f"no local ARN for {resource_type} ({logical_id})")
@@ -185,7 +187,7 @@ class LocalTemplate:
         if logical_id in _PSEUDO:
             return str(_PSEUDO[logical_id])
         resource_type = self.resources[logical_id]["Type"]
-        if resource_type == "AWS::StepFunctions::StateMachine":
+        if resource_type in ("AWS::StepFunctions::StateMachine", "AWS::ECS::TaskDefinition"):
             return self.arn(logical_id)
         if resource_type == "AWS::SQS::Queue":
             return f"{self.endpoint_url}/{ACCOUNT}/{self.physical_name(logical_id)}"
@@ -207,7 +209,7 @@ class LocalTemplate:
                     return self.attributes[(logical_id, attribute)]
                 if attribute == "Arn":
                     return self.arn(logical_id)
-                if attribute == "QueueName":
+                if attribute in ("QueueName", "GroupId"):
                     return self.physical_name(logical_id)
                 raise KeyError(f"unsupported attribute {attribute} of {logical_id}")
             if key == "Fn::Join":

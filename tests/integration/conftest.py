@@ -125,6 +125,14 @@ def clip_720p(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def clip_long(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Long enough at 720p for the worker's tests to stop it mid-encode on a busy 2-core machine."""
+    path = tmp_path_factory.mktemp("clips") / "clip-long.mp4"
+    generate_clip(str(path), seconds=40, size="1280x720", rate=25)
+    return path
+
+
+@pytest.fixture(scope="session")
 def clip_silent(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("clips") / "clip-silent.mp4"
     generate_clip(str(path), seconds=2, size="640x480", rate=25, audio=False)

@@ -4,9 +4,10 @@ import json
 from typing import Any
 
 from transcoder import repository, storage
-from transcoder.errors import err_code_for
+from transcoder.errors import TranscodeFailed, err_code_for
 from transcoder.pipeline.chunking import describe
 from transcoder.pipeline.common import work_prefix
+from transcoder.pipeline.handoff import stopped_worker_message
 from transcoder.pipeline.payloads import ERROR, FailureEvent, FailureResult, StepError, parse
 from transcoder.settings import settings
 from transcoder.status import Status
@@ -20,6 +21,9 @@ def record_failure(event: dict[str, Any]) -> FailureResult:
     error_name = error.get("Error", "")
     err_code = err_code_for(error_name)
     message = _failure_message(error_name, str(error.get("Cause", "")), err_code)
+    stopped_worker = stopped_worker_message(error_name, str(error.get("Cause", "")))
+    if stopped_worker:
+        err_code, message = TranscodeFailed.err_code, stopped_worker
     chunk = payload.get("chunk")
     if chunk and error_name != "StatusConflict":
         message = f"{describe(chunk)}: {message}"
