@@ -36,7 +36,6 @@ from transcoder.media.chunk_run import chunked_steps, plan_for
 from transcoder.media.encode_plan import EncodePlan, plan_encode
 from transcoder.media.keyframes import KeyframeIndex, probe_keyframes
 from transcoder.media.probe import probe
-from transcoder.pipeline.join import DOWNLOAD_THREADS
 from transcoder.templates import find_builtin
 
 TARGETS_SECONDS = {600.0: 60.0, 3600.0: 90.0}
@@ -195,6 +194,10 @@ def measure_sample(
 
 
 def deployment_of(settings: DeploymentSettings) -> Deployment:
+    # Imported here: the pipeline's modules bind their tables' names from the environment at import, which
+    # the overhead figure's in-process local mode sets only when it starts.
+    from transcoder.pipeline.join import DOWNLOAD_THREADS
+
     return Deployment(
         architecture=settings.architecture,
         chunk_memory_mb=settings.chunk_memory_mb,

@@ -11,21 +11,18 @@ from transcoder import repository, storage
 from transcoder.media.binaries import ffmpeg_path
 from transcoder.media.chunk_encode import audio_command
 from transcoder.media.encode import run_ffmpeg
-from transcoder.media.info import MediaInfo
 from transcoder.media.watcher import EncodeStopped
 from transcoder.pipeline.chunking import AUDIO_NAME, chunk_location
 from transcoder.pipeline.common import (
     READ_URL_SECONDS,
     abandon,
-    encode_plan_for,
     enter_running,
-    location,
-    reader,
+    input_urls,
+    planned_encode,
     scratch_dir,
     storage_call,
 )
-from transcoder.pipeline.payloads import SOURCE, AudioEvent, AudioResult, ObjectRef, parse
-from transcoder.templates import Template
+from transcoder.pipeline.payloads import AudioEvent, AudioResult, ObjectRef, parse
 
 UPLOAD_MARGIN_SECONDS = 20.0
 
@@ -35,18 +32,8 @@ def encode_audio(event: dict[str, Any], remaining_seconds: float) -> AudioResult
     payload = parse(AudioEvent, event)
     task_id = payload["task_id"]
     enter_running(task_id)
-    media = MediaInfo.from_dict(payload[SOURCE]["media"])
-    logo = payload[SOURCE].get("logo")
-    plan = encode_plan_for(
-        Template.from_dict(payload["template"]), media, (logo["width"], logo["height"]) if logo else None
-    )
-    staged = payload[SOURCE]["staged"]
-    source_url = storage.presign(
-        location(staged),
-        int(remaining_seconds) + READ_URL_SECONDS,
-        staged.get("version_id"),
-        client=reader(payload, staged.get("storage_id")),
-    )
+    media, plan = planned_encode(payload)
+    source_url, _ = input_urls(payload, int(remaining_seconds) + READ_URL_SECONDS)
     target = chunk_location(task_id, AUDIO_NAME)
     with scratch_dir(task_id) as scratch:
         local_audio = os.path.join(scratch, AUDIO_NAME)

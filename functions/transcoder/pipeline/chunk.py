@@ -14,22 +14,19 @@ from transcoder.media.binaries import ffmpeg_path
 from transcoder.media.chunk_encode import chunk_command_in, chunk_file_names
 from transcoder.media.chunk_plan import Chunk
 from transcoder.media.encode import run_ffmpeg
-from transcoder.media.info import MediaInfo
 from transcoder.media.probe import video_frame_times
 from transcoder.media.watcher import EncodeStopped
 from transcoder.pipeline.chunking import chunk_location, chunk_of, describe
 from transcoder.pipeline.common import (
     READ_URL_SECONDS,
     abandon,
-    encode_plan_for,
     enter_running,
-    location,
-    reader,
+    input_urls,
+    planned_encode,
     scratch_dir,
     storage_call,
 )
-from transcoder.pipeline.payloads import SOURCE, ChunkEvent, ChunkResult, parse
-from transcoder.templates import Template
+from transcoder.pipeline.payloads import ChunkEvent, ChunkResult, parse
 
 UPLOAD_MARGIN_SECONDS = 20.0
 
@@ -53,18 +50,9 @@ def encode_chunk(event: dict[str, Any], remaining_seconds: float) -> ChunkResult
     payload = parse(ChunkEvent, event)
     task_id = payload["task_id"]
     enter_running(task_id)
-    media = MediaInfo.from_dict(payload[SOURCE]["media"])
-    logo = payload[SOURCE].get("logo")
-    plan = encode_plan_for(
-        Template.from_dict(payload["template"]), media, (logo["width"], logo["height"]) if logo else None
-    )
+    _, plan = planned_encode(payload)
     chunk = chunk_of(payload["chunk"])
-    staged = payload[SOURCE]["staged"]
-    lifetime = int(remaining_seconds) + READ_URL_SECONDS
-    source_url = storage.presign(
-        location(staged), lifetime, staged.get("version_id"), client=reader(payload, staged.get("storage_id"))
-    )
-    logo_url = storage.presign(location(logo), lifetime) if logo else None
+    source_url, logo_url = input_urls(payload, int(remaining_seconds) + READ_URL_SECONDS)
     names = chunk_file_names(plan, chunk)
     with scratch_dir(task_id) as scratch:
         try:

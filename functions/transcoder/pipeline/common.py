@@ -6,6 +6,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from botocore.exceptions import ClientError
@@ -23,7 +24,7 @@ from transcoder.locations import S3Location
 from transcoder.media.encode_plan import EncodePlan, plan_encode
 from transcoder.media.info import MediaInfo
 from transcoder.models import DEFAULT_ACCOUNT
-from transcoder.pipeline.payloads import ObjectRef, TaskRef
+from transcoder.pipeline.payloads import SOURCE, EncodedFiles, EncodeEvent, ObjectRef, TaskRef, TranscodedResult
 from transcoder.settings import settings
 from transcoder.status import Status
 from transcoder.template_rules import OutputOverLimits, TemplateRuleError
@@ -99,6 +100,37 @@ _CONTENT_TYPES = {
 
 def content_type(name: str) -> str:
     return _CONTENT_TYPES.get(os.path.splitext(name)[1].lower(), "application/octet-stream")
+
+
+def planned_encode(payload: EncodeEvent) -> tuple[MediaInfo, EncodePlan]:
+    """The probed source and the task's encode plan for it (see encode_plan_for)."""
+    media = MediaInfo.from_dict(payload[SOURCE]["media"])
+    logo = payload[SOURCE].get("logo")
+    size = (logo["width"], logo["height"]) if logo else None
+    return media, encode_plan_for(Template.from_dict(payload["template"]), media, size)
+
+
+def input_urls(payload: EncodeEvent, lifetime_seconds: int) -> tuple[str, str | None]:
+    """Presigned URLs ffmpeg reads the source (the version Download pinned, through its storage) and the
+    staged logo through."""
+    staged = payload[SOURCE]["staged"]
+    client = reader(payload, staged.get("storage_id"))
+    source_url = storage.presign(location(staged), lifetime_seconds, staged.get("version_id"), client=client)
+    logo = payload[SOURCE].get("logo")
+    return source_url, storage.presign(location(logo), lifetime_seconds) if logo else None
+
+
+def stage_output(task_id: str, folder: str, media: MediaInfo) -> TranscodedResult:
+    """Upload the encoded output (every file of `folder`: one, or an HLS playlist and its segments) to the task's
+    work folder, where Upload delivers it from; `media` is its probe, its size made the sum of its files."""
+    prefix = work_prefix(task_id) + "output/"
+    files = sorted(os.listdir(folder))
+    for name in files:
+        target = S3Location(settings().work_bucket, prefix + name)
+        storage_call(storage.upload, os.path.join(folder, name), target, content_type(name))
+    size = sum(os.path.getsize(os.path.join(folder, name)) for name in files)
+    encoded = EncodedFiles(bucket=settings().work_bucket, prefix=prefix, files=files)
+    return TranscodedResult(encoded=encoded, media=replace(media, size_bytes=size).to_dict())
 
 
 def encode_plan_for(template: Template, media: MediaInfo, logo_input: tuple[int, int] | None) -> EncodePlan:

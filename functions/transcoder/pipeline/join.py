@@ -9,35 +9,29 @@ import json
 import os
 import posixpath
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
 from transcoder import repository, storage
 from transcoder.errors import InputNotDecodable
-from transcoder.locations import S3Location
 from transcoder.media.binaries import ffmpeg_path
 from transcoder.media.chunk_encode import chunk_file_names
 from transcoder.media.chunk_join import join_step
 from transcoder.media.encode import run_ffmpeg
-from transcoder.media.info import MediaInfo
 from transcoder.media.probe import probe
 from transcoder.media.watcher import EncodeStopped
 from transcoder.pipeline.chunking import AUDIO_NAME, chunk_location, chunk_of
 from transcoder.pipeline.common import (
     abandon,
-    content_type,
-    encode_plan_for,
     enter_running,
     location,
+    planned_encode,
     scratch_dir,
+    stage_output,
     storage_call,
-    work_prefix,
 )
-from transcoder.pipeline.payloads import PLAN, SOURCE, ChunkItem, EncodedFiles, JoinEvent, TranscodedResult, parse
+from transcoder.pipeline.payloads import PLAN, ChunkItem, JoinEvent, TranscodedResult, parse
 from transcoder.pipeline.transcode import check_complete
-from transcoder.settings import settings
-from transcoder.templates import Template
 
 DOWNLOAD_THREADS = 16
 """Chunks fetched at once: S3 serves each GET at tens of MB/s, so parallel GETs fill the function's network."""
@@ -49,17 +43,12 @@ def join(event: dict[str, Any], remaining_seconds: float) -> TranscodedResult:
     payload = parse(JoinEvent, event)
     task_id = payload["task_id"]
     enter_running(task_id)
-    media = MediaInfo.from_dict(payload[SOURCE]["media"])
-    logo = payload[SOURCE].get("logo")
-    plan = encode_plan_for(
-        Template.from_dict(payload["template"]), media, (logo["width"], logo["height"]) if logo else None
-    )
+    media, plan = planned_encode(payload)
     planned = payload[PLAN]
     items: list[ChunkItem] = json.loads(storage.read_bytes(location(planned["items"])))
     chunks = [chunk_of(item) for item in items]
     names = [name for chunk in chunks for name in chunk_file_names(plan, chunk)]
     output_name = posixpath.basename(payload["destination"]["key"])
-    encoded_prefix = work_prefix(task_id) + "output/"
     with scratch_dir(task_id) as scratch:
         parts, output_dir = os.path.join(scratch, "chunks"), os.path.join(scratch, "output")
         os.makedirs(parts)
@@ -98,15 +87,10 @@ def join(event: dict[str, Any], remaining_seconds: float) -> TranscodedResult:
             raise InputNotDecodable(
                 f"the joined video has {result.video.frame_count} frames where its chunks have {expected}"
             )
-        files = sorted(os.listdir(output_dir))
-        for name in files:
-            target = S3Location(settings().work_bucket, encoded_prefix + name)
-            storage_call(storage.upload, os.path.join(output_dir, name), target, content_type(name))
-        total_bytes = sum(os.path.getsize(os.path.join(output_dir, name)) for name in files)
+        staged = stage_output(task_id, output_dir, result)
     if not repository.still_wanted(task_id):
         abandon(task_id, "joining")
-    encoded = EncodedFiles(bucket=settings().work_bucket, prefix=encoded_prefix, files=files)
-    return TranscodedResult(encoded=encoded, media=replace(result, size_bytes=total_bytes).to_dict())
+    return staged
 
 
 def _fetch(task_id: str, name: str, folder: str) -> None:

@@ -143,11 +143,16 @@ class PlanResult(TypedDict):
     audio_start: NotRequired[str]
 
 
-class ChunkEvent(TaskRef):
-    """What one iteration of the map reads: its chunk and what every chunk shares (the map's ItemSelector)."""
+class EncodeEvent(TaskRef):
+    """What every step that runs ffmpeg on the input reads: the template and the staged, probed source."""
 
     template: dict[str, Any]
     source: SourceResult
+
+
+class ChunkEvent(EncodeEvent):
+    """What one iteration of the map reads: its chunk and what every chunk shares (the map's ItemSelector)."""
+
     chunk: ChunkItem
     total: int
     """How many chunks the task has: progress is chunks done ÷ total."""
@@ -160,19 +165,16 @@ class ChunkResult(TypedDict):
     files: list[str]
 
 
-class AudioEvent(TaskRef):
-    template: dict[str, Any]
-    source: SourceResult
+class AudioEvent(EncodeEvent):
+    pass
 
 
 class AudioResult(TypedDict):
     audio: ObjectRef
 
 
-class JoinEvent(TaskRef):
+class JoinEvent(EncodeEvent):
     destination: Destination
-    template: dict[str, Any]
-    source: SourceResult
     plan: PlanResult
 
 
@@ -199,12 +201,10 @@ class FailureResult(TypedDict):
     err_message: str
 
 
-class TranscodeEvent(TaskRef):
-    """What Transcode reads of the payload."""
+class TranscodeEvent(EncodeEvent):
+    """What Transcode (and Plan) read of the payload."""
 
     destination: Destination
-    template: dict[str, Any]
-    source: SourceResult
 
 
 class UploadEvent(TaskRef):

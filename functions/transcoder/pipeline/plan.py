@@ -13,14 +13,17 @@ from transcoder import repository, storage
 from transcoder.media.chunk_plan import Chunk
 from transcoder.media.chunk_run import chunk_length, plan_for
 from transcoder.media.encode_plan import EncodePlan
-from transcoder.media.info import MediaInfo
 from transcoder.media.keyframes import INDEX_TIMEOUT_SECONDS, KeyframeIndex, probe_keyframes
 from transcoder.pipeline.chunking import item_of, items_location
-from transcoder.pipeline.common import READ_URL_SECONDS, abandon, encode_plan_for, location, reader
-from transcoder.pipeline.payloads import SOURCE, ObjectRef, PlanResult, TranscodeEvent, parse
+from transcoder.pipeline.common import (
+    READ_URL_SECONDS,
+    abandon,
+    input_urls,
+    planned_encode,
+)
+from transcoder.pipeline.payloads import ObjectRef, PlanResult, TranscodeEvent, parse
 from transcoder.settings import settings
 from transcoder.status import Status
-from transcoder.templates import Template
 
 INDEX_MARGIN_SECONDS = 20.0
 """Time kept after the frame index is read: writing the items and recording the plan."""
@@ -30,21 +33,12 @@ def plan(event: dict[str, Any], remaining_seconds: float) -> PlanResult:
     """How the task runs: short inputs (and plans with no chunked form) in one Lambda, the rest in chunks."""
     payload = parse(TranscodeEvent, event)
     task_id = payload["task_id"]
-    template = Template.from_dict(payload["template"])
-    media = MediaInfo.from_dict(payload[SOURCE]["media"])
-    logo = payload[SOURCE].get("logo")
     # Refused templates and outputs fail here, before anything is encoded.
-    encode_plan = encode_plan_for(template, media, (logo["width"], logo["height"]) if logo else None)
+    media, encode_plan = planned_encode(payload)
     config = settings()
     result = PlanResult(runner="lambda")
     if media.duration > config.chunk_min_input_seconds and chunkable(encode_plan):
-        staged = payload[SOURCE]["staged"]
-        source_url = storage.presign(
-            location(staged),
-            READ_URL_SECONDS,
-            staged.get("version_id"),
-            client=reader(payload, staged.get("storage_id")),
-        )
+        source_url, _ = input_urls(payload, READ_URL_SECONDS)
         timeout = max(1.0, min(INDEX_TIMEOUT_SECONDS, remaining_seconds - INDEX_MARGIN_SECONDS))
         index = probe_keyframes(source_url, timeout_seconds=timeout)
         chunks = plan_for(encode_plan, index, config.chunk_seconds)
