@@ -45,6 +45,34 @@ def _with_64bit_sizes(source: str, target: str) -> None:
     Path(target).write_bytes(bytes(out))
 
 
+def _box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I4s", 8 + len(payload), kind) + payload
+
+
+def _children(payload: bytes) -> list[tuple[bytes, bytes]]:
+    return [(kind, payload[offset : offset + size]) for kind, offset, size in _top_level(payload)]
+
+
+def _with_video_edits(source: str, target: str, edits: list[tuple[int, int, int]]) -> None:
+    """The same file with the video track's edit list replaced by (duration, media time, rate) entries.
+
+    `moov` is the last box, so growing it moves no sample. These are the edit lists other muxers and
+    editors write (cuts inside a GOP, trims, several edits) that ffmpeg's own files rarely carry.
+    """
+    data = Path(source).read_bytes()
+    kind, moov_at, _ = _top_level(data)[-1]
+    assert kind == b"moov"
+    elst = struct.pack(">II", 0, len(edits)) + b"".join(struct.pack(">IiI", *edit) for edit in edits)
+    tracks = []
+    for kind, child in _children(data[moov_at + 8 :]):
+        handler = child.find(b"hdlr")
+        if kind == b"trak" and child[handler + 12 : handler + 16] == b"vide":
+            kept = [box for name, box in _children(child[8:]) if name != b"edts"]
+            child = _box(b"trak", b"".join([kept[0], _box(b"edts", _box(b"elst", elst)), *kept[1:]]))
+        tracks.append(child)
+    Path(target).write_bytes(data[:moov_at] + _box(b"moov", b"".join(tracks)))
+
+
 def _h264_b_frames(path: str) -> None:
     ffmpeg(
         *("-f", "lavfi", "-i", f"testsrc2={SMALL}:rate=30:duration=4", "-f", "lavfi", "-i", "sine=duration=4"),
@@ -89,6 +117,23 @@ def _made_by(base: Callable[[str], None], name: str) -> SourceMaker:
     def make(folder: Path) -> str:
         path = str(folder / name)
         base(path)
+        return path
+
+    return make
+
+
+FRAME = 512
+"""A 30 fps frame in ffmpeg's MP4 video timescale (15360); movie timescale 1000."""
+STARTS = 2 * FRAME
+"""ffmpeg's own edit of `_h264_b_frames`: presentation starts after the B-frame delay."""
+RATE_1 = 0x00010000
+
+
+def _edited(name: str, *edits: tuple[int, int, int]) -> SourceMaker:
+    def make(folder: Path) -> str:
+        original, path = str(folder / f"{name}-base.mp4"), str(folder / name)
+        _h264_b_frames(original)
+        _with_video_edits(original, path, list(edits))
         return path
 
     return make
@@ -149,6 +194,15 @@ HEADER_SOURCES: dict[str, SourceMaker] = {
         "realtime",
     ),
     "64-bit mdat and moov sizes": _sixty_four_bit,
+    "edit starting inside a GOP": _edited("mid.mp4", (2000, STARTS + 50 * FRAME, RATE_1)),
+    "edit starting between frames": _edited("odd.mp4", (1333, STARTS + 777, RATE_1)),
+    "edit starting before the first frame": _edited("early.mp4", (4000, 0, RATE_1)),
+    "edit ending inside a GOP": _edited("end.mp4", (1000, STARTS + 20 * FRAME, RATE_1)),
+    "edit longer than the media": _edited("long.mp4", (9000, STARTS + 100 * FRAME, RATE_1)),
+    "two empty edits, then one inside a GOP": _edited(
+        "empties.mp4", (300, -1, RATE_1), (200, -1, RATE_1), (3000, STARTS + 47 * FRAME, RATE_1)
+    ),
+    "empty edit list": _edited("none.mp4"),
     "camera clip": _camera_clip,
     "camera clip cut": _camera_clip_cut,
 }
@@ -158,6 +212,10 @@ FALLBACK_SOURCES: dict[str, SourceMaker] = {
     "ProRes: a codec left to ffprobe": _encoded(
         "prores.mov", "-f", "lavfi", "-i", f"testsrc2={SMALL}:rate=24:duration=1", "-c:v", "prores_ks"
     ),
+    "two edits of the media": _edited("two.mp4", (1000, STARTS, RATE_1), (1000, STARTS + 60 * FRAME, RATE_1)),
+    "an edit played at half speed": _edited("slow.mp4", (4000, STARTS, RATE_1 // 2)),
+    "an empty edit after the media": _edited("after.mp4", (3000, STARTS, RATE_1), (1000, -1, RATE_1)),
+    "an edit of no length": _edited("zero.mp4", (0, STARTS, RATE_1)),
     "Matroska: not MP4": _encoded(
         "clip.mkv", "-f", "lavfi", "-i", f"testsrc2={SMALL}:rate=24:duration=1", "-c:v", "libx264"
     ),

@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import struct
+import sys
 import time
 from array import array
 from collections.abc import Iterator
@@ -299,17 +300,23 @@ def _timescale(data: bytes, start: int, end: int) -> int:
     return timescale
 
 
-def _table(track: _Track, kind: bytes, entry: str) -> list[tuple[int, ...]] | None:
+def _table(track: _Track, kind: bytes, columns: int, typecode: str = "I") -> list[array[int]] | None:
+    """The columns of a sample table of 32-bit big-endian fields (`typecode` "i" for signed ones)."""
     found = track.box(b"mdia", b"minf", b"stbl", kind)
     if found is None:
         return None
     start, end = found
     _full_box(track.data, start, end, 4)
     (count,) = struct.unpack_from(">I", track.data, start + 4)
-    width = struct.calcsize(entry)
-    if start + 8 + count * width > end:
+    length = count * columns * 4
+    if start + 8 + length > end:
         raise Unsupported(f"{kind.decode()} is cut off")
-    return [struct.unpack_from(entry, track.data, start + 8 + i * width) for i in range(count)]
+    values = array(typecode, track.data[start + 8 : start + 8 + length])
+    if values.itemsize != 4:
+        raise Unsupported("no 32-bit array type")
+    if sys.byteorder == "little":
+        values.byteswap()
+    return [values[column::columns] for column in range(columns)]
 
 
 def _entry_count(track: _Track, kind: bytes) -> int | None:
@@ -408,43 +415,44 @@ def _has_ctts(track: _Track) -> bool:
 
 
 def _decode_times(track: _Track, count: int) -> tuple[array[int], array[int]]:
-    stts = _table(track, b"stts", ">II")
-    if not stts:
+    stts = _table(track, b"stts", 2)
+    if not stts or not stts[0]:
         raise Unsupported("no decoding times")
-    if sum(n for n, _ in stts) != count:
+    counts, deltas = stts
+    if sum(counts) != count:
         raise Unsupported("stts does not cover every sample")
+    if any(delta == 0 or delta >= 1 << 31 for delta in deltas):
+        raise Unsupported("a zero or negative sample duration")  # ffmpeg corrects those on its own terms
     dts, durations = array("q"), array("q")
     now = 0
-    for n, delta in stts:
-        if delta == 0 or delta >= 1 << 31:
-            raise Unsupported("a zero or negative sample duration")  # ffmpeg corrects those on its own terms
-        for _ in range(n):
-            dts.append(now)
-            durations.append(delta)
-            now += delta
+    for n, delta in zip(counts, deltas, strict=True):
+        dts.extend(range(now, now + n * delta, delta))
+        durations.extend(array("q", [delta]) * n)
+        now += n * delta
     return dts, durations
 
 
 def _composition_offsets(track: _Track, count: int) -> array[int]:
-    ctts = _table(track, b"ctts", ">Ii")
+    ctts = _table(track, b"ctts", 2, "i")
     if ctts is None:
         return array("q", bytes(8 * count))
-    if sum(n for n, _ in ctts) != count:
+    counts, values = ctts
+    if any(n < 0 for n in counts) or sum(counts) != count:
         raise Unsupported("ctts does not cover every sample")
+    if any(value < 0 or value >= 1 << 28 for value in values):
+        raise Unsupported("negative or implausible composition offset")  # ffmpeg shifts dts or drops ctts
     offsets = array("q")
-    for n, offset in ctts:
-        if offset < 0 or offset >= 1 << 28:
-            raise Unsupported("negative or implausible composition offset")  # ffmpeg shifts dts or drops ctts
-        offsets.extend([offset] * n)
+    for n, value in zip(counts, values, strict=True):
+        offsets.extend(array("q", [value]) * n)
     return offsets
 
 
 def _sync_samples(track: _Track, count: int) -> frozenset[int] | None:
     """0-based indexes of the sync samples; None when every sample is one (no stss)."""
-    stss = _table(track, b"stss", ">I")
+    stss = _table(track, b"stss", 1)
     if stss is None:
         return None
-    numbers = [n for (n,) in stss]
+    numbers = stss[0]
     if not numbers or numbers[0] < 1 or numbers[-1] > count or any(b <= a for a, b in itertools.pairwise(numbers)):
         raise Unsupported("empty or unordered sync sample table")
     return frozenset(n - 1 for n in numbers)
@@ -452,19 +460,19 @@ def _sync_samples(track: _Track, count: int) -> frozenset[int] | None:
 
 def _check_chunks(track: _Track, count: int) -> None:
     """ffmpeg indexes the samples its chunk tables reach: they must reach exactly `count`."""
-    stsc = _table(track, b"stsc", ">III")
+    stsc = _table(track, b"stsc", 3)
     chunks = _entry_count(track, b"stco")
     if chunks is None:
         chunks = _entry_count(track, b"co64")
-    if not stsc or chunks is None:
+    if not stsc or not stsc[0] or chunks is None:
         raise Unsupported("no chunk tables")
-    firsts = [first for first, _, _ in stsc]
+    firsts, per_chunk, descriptions = stsc
     if firsts[0] != 1 or any(b <= a for a, b in itertools.pairwise(firsts)) or firsts[-1] > chunks:
         raise Unsupported("unordered sample-to-chunk table")
-    if any(description != 1 or per_chunk == 0 for _, per_chunk, description in stsc):
+    if any(description != 1 for description in descriptions) or 0 in per_chunk:
         raise Unsupported("unusual sample-to-chunk entry")
     bounds = [*firsts[1:], chunks + 1]
-    if sum((end - first) * per_chunk for (first, per_chunk, _), end in zip(stsc, bounds, strict=True)) != count:
+    if sum((end - first) * n for first, n, end in zip(firsts, per_chunk, bounds, strict=True)) != count:
         raise Unsupported("chunks do not hold every sample")
 
 
@@ -488,7 +496,7 @@ def _edited(
     duration = _rescale(movie_duration, timescale, movie_timescale)
     edit_end = media_time + duration
     count = len(dts)
-    first = _closest_keyframe_before(dts, offsets, keyframes, media_time)
+    first = _first_sample(dts, offsets, keyframes, media_time, has_ctts=has_ctts)
     # Kept packets: (dts as rewritten, original sample).
     kept_dts: array[int] = array("q")
     kept_samples: array[int] = array("q")
@@ -531,24 +539,26 @@ def _edited(
     return Mp4Frames(timescale, pts, keys, kept_durations, start_time=empty_sum)
 
 
-def _closest_keyframe_before(
-    dts: array[int], offsets: array[int], keyframes: frozenset[int] | None, media_time: int
+def _first_sample(
+    dts: array[int], offsets: array[int], keyframes: frozenset[int] | None, media_time: int, *, has_ctts: bool
 ) -> int:
-    """ffmpeg's find_prev_closest_index: the keyframe whose dts, then whose pts, is at or before the edit's start."""
-    index = bisect.bisect_right(dts, media_time) - 1
+    """Where ffmpeg starts reading for an edit (find_prev_closest_index, then its fallbacks): the last keyframe
+    at or before the edit's start by dts, then by pts; failing that any frame; failing that the first."""
 
     def is_key(i: int) -> bool:
         return keyframes is None or i in keyframes
 
-    while index >= 0 and not is_key(index):
-        index -= 1
-    if index < 0:
-        raise Unsupported("no keyframe before the edit's start")
-    while index >= 0 and not (dts[index] + offsets[index] <= media_time and is_key(index)):
-        index -= 1
-    if index < 0:
-        raise Unsupported("no keyframe presented before the edit's start")
-    return index
+    for any_frame in (False, True):
+        index = bisect.bisect_right(dts, media_time) - 1
+        while not any_frame and index >= 0 and not is_key(index):
+            index -= 1
+        # With composition offsets ffmpeg walks back to a keyframe presented at or before the start, even
+        # in its any-frame search.
+        while has_ctts and index >= 0 and not (dts[index] + offsets[index] <= media_time and is_key(index)):
+            index -= 1
+        if index >= 0:
+            return index
+    return 0
 
 
 @contextmanager
