@@ -179,8 +179,10 @@ HEADER_SOURCES: dict[str, SourceMaker] = {
         *("-f", "lavfi", "-i", f"testsrc2={SMALL}:rate=30:duration=4,setpts='PTS+if(gt(N\\,40)\\,N*0.7\\,0)'"),
         *("-fps_mode", "vfr", "-c:v", "libx264", "-preset", "veryfast"),
     ),
-    "intra only: no stss": _encoded(
-        "intra.mp4", "-f", "lavfi", "-i", f"testsrc2={SMALL}:rate=30:duration=2", "-c:v", "libx264", "-g", "1"
+    "HEVC intra only: no stss": _encoded(
+        "hevc-intra.mp4",
+        *("-f", "lavfi", "-i", f"testsrc2={SMALL}:rate=25:duration=2", "-c:v", "libx265", "-tag:v", "hvc1"),
+        *("-x265-params", "keyint=1:log-level=error"),
     ),
     "vp9": _encoded(
         "vp9.mp4",
@@ -209,6 +211,9 @@ HEADER_SOURCES: dict[str, SourceMaker] = {
 
 FALLBACK_SOURCES: dict[str, SourceMaker] = {
     "fragmented MP4": _copy_of(_h264_b_frames, "-movflags", "frag_keyframe+empty_moov", name="frag.mp4"),
+    "H.264 intra only: no stss, the parser flags keyframes": _encoded(
+        "intra.mp4", "-f", "lavfi", "-i", f"testsrc2={SMALL}:rate=30:duration=2", "-c:v", "libx264", "-g", "1"
+    ),
     "ProRes: a codec left to ffprobe": _encoded(
         "prores.mov", "-f", "lavfi", "-i", f"testsrc2={SMALL}:rate=24:duration=1", "-c:v", "prores_ks"
     ),
@@ -313,3 +318,54 @@ def test_the_header_reader_verifies_tls_and_follows_no_redirect(
         index = probe_keyframes(f"{base_url}/clip.mp4")
     assert index.read_from == PACKETS
     assert index.frames == probe_keyframes(minute_source, from_moov=False).frames
+
+
+def _box_offset(data: bytes | bytearray, start: int, end: int, kind: bytes, *, handler: bytes | None = None) -> int:
+    """Offset of the first `kind` box in data[start:end] (with that handler, for a trak)."""
+    offset = start
+    while offset < end:
+        size, name = struct.unpack_from(">I4s", data, offset)
+        if name == kind and (handler is None or data[data.find(b"hdlr", offset) + 12 :][:4] == handler):
+            return offset
+        offset += size
+    raise LookupError(kind)
+
+
+def _claiming_samples(source: str, target: str, claimed: int) -> None:
+    """The file with its video tables rewritten in place to claim about `claimed` samples, consistently:
+    one stts entry, a constant stsz, one stsc entry spreading them over the real chunks."""
+    data = bytearray(Path(source).read_bytes())
+    moov = _box_offset(data, 0, len(data), b"moov")
+    stbl = moov + 8
+    for kind, handler in ((b"trak", b"vide"), (b"mdia", None), (b"minf", None), (b"stbl", None)):
+        stbl = _box_offset(data, stbl, len(data), kind, handler=handler) + 8
+    tables = {kind: _box_offset(data, stbl, len(data), kind) + 8 for kind in (b"stts", b"stsz", b"stsc", b"stco")}
+    (chunks,) = struct.unpack_from(">I", data, tables[b"stco"] + 4)
+    per_chunk = claimed // chunks
+    count = per_chunk * chunks
+    struct.pack_into(">III", data, tables[b"stts"] + 4, 1, count, 512)
+    struct.pack_into(">II", data, tables[b"stsz"] + 4, 1000, count)
+    struct.pack_into(">IIII", data, tables[b"stsc"] + 4, 1, 1, per_chunk, 1)
+    Path(target).write_bytes(bytes(data))
+
+
+def test_a_header_claiming_billions_of_samples_is_left_to_ffprobe_at_once(tmp_path: Path) -> None:
+    source = HEADER_SOURCES["h264 B-frames, moov at the end"](tmp_path)
+    claiming = str(tmp_path / "claims.mp4")
+    _claiming_samples(source, claiming, 2**31)
+    started = time.monotonic()
+    with opened(claiming, started + 10) as reader, pytest.raises(Unsupported, match="samples"):
+        read_mp4_frames(reader)
+    assert time.monotonic() - started < 2  # no table was expanded
+
+
+def test_a_faststart_file_cut_short_is_listed_by_ffprobe_up_to_where_it_ends(tmp_path: Path) -> None:
+    """An upload that broke off: the moov at the front promises every frame, ffprobe lists those present."""
+    source = HEADER_SOURCES["h264 faststart"](tmp_path)
+    cut = tmp_path / "cut-short.mp4"
+    data = Path(source).read_bytes()
+    cut.write_bytes(data[: len(data) * 3 // 5])
+    index = probe_keyframes(str(cut))
+    assert index.read_from == PACKETS
+    assert index == probe_keyframes(str(cut), from_moov=False)
+    assert index.frame_count < probe_keyframes(source).frame_count
