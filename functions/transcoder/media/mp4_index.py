@@ -158,11 +158,13 @@ class HttpRanges:
             if response.status != 206:
                 # A server that ignores ranges would send the whole file: that is ffprobe's job.
                 raise Unsupported(f"range request answered HTTP {response.status}")
-            total = response.headers.get("Content-Range", "").rpartition("/")[2]
-            if not total.isdigit():
-                raise Unsupported("range answer has no total size")
+            served, _, total = response.headers.get("Content-Range", "").removeprefix("bytes ").partition("/")
+            if not total.isdigit() or served.partition("-")[0] != str(offset):
+                raise Unsupported("range answer is not the range asked for")
             self.size = int(total)
-            data = response.read(length + 1)
+            data = b""
+            while len(data) <= length and (block := response.read(length + 1 - len(data))):
+                data += block
         except urllib3.exceptions.HTTPError as exc:
             raise Unsupported(f"range transfer broke off ({type(exc).__name__})") from exc
         finally:
