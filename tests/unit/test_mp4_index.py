@@ -73,6 +73,25 @@ def _with_video_edits(source: str, target: str, edits: list[tuple[int, int, int]
     Path(target).write_bytes(data[:moov_at] + _box(b"moov", b"".join(tracks)))
 
 
+def _with_co64(source: str, target: str) -> None:
+    """The same file with every track's 32-bit chunk offsets (stco) written as 64-bit ones (co64)."""
+
+    def rebuilt(kind: bytes, box: bytes) -> bytes:
+        if kind == b"stco":
+            (count,) = struct.unpack_from(">I", box, 12)
+            offsets = struct.unpack_from(f">{count}I", box, 16)
+            return _box(b"co64", box[8:16] + struct.pack(f">{count}Q", *offsets))
+        if kind in (b"trak", b"mdia", b"minf", b"stbl"):
+            return _box(kind, b"".join(rebuilt(name, child) for name, child in _children(box[8:])))
+        return box
+
+    data = Path(source).read_bytes()
+    kind, moov_at, _ = _top_level(data)[-1]
+    assert kind == b"moov"
+    moov = b"".join(rebuilt(name, child) for name, child in _children(data[moov_at + 8 :]))
+    Path(target).write_bytes(data[:moov_at] + _box(b"moov", moov))
+
+
 def _h264_b_frames(path: str) -> None:
     ffmpeg(
         *("-f", "lavfi", "-i", f"testsrc2={SMALL}:rate=30:duration=4", "-f", "lavfi", "-i", "sine=duration=4"),
@@ -139,6 +158,15 @@ def _edited(name: str, *edits: tuple[int, int, int]) -> SourceMaker:
     return make
 
 
+def _co64(folder: Path) -> str:
+    original, path = str(folder / "for-co64.mp4"), str(folder / "co64.mp4")
+    _h264_b_frames(original)
+    _with_co64(original, path)
+    written = Path(path).read_bytes()
+    assert b"co64" in written and b"stco" not in written
+    return path
+
+
 def _sixty_four_bit(folder: Path) -> str:
     original, path = str(folder / "for-64.mp4"), str(folder / "64bit.mp4")
     _h264_b_frames(original)
@@ -196,6 +224,7 @@ HEADER_SOURCES: dict[str, SourceMaker] = {
         "realtime",
     ),
     "64-bit mdat and moov sizes": _sixty_four_bit,
+    "64-bit chunk offsets (co64)": _co64,
     "edit starting inside a GOP": _edited("mid.mp4", (2000, STARTS + 50 * FRAME, RATE_1)),
     "edit starting between frames": _edited("odd.mp4", (1333, STARTS + 777, RATE_1)),
     "edit starting before the first frame": _edited("early.mp4", (4000, 0, RATE_1)),
@@ -213,6 +242,11 @@ FALLBACK_SOURCES: dict[str, SourceMaker] = {
     "fragmented MP4": _copy_of(_h264_b_frames, "-movflags", "frag_keyframe+empty_moov", name="frag.mp4"),
     "H.264 intra only: no stss, the parser flags keyframes": _encoded(
         "intra.mp4", "-f", "lavfi", "-i", f"testsrc2={SMALL}:rate=30:duration=2", "-c:v", "libx264", "-g", "1"
+    ),
+    "MOV with PCM audio, read in ffmpeg's chunk mode": _encoded(
+        "pcm.mov",
+        *("-f", "lavfi", "-i", f"testsrc2={SMALL}:rate=24:duration=1", "-f", "lavfi", "-i", "sine=duration=1"),
+        *("-c:v", "libx264", "-c:a", "pcm_s16le"),
     ),
     "ProRes: a codec left to ffprobe": _encoded(
         "prores.mov", "-f", "lavfi", "-i", f"testsrc2={SMALL}:rate=24:duration=1", "-c:v", "prores_ks"
