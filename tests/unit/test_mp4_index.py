@@ -303,11 +303,12 @@ def test_a_file_cut_before_its_moov_has_none(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def minute_source(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A minute of 640x360 with audio, moov at the end as ffmpeg writes it."""
+    """A minute of lossless 720p (about 120 MB) with audio, moov at the end as ffmpeg writes it: large
+    beside ffprobe's own header read (its 5 MB probe window)."""
     path = str(tmp_path_factory.mktemp("minute") / "minute.mp4")
     ffmpeg(
-        *("-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30:duration=60", "-f", "lavfi", "-i", "sine=duration=60"),
-        *("-c:v", "libx264", "-preset", "ultrafast", "-g", "60", "-c:a", "aac", path),
+        *("-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=60", "-f", "lavfi", "-i", "sine=duration=60"),
+        *("-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-g", "60", "-c:a", "aac", path),
     )
     return path
 
