@@ -92,6 +92,33 @@ def _with_co64(source: str, target: str) -> None:
     Path(target).write_bytes(data[:moov_at] + _box(b"moov", moov))
 
 
+def _with_video_sample_group(source: str, target: str, grouping: bytes) -> None:
+    """The same file with a sample group of type `grouping` over all video samples (sgpd with one empty
+    description, sbgp mapping every sample to it), as phones write temporal-level groups (`tscl`)."""
+    data = Path(source).read_bytes()
+    kind, moov_at, _ = _top_level(data)[-1]
+    assert kind == b"moov"
+
+    def rebuilt(name: bytes, box: bytes, video: bool) -> bytes:
+        if name in (b"mdia", b"minf"):
+            return _box(name, b"".join(rebuilt(n, child, video) for n, child in _children(box[8:])))
+        if name == b"stbl" and video:
+            (samples,) = struct.unpack_from(">I", box, box.find(b"stsz") + 12)
+            sgpd = _box(b"sgpd", struct.pack(">B3x4sII", 1, grouping, 0, 1) + struct.pack(">I", 0))
+            sbgp = _box(b"sbgp", struct.pack(">I4sIII", 0, grouping, 1, samples, 1))
+            return _box(b"stbl", box[8:] + sgpd + sbgp)
+        return box
+
+    tracks = []
+    for name, child in _children(data[moov_at + 8 :]):
+        if name == b"trak":
+            handler = child.find(b"hdlr")
+            video = child[handler + 12 : handler + 16] == b"vide"
+            child = _box(b"trak", b"".join(rebuilt(n, c, video) for n, c in _children(child[8:])))
+        tracks.append(child)
+    Path(target).write_bytes(data[:moov_at] + _box(b"moov", b"".join(tracks)))
+
+
 def _h264_b_frames(path: str) -> None:
     ffmpeg(
         *("-f", "lavfi", "-i", f"testsrc2={SMALL}:rate=30:duration=4", "-f", "lavfi", "-i", "sine=duration=4"),
@@ -153,6 +180,17 @@ def _edited(name: str, *edits: tuple[int, int, int]) -> SourceMaker:
         original, path = str(folder / f"{name}-base.mp4"), str(folder / name)
         _h264_b_frames(original)
         _with_video_edits(original, path, list(edits))
+        return path
+
+    return make
+
+
+def _grouped(name: str, grouping: bytes) -> SourceMaker:
+    def make(folder: Path) -> str:
+        original, path = str(folder / f"{name}-base.mp4"), str(folder / name)
+        _h264_b_frames(original)
+        _with_video_sample_group(original, path, grouping)
+        assert grouping in Path(path).read_bytes()
         return path
 
     return make
@@ -225,6 +263,7 @@ HEADER_SOURCES: dict[str, SourceMaker] = {
     ),
     "64-bit mdat and moov sizes": _sixty_four_bit,
     "64-bit chunk offsets (co64)": _co64,
+    "a temporal-level sample group (tscl), which ffmpeg skips": _grouped("tscl.mp4", b"tscl"),
     "edit starting inside a GOP": _edited("mid.mp4", (2000, STARTS + 50 * FRAME, RATE_1)),
     "edit starting between frames": _edited("odd.mp4", (1333, STARTS + 777, RATE_1)),
     "edit starting before the first frame": _edited("early.mp4", (4000, 0, RATE_1)),
@@ -255,6 +294,7 @@ FALLBACK_SOURCES: dict[str, SourceMaker] = {
     "an edit played at half speed": _edited("slow.mp4", (4000, STARTS, RATE_1 // 2)),
     "an empty edit after the media": _edited("after.mp4", (3000, STARTS, RATE_1), (1000, -1, RATE_1)),
     "an edit of no length": _edited("zero.mp4", (0, STARTS, RATE_1)),
+    "a random-access sample group (rap)": _grouped("rap.mp4", b"rap "),
     "Matroska: not MP4": _encoded(
         "clip.mkv", "-f", "lavfi", "-i", f"testsrc2={SMALL}:rate=24:duration=1", "-c:v", "libx264"
     ),

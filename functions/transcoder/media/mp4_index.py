@@ -468,10 +468,7 @@ def _video_frames(track: _Track, movie_timescale: int) -> Mp4Frames:
     codec = _codec(track)
     if codec not in CODECS:
         raise Unsupported(f"codec {codec!r} is left to ffprobe")
-    for kind in (b"sbgp", b"sgpd", b"stps"):
-        # Random-access and sync sample groups, partial sync samples: ffmpeg may mark more keyframes.
-        if track.box(b"mdia", b"minf", b"stbl", kind) is not None:
-            raise Unsupported(f"{kind.decode()} in the video track")
+    _check_sample_groups(track)
     mdhd = track.box(b"mdia", b"mdhd")
     if mdhd is None:
         raise Unsupported("no media header")
@@ -491,6 +488,25 @@ def _video_frames(track: _Track, movie_timescale: int) -> Mp4Frames:
         keys = [pts[i] for i in range(count) if keyframes is None or i in keyframes]
         return Mp4Frames(timescale, pts, keys, durations, start_time=pts[0])
     return _edited(dts, durations, offsets, keyframes, edits, timescale, movie_timescale, has_ctts=_has_ctts(track))
+
+
+KEYFRAME_GROUPS = frozenset({b"rap ", b"sync"})
+"""Sample groups ffmpeg reads: random-access points and (HEVC) sync samples make more keyframes. It skips
+the others (temporal levels `tscl`, `tele`, ... as phones write)."""
+
+
+def _check_sample_groups(track: _Track) -> None:
+    stbl = track.box(b"mdia", b"minf", b"stbl")
+    if stbl is None:
+        raise Unsupported("no sample table")
+    for kind, start, end in _children(track.data, *stbl):
+        if kind == b"stps":
+            raise Unsupported("partial sync samples (stps) in the video track")
+        if kind in (b"sbgp", b"sgpd"):
+            _full_box(track.data, start, end, 4)
+            grouping = track.data[start + 4 : start + 8]
+            if grouping in KEYFRAME_GROUPS:
+                raise Unsupported(f"{kind.decode()} {grouping.decode()} sample group in the video track")
 
 
 def _has_ctts(track: _Track) -> bool:
