@@ -82,6 +82,10 @@ def _handler(path: str, counter: _Counter) -> type[BaseHTTPRequestHandler]:
                 return
             self.send_response(206 if match else 200)
             self.send_header("Accept-Ranges", "bytes")
+            if self.close_connection:
+                # The client asked to close (ffmpeg does): say so, or ffmpeg 8 reuses the closed connection for
+                # its next seek and loses the packet there ("Error reading HTTP response: End of file").
+                self.send_header("Connection", "close")
             self.send_header("Content-Type", "video/mp4")
             self.send_header("Content-Length", str(last - first + 1))
             if match:

@@ -1,10 +1,13 @@
 """The bench's byte-range file server answers ranges as S3 does and counts each GET (bench/http_source.py)."""
 
+import subprocess
 import urllib.request
 from pathlib import Path
 
 from bench.aws_measure import bytes_read
 from bench.http_source import served
+from localmode.stack import static_ffmpeg
+from tests.frames import ffmpeg
 
 
 def _get(url: str, byte_range: str = "") -> tuple[int, str, bytes]:
@@ -33,3 +36,28 @@ def test_bytes_read_sums_ffmpegs_input_statistics() -> None:
     )
     assert bytes_read(log) == 1638828
     assert bytes_read("[AVIOContext @ 0x1] Statistics: 42 bytes written, 0 seeks, 1 writeouts\n") == 0
+
+
+def test_a_client_that_asks_to_close_is_told_the_connection_closes(tmp_path: Path) -> None:
+    """ffmpeg sends `Connection: close`; a server that closes without saying so has ffmpeg 8 reuse the dead
+    connection at its next seek and lose the packet there."""
+    source = tmp_path / "source.bin"
+    source.write_bytes(bytes(1000))
+    with served(str(source)) as (url, _):
+        request = urllib.request.Request(url, headers={"Range": "bytes=10-19", "Connection": "close"})  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - our own server on loopback
+            assert answer.headers.get("Connection", "").lower() == "close"
+
+
+def test_ffprobe_lists_every_packet_of_a_file_with_its_moov_at_the_end(tmp_path: Path) -> None:
+    source = str(tmp_path / "clip.mp4")
+    ffmpeg(
+        *("-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30:duration=3", "-f", "lavfi", "-i", "sine=duration=3"),
+        *("-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", source),
+    )
+    _, ffprobe = static_ffmpeg()
+    command = [ffprobe, "-v", "error", "-show_entries", "packet=stream_index,pts", "-of", "csv=p=0"]
+    local = subprocess.run([*command, source], capture_output=True, text=True, check=True).stdout
+    with served(source) as (url, _):
+        remote = subprocess.run([*command, url], capture_output=True, text=True, check=True)
+    assert remote.stdout == local, remote.stderr

@@ -1,15 +1,19 @@
 """Probe the video frame index of a source: every frame's presentation time and which are keyframes.
 
 The chunk plan needs exact times, so they are kept as integer ticks of the stream's time base (ffprobe's
-`pts_time` is rounded to microseconds). Packets are parsed as ffprobe prints them, one line each, so a
+`pts_time` is rounded to microseconds). An MP4/MOV source's index is read from its `moov` box with a few
+range requests (`mp4_index`); any other source, or one whose header leaves a doubt, has its packets listed
+by ffprobe, which reads the whole file. Packets are parsed as ffprobe prints them, one line each, so a
 long source never sits in memory as text; 8 bytes per frame are kept (a 12-hour 60 fps source: 21 MB).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import threading
+import time
 from array import array
 from collections import deque
 from dataclasses import dataclass
@@ -19,10 +23,17 @@ from typing import Any
 from transcoder.errors import InputNotDecodable
 from transcoder.media.binaries import ffprobe_path
 from transcoder.media.chunk_plan import SourceFrames
+from transcoder.media.mp4_index import Unsupported, opened, read_mp4_frames
 from transcoder.media.sources import reader_options, redact
+
+logger = logging.getLogger(__name__)
 
 INDEX_TIMEOUT_SECONDS = 300
 """Reading packet headers runs at hundreds of times real time locally; a stalled URL must still end."""
+MOOV_TIMEOUT_SECONDS = 60.0
+"""The header path reads a few MB; past this the ffprobe path gets what is left of the time limit."""
+MOOV = "moov"
+PACKETS = "packets"
 
 
 @dataclass(frozen=True)
@@ -30,6 +41,9 @@ class KeyframeIndex:
     frames: SourceFrames
     audio_start: Fraction | None
     """Seconds from the container's start to the first audio sample (None without audio)."""
+
+    read_from: str = PACKETS
+    """How the frames were indexed: MOOV (the MP4 header's sample tables) or PACKETS (ffprobe's packet list)."""
 
     @property
     def keyframe_times(self) -> list[Fraction]:
@@ -40,12 +54,16 @@ class KeyframeIndex:
         return len(self.frames.frame_pts)
 
 
-def probe_keyframes(source: str, *, timeout_seconds: float = INDEX_TIMEOUT_SECONDS) -> KeyframeIndex:
+def probe_keyframes(
+    source: str, *, timeout_seconds: float = INDEX_TIMEOUT_SECONDS, from_moov: bool = True
+) -> KeyframeIndex:
     """Frame index of the first video stream of a local path or http(s) URL.
 
+    `from_moov=False` lists the packets with ffprobe even when the MP4 header could tell (to compare).
     Raises InputNotDecodable when ffprobe cannot read it, it has no timestamped video frames, or
     reading takes longer than `timeout_seconds`.
     """
+    deadline = time.monotonic() + timeout_seconds
     header = _header(source, timeout_seconds)
     video = next((s for s in header.get("streams", []) if s.get("codec_type") == "video"), None)
     if video is None:
@@ -55,19 +73,56 @@ def probe_keyframes(source: str, *, timeout_seconds: float = INDEX_TIMEOUT_SECON
     time_base = _seconds(video.get("time_base"))
     if not time_base or time_base <= 0:
         raise InputNotDecodable("input's video stream has no time base")
-    frame_pts, keyframe_pts, end_pts = _packets(source, timeout_seconds)
+    from_header = _moov_frames(source, header, video, time_base, deadline) if from_moov else None
+    if from_header is not None:
+        frame_pts, keyframe_pts, end_pts = from_header
+    else:
+        frame_pts, keyframe_pts, end_pts = _packets(source, max(0.001, deadline - time.monotonic()))
     audio_start = _seconds(audio.get("start_time")) if audio else None
     frames = SourceFrames(
         time_base=time_base, origin=origin, frame_pts=frame_pts, keyframe_pts=keyframe_pts, end_pts=end_pts
     )
-    return KeyframeIndex(frames=frames, audio_start=None if audio_start is None else audio_start - origin)
+    return KeyframeIndex(
+        frames=frames,
+        audio_start=None if audio_start is None else audio_start - origin,
+        read_from=PACKETS if from_header is None else MOOV,
+    )
+
+
+def _moov_frames(
+    source: str, header: dict[str, Any], video: dict[str, Any], time_base: Fraction, deadline: float
+) -> tuple[array[int], list[int], int] | None:
+    """The frames from an MP4/MOV header, or None when ffprobe must list the packets.
+
+    ffprobe's header read (which the origin and the audio start come from) is the referee: the track's
+    timescale must be its time base and the stream start time it reports must be the one replayed here.
+    """
+    if "mov" not in str(header.get("format", {}).get("format_name", "")).split(","):
+        return None
+    videos = [s for s in header.get("streams", []) if s.get("codec_type") == "video"]
+    try:
+        if len(videos) != 1:
+            raise Unsupported(f"{len(videos)} video streams")
+        with opened(source, min(deadline, time.monotonic() + MOOV_TIMEOUT_SECONDS)) as reader:
+            frames = read_mp4_frames(reader)
+        if Fraction(1, frames.timescale) != time_base:
+            raise Unsupported("track timescale is not the stream's time base")
+        # ffprobe prints start_time as the C double start * time_base with %f.
+        start = f"{frames.start_time * (time_base.numerator / time_base.denominator):f}"
+        if start != video.get("start_time"):
+            raise Unsupported(f"start time {start} where ffprobe reports {video.get('start_time')}")
+    except Unsupported as reason:
+        logger.info("frame index from ffprobe's packets: %s", reason)
+        return None
+    ends = max(p + d for p, d in zip(frames.frame_pts, frames.frame_durations, strict=True))
+    return _ordered(frames.frame_pts, frames.keyframe_pts, ends)
 
 
 def _header(source: str, timeout_seconds: float) -> dict[str, Any]:
     command = [
         ffprobe_path(),
         *("-v", "error", "-print_format", "json"),
-        *("-show_entries", "format=start_time:stream=codec_type,time_base,start_time"),
+        *("-show_entries", "format=format_name,start_time:stream=codec_type,time_base,start_time"),
         *reader_options(source),
         source,
     ]
@@ -131,7 +186,14 @@ def _packets(source: str, timeout_seconds: float) -> tuple[array[int], list[int]
         raise InputNotDecodable(f"input's frames could not be indexed within {timeout_seconds:.0f} s")
     if returncode != 0:
         raise InputNotDecodable(f"input's frames could not be indexed ({_tail(''.join(stderr_tail), source)})")
-    if not frame_pts or not keyframe_pts or end_pts is None:
+    if end_pts is None:
+        raise InputNotDecodable("input has no timestamped video keyframes")
+    return _ordered(frame_pts, keyframe_pts, end_pts)
+
+
+def _ordered(frame_pts: array[int], keyframe_pts: list[int], end_pts: int) -> tuple[array[int], list[int], int]:
+    """Frame pts in presentation order, keyframe pts, and an end after the last frame."""
+    if not frame_pts or not keyframe_pts:
         raise InputNotDecodable("input has no timestamped video keyframes")
     ordered = array("q", sorted(frame_pts))
     if end_pts <= ordered[-1]:
