@@ -56,6 +56,9 @@ class DeploymentSettings:
     concurrency (1,000 by default), leaving room for the API."""
     chunk_memory_mb: int = 3008
     """Memory of the chunk encoder (1,769 MB is one vCPU; 3,008 MB about 1.7)."""
+    lambda_max_output_mib: int = 8192
+    """An output estimated larger than this (MiB) is encoded on the Fargate worker: Transcode and Join hold the
+    whole output in /tmp (`ephemeral_storage_mib`). Set it low (e.g. 1) to send every task to the worker."""
     join_memory_mb: int = 1769
     """Memory of EncodeAudio and Join, the chunked path's steps that handle the whole output: their ffmpeg work is
     single-threaded, so one full vCPU (1,769 MB); `make bench` models them at the step memory's 0.58 vCPU as a
@@ -112,6 +115,8 @@ class DeploymentSettings:
             raise ValueError("chunk_seconds must be between 2 and 300")
         if not 0 <= self.chunk_min_input_seconds <= 86400:
             raise ValueError("chunk_min_input_seconds must be between 0 and 86400")
+        if not 1 <= self.lambda_max_output_mib <= 10240:
+            raise ValueError("lambda_max_output_mib must be between 1 and 10240 (Lambda's largest /tmp)")
         if not 1 <= self.map_max_concurrency <= 10000:
             raise ValueError("map_max_concurrency must be between 1 and 10000 (the Distributed Map's limit)")
         if self.log_retention_days not in (1, 7, 14, 30, 90, 180, 365):

@@ -29,6 +29,7 @@ class TranscoderStack(cdk.Stack):
             "MAX_INPUT_SECONDS": str(settings.max_input_seconds),
             "CHUNK_SECONDS": str(settings.chunk_seconds),
             "CHUNK_MIN_INPUT_SECONDS": str(settings.chunk_min_input_seconds),
+            "LAMBDA_MAX_OUTPUT_MIB": str(settings.lambda_max_output_mib),
             "MAX_OUTPUT_PIXELS": str(settings.max_output_pixels),
             "MAX_OUTPUT_DIMENSION": str(settings.max_output_dimension),
             "MAX_OUTPUT_FRAMERATE": str(settings.max_output_framerate),
@@ -41,10 +42,11 @@ class TranscoderStack(cdk.Stack):
             "STORAGE_TABLE": self.storage.storage_table.table_name,
         }
         self.workers = Workers(self, "Workers", settings=settings, storage=self.storage, environment=environment)
-        self.pipeline = Pipeline(self, "Pipeline", settings=settings, workers=self.workers)
-        # Not yet a state of the pipeline: the Plan step will choose it (FargateWorker.run_step).
         self.fargate_worker = FargateWorker(
             self, "FargateWorker", settings=settings, storage=self.storage, environment=environment
+        )
+        self.pipeline = Pipeline(
+            self, "Pipeline", settings=settings, workers=self.workers, fargate_worker=self.fargate_worker
         )
         self.api = Api(
             self,

@@ -21,6 +21,8 @@ class Settings:
     chunk_seconds: float
     chunk_min_input_seconds: float
     """Inputs longer than this are encoded in chunks of about `chunk_seconds`; shorter ones in one pass."""
+    lambda_max_output_bytes: int
+    """An output estimated larger than this is encoded on the Fargate worker (pipeline/runner.py)."""
     readable_buckets: frozenset[str]
     """Buckets of this account that task inputs may come from."""
     default_template: str
@@ -54,6 +56,7 @@ def settings() -> Settings:
         max_input_seconds=float(_env("MAX_INPUT_SECONDS", str(4 * 3600))),
         chunk_seconds=float(_env("CHUNK_SECONDS", "10")),
         chunk_min_input_seconds=float(_env("CHUNK_MIN_INPUT_SECONDS", "60")),
+        lambda_max_output_bytes=int(_env("LAMBDA_MAX_OUTPUT_MIB", "8192")) * 1024**2,
         readable_buckets=frozenset([input_bucket, *extra]),
         default_template=_env("DEFAULT_TEMPLATE", ""),
         drop_prefix=_drop_prefix(_env("DROP_PREFIX")),

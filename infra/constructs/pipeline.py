@@ -10,6 +10,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 
+from infra.constructs.fargate_worker import FargateWorker
 from infra.constructs.functions import ServiceFunction, log_retention
 from infra.constructs.nag import acknowledge, acknowledge_resource
 from infra.constructs.workers import Workers
@@ -42,7 +43,15 @@ def executions_of(state_machine: sfn.IStateMachine) -> str:
 
 
 class Pipeline(constructs.Construct):
-    def __init__(self, scope: constructs.Construct, id: str, *, settings: DeploymentSettings, workers: Workers) -> None:
+    def __init__(
+        self,
+        scope: constructs.Construct,
+        id: str,
+        *,
+        settings: DeploymentSettings,
+        workers: Workers,
+        fargate_worker: FargateWorker,
+    ) -> None:
         super().__init__(scope, id)
 
         record_failure = self._invoke("RecordFailure", workers.record_failure, result_key=payloads.FAILURE)
@@ -59,8 +68,14 @@ class Pipeline(constructs.Construct):
         for step in (download, plan, transcode, chunked, join, upload):
             step.add_catch(failed, errors=[sfn.Errors.ALL], result_path=payloads.result_path(payloads.ERROR))
         upload.next(sfn.Succeed(self, "TaskSucceeded"))
-        runner = sfn.Choice(self, "Runner", comment="How Plan chose to encode: one Lambda, or chunks")
+        runner = sfn.Choice(self, "Runner", comment="How Plan chose to encode: one Lambda, chunks, or the worker")
+        # What one Lambda cannot hold: Transcode's very step on the Fargate worker, its payload staged by Plan.
+        on_worker = fargate_worker.run_step(
+            "Transcode", step="transcode", result_key=payloads.TRANSCODED, staged_payload=True
+        )
+        on_worker.add_catch(failed, errors=[sfn.Errors.ALL], result_path=payloads.result_path(payloads.ERROR))
         runner.when(sfn.Condition.string_equals(f"$.{payloads.PLAN}.runner", "chunks"), chunked.next(join).next(upload))
+        runner.when(sfn.Condition.string_equals(f"$.{payloads.PLAN}.runner", "fargate"), on_worker.next(upload))
         runner.otherwise(transcode.next(upload))
         definition = sfn.Chain.start(download).next(plan).next(runner)
 
@@ -80,6 +95,7 @@ class Pipeline(constructs.Construct):
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
         )
+        fargate_worker.acknowledge_state_machine(self.state_machine)
         executions = executions_of(self.state_machine)
         acknowledge_resource(
             self.state_machine,

@@ -169,10 +169,11 @@ CASES = [
     ("sparse", "MP4_264_360p", "mp4", (640, 360), "h264", None),
     ("open_gop", "MP4_264_360p", "mp4", (640, 360), "h264", None),
     ("variable", "MP4_264_360p", "mp4", (640, 360), "h264", None),
-    # A real camera clip of 5.6 s with one keyframe: no cut within a quarter chunk of decode, so one Lambda.
+    # A real camera clip of 5.6 s with one keyframe: no cut within a quarter chunk of decode, and longer than
+    # chunk_min_input_seconds here (4 s), so one whole-file encode on the Fargate worker (local: a child process).
     ("real", "MP4_264_480p", "mp4", None, "h264", None),
 ]
-RUNS_IN_ONE_LAMBDA = {"real"}
+RUNS_ON_THE_WORKER = {"real"}
 
 
 def test_every_kind_of_output_and_source_through_chunks(
@@ -193,8 +194,8 @@ def test_every_kind_of_output_and_source_through_chunks(
         case = f"{source} → {template}"
         task, _ = _wait(local, started[position])
         assert (task["status"], task["err_message"]) == ("success", "success"), case
-        if source in RUNS_IN_ONE_LAMBDA:
-            assert task["plan"] == {"runner": "lambda"}, case
+        if source in RUNS_ON_THE_WORKER:
+            assert task["plan"] == {"runner": "fargate"}, case
         else:
             assert task["plan"]["runner"] == "chunks" and task["plan"]["chunks"] >= 2, (case, task["plan"])
         assert task["objkey"].endswith(f".{extension}"), case

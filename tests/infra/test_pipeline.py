@@ -98,13 +98,24 @@ def test_happy_paths(definition: dict[str, Any], states: dict[str, dict[str, Any
     runner = states["Runner"]
     assert runner["Type"] == "Choice"
     assert runner["Choices"] == [
-        {"Variable": f"$.{payloads.PLAN}.runner", "StringEquals": "chunks", "Next": "EncodeChunked"}
+        {"Variable": f"$.{payloads.PLAN}.runner", "StringEquals": "chunks", "Next": "EncodeChunked"},
+        {"Variable": f"$.{payloads.PLAN}.runner", "StringEquals": "fargate", "Next": "TranscodeOnFargate"},
     ]
     assert follow(states, runner["Default"]) == ["Transcode", "Upload", "TaskSucceeded"]
     assert follow(states, "EncodeChunked") == ["EncodeChunked", "Join", "Upload", "TaskSucceeded"]
+    # The worker runs Transcode's very step; its result is read back to where Upload reads Transcode's.
+    assert follow(states, "TranscodeOnFargate") == [
+        *("TranscodeOnFargate", "TranscodeReadResult", "TranscodeHandOnResult", "Upload", "TaskSucceeded")
+    ]
+    assert states["TranscodeHandOnResult"]["ResultPath"] == payloads.result_path(payloads.TRANSCODED)
+    for name in ("TranscodeOnFargate", "TranscodeReadResult"):
+        assert states[name]["Catch"] == [
+            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordFailure"}
+        ], name
     assert states["TaskSucceeded"]["Type"] == "Succeed"
     assert set(definition["States"]) == {
         *("Download", "Plan", "Runner", "Transcode", "EncodeChunked", "Join", "Upload"),
+        *("TranscodeOnFargate", "TranscodeReadResult", "TranscodeHandOnResult"),
         *("TaskSucceeded", "RecordFailure", "TaskFailed"),
     }
 
@@ -154,7 +165,9 @@ def test_failure_path(states: dict[str, dict[str, Any]]) -> None:
 
 
 def test_tasks_invoke_their_own_functions(synthesized: Synthesized, states: dict[str, dict[str, Any]]) -> None:
-    tasks = {name: state for name, state in states.items() if state["Type"] == "Task"}
+    tasks = {
+        name: state for name, state in states.items() if state["Type"] == "Task" and state["Resource"].startswith("<<")
+    }
     assert set(tasks) == set(STEP_HANDLERS)
     for name, state in tasks.items():
         function_id, _ = synthesized.function_by_handler(STEP_HANDLERS[name])
@@ -241,7 +254,9 @@ def test_state_machine_role_invokes_only_the_pipeline_functions(synthesized: Syn
                     getatt = resource.get("Fn::GetAtt") or resource["Fn::Join"][1][0]["Fn::GetAtt"]
                     invoked.add(getatt[0])
             else:
-                # Besides logs and traces, what the Distributed Map needs: its items and results in the work
-                # bucket, and its own child executions.
-                assert all(a.split(":")[0] in ("logs", "xray", "s3", "states") for a in actions), actions
+                # Besides logs and traces, what the Distributed Map needs (its items and results in the work
+                # bucket, its own child executions) and the worker's RunTask.sync (its task, the roles it passes,
+                # the EventBridge rule that reports the task's end, the result it leaves in the work bucket).
+                allowed = ("logs", "xray", "s3", "states", "ecs", "iam", "events")
+                assert all(a.split(":")[0] in allowed for a in actions), actions
     assert invoked == pipeline_functions

@@ -25,9 +25,11 @@ from tests.integration.conftest import Aws
 from tests.integration.test_api_handler import _call
 from tests.pngs import solid_png
 from transcoder import errors, pipeline, repository, tasks
+from transcoder.locations import S3Location
 from transcoder.media.encode import run_ffmpeg
 from transcoder.media.keyframes import probe_keyframes
 from transcoder.models import DEFAULT_ACCOUNT
+from transcoder.pipeline import handoff
 from transcoder.pipeline.chunking import chunk_of, describe
 from transcoder.pipeline.payloads import ChunkItem
 from transcoder.settings import settings
@@ -215,11 +217,15 @@ def test_a_silent_long_input_is_planned_without_audio(chunked: Aws, silent_film:
     assert (event["plan"]["audio"], event["plan"]["audio_start"]) == (False, "0")
 
 
-def test_a_source_with_one_keyframe_runs_in_one_lambda(chunked: Aws, one_keyframe: Path) -> None:
+def test_a_long_source_that_cannot_be_cut_runs_on_the_worker(chunked: Aws, one_keyframe: Path) -> None:
+    """Longer than chunk_min_input_seconds but one keyframe: one whole-file encode, the Fargate worker's, which
+    reads Transcode's payload from the work bucket (ECS overrides hold 8 KiB)."""
     assert len(probe_keyframes(str(one_keyframe)).keyframe_times) == 1
     event = _downloaded(chunked, one_keyframe)
-    assert pipeline.plan(event, remaining_seconds=300) == {"runner": "lambda"}
-    assert _task(event["task_id"])["plan"] == {"runner": "lambda"}
+    assert pipeline.plan(event, remaining_seconds=300) == {"runner": "fargate"}
+    assert _task(event["task_id"])["plan"] == {"runner": "fargate"}
+    staged = handoff.read_payload(S3Location(chunked.work_bucket, handoff.payload_key(event["task_id"], "transcode")))
+    assert staged == event
 
 
 def test_an_output_over_the_limits_fails_in_plan_before_any_encode(chunked: Aws, film: Path) -> None:

@@ -109,8 +109,9 @@ class TranscodedResult(TypedDict):
     """MediaInfo.to_dict() of the output, its size the sum of its files."""
 
 
-Runner = Literal["lambda", "chunks"]
-"""How the video is encoded: one Lambda invocation, or chunks each in their own invocation (a Distributed Map)."""
+Runner = Literal["lambda", "chunks", "fargate"]
+"""How the video is encoded: one Lambda invocation, chunks each in their own invocation (a Distributed Map), or
+the Fargate worker (pipeline/runner.py)."""
 
 
 class ChunkItem(TypedDict):

@@ -21,7 +21,9 @@ from transcoder.pipeline.common import (
     input_urls,
     planned_encode,
 )
+from transcoder.pipeline.handoff import stage_payload
 from transcoder.pipeline.payloads import ObjectRef, PlanResult, TranscodeEvent, parse
+from transcoder.pipeline.runner import choose_runner, estimated_output_bytes
 from transcoder.settings import settings
 from transcoder.status import Status
 
@@ -30,20 +32,36 @@ INDEX_MARGIN_SECONDS = 20.0
 
 
 def plan(event: dict[str, Any], remaining_seconds: float) -> PlanResult:
-    """How the task runs: short inputs (and plans with no chunked form) in one Lambda, the rest in chunks."""
+    """How the task runs (runner.choose_runner): one Lambda, chunks, or the Fargate worker."""
     payload = parse(TranscodeEvent, event)
     task_id = payload["task_id"]
     # Refused templates and outputs fail here, before anything is encoded.
     media, encode_plan = planned_encode(payload)
     config = settings()
-    result = PlanResult(runner="lambda")
-    if media.duration > config.chunk_min_input_seconds and chunkable(encode_plan):
+    output_bytes = estimated_output_bytes(encode_plan, media)
+    index, chunks = None, []
+    if (
+        media.duration > config.chunk_min_input_seconds
+        and output_bytes <= config.lambda_max_output_bytes
+        and chunkable(encode_plan)
+    ):
         source_url, _ = input_urls(payload, READ_URL_SECONDS)
         timeout = max(1.0, min(INDEX_TIMEOUT_SECONDS, remaining_seconds - INDEX_MARGIN_SECONDS))
         index = probe_keyframes(source_url, timeout_seconds=timeout)
         chunks = plan_for(encode_plan, index, config.chunk_seconds)
-        if len(chunks) > 1:
-            result = _chunked(task_id, encode_plan, index, chunks, chunk_length(encode_plan, config.chunk_seconds))
+    runner = choose_runner(
+        duration_seconds=media.duration,
+        output_bytes=output_bytes,
+        chunks=len(chunks),
+        chunk_min_input_seconds=config.chunk_min_input_seconds,
+        lambda_max_output_bytes=config.lambda_max_output_bytes,
+    )
+    result = PlanResult(runner=runner)
+    if runner == "chunks" and index is not None:
+        result = _chunked(task_id, encode_plan, index, chunks, chunk_length(encode_plan, config.chunk_seconds))
+    elif runner == "fargate":
+        # The worker reads what Transcode would: from S3, as ECS passes at most 8 KiB of overrides.
+        stage_payload(task_id, "transcode", event)
     shown = {key: result[key] for key in ("runner", "chunks", "chunk_seconds") if key in result}
     if not repository.move(task_id, Status.DOWNLOADING, plan=shown):
         abandon(task_id, "planning")
