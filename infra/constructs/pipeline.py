@@ -54,16 +54,18 @@ class Pipeline(constructs.Construct):
     ) -> None:
         super().__init__(scope, id)
 
-        record_failure = self._invoke("RecordFailure", workers.record_failure, result_key=payloads.FAILURE)
+        record_failure = self._invoke(
+            "RecordFailure", workers.record_failure, result_path=payloads.result_path(payloads.FAILURE)
+        )
         failed = record_failure.next(
             sfn.Fail(self, "TaskFailed", error="TaskFailed", cause="The task ended as fail; query_task shows why.")
         )
 
-        download = self._invoke("Download", workers.download, result_key=payloads.SOURCE)
-        plan = self._invoke("Plan", workers.plan, result_key=payloads.PLAN)
-        transcode = self._invoke("Transcode", workers.transcode, result_key=payloads.TRANSCODED)
-        join = self._invoke("Join", workers.join, result_key=payloads.TRANSCODED)
-        upload = self._invoke("Upload", workers.upload, result_key=payloads.DELIVERED)
+        download = self._invoke("Download", workers.download, result_path=payloads.result_path(payloads.SOURCE))
+        plan = self._invoke("Plan", workers.plan, result_path=payloads.result_path(payloads.PLAN))
+        transcode = self._invoke("Transcode", workers.transcode, result_path=payloads.result_path(payloads.TRANSCODED))
+        join = self._invoke("Join", workers.join, result_path=payloads.result_path(payloads.TRANSCODED))
+        upload = self._invoke("Upload", workers.upload, result_path=payloads.result_path(payloads.DELIVERED))
         chunked = self._chunked(settings, workers)
         for step in (download, plan, transcode, chunked, join, upload):
             step.add_catch(failed, errors=[sfn.Errors.ALL], result_path=payloads.result_path(payloads.ERROR))
@@ -128,18 +130,12 @@ class Pipeline(constructs.Construct):
     def _chunked(self, settings: DeploymentSettings, workers: Workers) -> sfn.Parallel:
         """Every chunk on its own Lambda invocation (a Distributed Map), the audio beside them, encoded once."""
         # Its result (the chunk's files) is the item's output, which the map writes to S3.
-        encode = self._invoke("EncodeChunk", workers.encode_chunk, result_key="$")
+        encode = self._invoke("EncodeChunk", workers.encode_chunk, result_path="$")
         # A map whose item fails reports only that its tolerated failures were exceeded: the task's err_code
         # and the chunk's time range are recorded here, where the chunk's own error is still known.
-        record = tasks.LambdaInvoke(
-            self,
-            "RecordChunkFailure",
-            lambda_function=workers.record_failure.function,
-            payload_response_only=True,
-            retry_on_service_exceptions=False,
-            result_path=payloads.result_path(payloads.FAILURE),
+        record = self._invoke(
+            "RecordChunkFailure", workers.record_failure, result_path=payloads.result_path(payloads.FAILURE)
         )
-        record.add_retry(errors=TRANSIENT_ERRORS, interval=cdk.Duration.seconds(2), max_attempts=3, backoff_rate=2)
         encode.add_catch(
             record.next(
                 sfn.Fail(self, "ChunkFailed", error="ChunkFailed", cause="A chunk failed; query_task shows why.")
@@ -167,7 +163,7 @@ class Pipeline(constructs.Construct):
             result_path=sfn.JsonPath.DISCARD,
         )
         chunks.item_processor(encode)
-        audio = self._invoke("EncodeAudio", workers.encode_audio, result_key=None)
+        audio = self._invoke("EncodeAudio", workers.encode_audio, result_path=sfn.JsonPath.DISCARD)
         needs_audio = sfn.Choice(self, "HasAudio")
         needs_audio.when(sfn.Condition.boolean_equals(f"$.{payloads.PLAN}.audio", True), audio)
         needs_audio.otherwise(sfn.Pass(self, "NoAudio"))
@@ -176,22 +172,16 @@ class Pipeline(constructs.Construct):
         encoded.branch(needs_audio)
         return encoded
 
-    def _invoke(self, id: str, function: ServiceFunction, *, result_key: str | None) -> tasks.LambdaInvoke:
-        """A step that runs `function` on the payload and puts its result under `result_key` for the next steps
-        (None: its result is not needed, the payload passes on unchanged; "$": the result replaces the payload)."""
+    def _invoke(self, id: str, function: ServiceFunction, *, result_path: str) -> tasks.LambdaInvoke:
+        """A step that runs `function` on the payload and puts its result at `result_path` (a step's key, see
+        payloads.result_path; DISCARD: the payload passes on unchanged; "$": the result replaces it)."""
         invoke = tasks.LambdaInvoke(
             self,
             id,
             lambda_function=function.function,
             payload_response_only=True,
             retry_on_service_exceptions=False,
-            result_path=(
-                sfn.JsonPath.DISCARD
-                if result_key is None
-                else result_key
-                if result_key == "$"
-                else payloads.result_path(result_key)
-            ),
+            result_path=result_path,
         )
         invoke.add_retry(
             errors=TRANSIENT_ERRORS,

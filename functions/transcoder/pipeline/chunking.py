@@ -13,10 +13,6 @@ from transcoder.pipeline.payloads import ChunkItem
 from transcoder.settings import settings
 
 
-def _fraction(value: str) -> Fraction:
-    return Fraction(value)
-
-
 def item_of(chunk: Chunk) -> ChunkItem:
     return ChunkItem(
         index=chunk.index,
@@ -35,14 +31,14 @@ def chunk_of(item: ChunkItem) -> Chunk:
     seek = item["seek"]
     return Chunk(
         index=item["index"],
-        start=_fraction(item["start"]),
-        end=_fraction(item["end"]),
-        seek=None if seek is None else _fraction(seek),
+        start=Fraction(item["start"]),
+        end=Fraction(item["end"]),
+        seek=None if seek is None else Fraction(seek),
         accurate=item["accurate"],
         frames=item["frames"],
-        first_frame_time=_fraction(item["first_frame_time"]),
-        output_start=_fraction(item["output_start"]),
-        output_duration=_fraction(item["output_duration"]),
+        first_frame_time=Fraction(item["first_frame_time"]),
+        output_start=Fraction(item["output_start"]),
+        output_duration=Fraction(item["output_duration"]),
     )
 
 
