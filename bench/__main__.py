@@ -6,6 +6,7 @@ make bench BENCH_ARGS="--only local_load"   # one figure (cold_start, package, c
                                             # aws_model)
 make bench BENCH_ARGS="--only chunked --chunk-seconds 10 --chunk-seconds 30"   # chunked at other lengths
 make bench BENCH_ARGS="--only aws_model"   # modelled AWS wall time and cost of chunked 10 and 60 min tasks
+make bench BENCH_ARGS="--only worker_overhead"   # the Fargate worker's path (local mode's child process) vs ffmpeg
 """
 
 import argparse
@@ -104,7 +105,7 @@ def aws_model(scratch: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     return aws_model_figures(scratch, sample_seconds=30 if args.quick else 120)
 
 
-FIGURES = ("cold_start", "package", "cost", "overhead", "local_load", "chunked", "aws_model")
+FIGURES = ("cold_start", "package", "cost", "overhead", "worker_overhead", "local_load", "chunked", "aws_model")
 
 
 def main(argv: list[str]) -> int:
@@ -134,6 +135,8 @@ def main(argv: list[str]) -> int:
             figures.append(cost_per_output_minute(scratch))
         if "overhead" in wanted:
             figures.extend(_overheads(scratch, args))
+        if "worker_overhead" in wanted:
+            figures.extend(_worker_overheads(scratch, args))
         if "chunked" in wanted:
             figures.extend(chunked(scratch, args))
         if "aws_model" in wanted:
@@ -158,7 +161,7 @@ def _overheads(scratch: str, args: argparse.Namespace) -> list[dict[str, Any]]:
             inputs.append(("10min-720p", 600.0, args.long_runs, 1.03))
         for label, seconds, runs, target in inputs:
             source = generate_clip(os.path.join(scratch, f"{label}.mp4"), seconds=seconds, size="1280x720")
-            result = measure_overhead(stack, source, label, runs, "MP4_264_360p")
+            result = measure_overhead(stack.describe(), source, label, runs, "MP4_264_360p")
             figures.append(
                 {
                     "figure": "pipeline overhead",
@@ -173,6 +176,40 @@ def _overheads(scratch: str, args: argparse.Namespace) -> list[dict[str, Any]]:
             )
     finally:
         stack.stop()
+    return figures
+
+
+def _worker_overheads(scratch: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The worker's path: every task of a local mode started with `lambda_max_output_mib=1` goes to the worker.
+
+    Local mode runs `ecs:runTask.sync` as `python -m worker`, the image's entry point, in a child process: the
+    figure is what the worker adds to ffmpeg (its start, staging the input, the upload, the states around it),
+    not Fargate's own start (30-60 s to pull and start an image on AWS, which README's "Fargate worker" gives).
+    """
+    figures: list[dict[str, Any]] = []
+    folder = Path(scratch) / "worker-local"
+    folder.mkdir()
+    with local_mode_process(folder, context={"lambda_max_output_mib": "1"}) as (info, _):
+        inputs = [("30s-720p", 30.0, args.runs)]
+        if not args.quick:
+            inputs.append(("10min-720p", 600.0, args.long_runs))
+        for label, seconds, runs in inputs:
+            source = Path(scratch) / f"{label}.mp4"
+            if not source.exists():  # the Lambda path's figure may have made it
+                generate_clip(str(source), seconds=seconds, size="1280x720")
+            result = measure_overhead(info, str(source), f"worker-{label}", runs, "MP4_264_360p", runner="fargate")
+            figures.append(
+                {
+                    "figure": "worker path overhead",
+                    **result,
+                    "method": (
+                        "local mode in its own process with --context lambda_max_output_mib=1 (the Plan sends "
+                        "every task to the Fargate worker, run as `python -m worker`); from sending POST "
+                        "/api/create_task to the stopDate of the task's execution, over the same ffmpeg argument "
+                        "list run directly on the local file; the two alternate, medians compared"
+                    ),
+                }
+            )
     return figures
 
 

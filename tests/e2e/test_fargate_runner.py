@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from localmode.media import generate_clip, probe_file
-from tests.e2e.conftest import Local, start_local
+from tests.e2e.conftest import OWN_PART, Local, start_local
 from transcoder_client.download import fetch
 
 TERMINAL = ("success", "fail", "cancelled")
@@ -99,3 +99,35 @@ def test_a_worker_killed_mid_encode_fails_the_task(worker_local: Local, tmp_path
     task = _wait(local, task_id, timeout=120)
     assert (task["status"], task["err_code"]) == ("fail", 3001)
     assert "Fargate worker stopped" in task["err_message"], task["err_message"]
+
+
+def test_cancelling_a_task_on_the_worker_stops_the_worker(worker_local: Local, tmp_path: Path) -> None:
+    """The worker stops by whichever comes first: Step Functions stopping the .sync ECS task with the stopped
+    execution (that path alone: tests/integration/test_worker_local_mode.py), or the worker's own next progress
+    write finding the task cancelled. Either way no worker outlives the task and nothing is written."""
+    local = worker_local
+    clip = generate_clip(str(tmp_path / "long.mp4"), seconds=60, size="1280x720", rate=25)
+    task_id = local.client.create_task(
+        local.upload(clip, "worker/cancel.mp4"), "worker/cancel", template_name="MP4_265_720p"
+    )["task_id"]
+    deadline = time.monotonic() + 120
+    while not (workers := _workers_of(local.process.pid)) or local.client.query_task(task_id)["status"] != "running":
+        assert time.monotonic() < deadline, "the worker never started encoding"
+        time.sleep(0.2)
+    local.client.cancel_task(task_id)
+    deadline = time.monotonic() + 60
+    while any(_alive(pid) for pid in workers):
+        assert time.monotonic() < deadline, f"worker processes {workers} still run after cancel_task"
+        time.sleep(0.2)
+    task = _wait(local, task_id, timeout=30)
+    assert (task["status"], task["err_code"]) == ("cancelled", 5001)
+    written = local.s3.list_objects_v2(Bucket=local.output_bucket, Prefix=f"{OWN_PART}worker/cancel")
+    assert written["KeyCount"] == 0, "a cancelled task wrote an output"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
