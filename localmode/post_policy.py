@@ -80,7 +80,7 @@ def _check_condition(condition: Any, fields: dict[str, str], file_size: int) -> 
     """Check one condition; the field it names."""
     if isinstance(condition, dict) and len(condition) == 1:
         ((name, value),) = condition.items()
-        return _match("eq", name.lower(), str(value), fields)
+        return _match("eq", str(name), str(value), fields)
     if isinstance(condition, list) and len(condition) == 3:
         operator, subject, value = condition
         operator = str(operator).lower()
@@ -91,17 +91,18 @@ def _check_condition(condition: Any, fields: dict[str, str], file_size: int) -> 
                 raise PolicyRefusal(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size")
             return "content-length-range"
         if operator in ("eq", "starts-with") and str(subject).startswith("$"):
-            return _match(operator, str(subject)[1:].lower(), str(value), fields)
+            return _match(operator, str(subject)[1:], str(value), fields)
     raise PolicyRefusal(400, "InvalidPolicyDocument", f"Invalid Policy: Invalid Condition: {json.dumps(condition)}")
 
 
 def _match(operator: str, name: str, value: str, fields: dict[str, str]) -> str:
-    given = fields.get(name)
+    """Field names match whatever their case (S3's rule); the condition is quoted as written."""
+    given = fields.get(name.lower())
     matches = given is not None and (given == value if operator == "eq" else given.startswith(value))
     if not matches:
         condition = json.dumps([operator, f"${name}", value])
         raise PolicyRefusal(403, "AccessDenied", f"Invalid according to Policy: Policy Condition failed: {condition}")
-    return name
+    return name.lower()
 
 
 def _error_body(refusal: PolicyRefusal) -> str:
