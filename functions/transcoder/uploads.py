@@ -80,7 +80,11 @@ def check_filename(filename: str) -> str:
     """One key segment: no folders, nothing a path or URL client would read as one."""
     if not filename or filename != filename.strip():
         raise InvalidParameter("filename", "must not be empty or start or end with spaces")
-    if len(filename.encode()) > MAX_FILENAME_BYTES:
+    try:
+        encoded = filename.encode()
+    except UnicodeEncodeError:  # a lone surrogate: JSON allows "\ud800", UTF-8 (and S3) does not
+        raise InvalidParameter("filename", "must be valid Unicode text") from None
+    if len(encoded) > MAX_FILENAME_BYTES:
         raise InvalidParameter("filename", f"must be at most {MAX_FILENAME_BYTES} bytes")
     if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in filename):
         raise InvalidParameter("filename", "must not contain control characters")

@@ -33,6 +33,7 @@ def _fresh_settings() -> None:
         "clip?.mp4",
         "clip#1.mp4",
         "x" * 252 + ".mp4",
+        "clip\ud800.mp4",
     ],
 )
 def test_a_filename_is_one_sane_key_segment(filename: str) -> None:
