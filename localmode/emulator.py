@@ -14,6 +14,7 @@ from moto.s3 import notifications as s3_notifications
 from moto.server import ThreadedMotoServer
 
 from localmode.functions import FunctionRegistry, LocalFunction
+from localmode.post_policy import enforce_post_policies
 from localmode.queues import SqsPoller
 from localmode.streams import DynamoStreamPoller, parse_filters
 from localmode.template import REGION, LocalTemplate
@@ -102,6 +103,7 @@ class Emulator:
         route_ecs_to_local_workers(self.workers)
         read_sdk_bodies_as_text()
         add_version_to_s3_events()
+        enforce_post_policies()
         self._server.start()
 
     def start_event_sources(self) -> None:

@@ -11,12 +11,12 @@ from types import ModuleType
 from typing import Any
 
 from transcoder_client import config, local
-from transcoder_client.commands import keys, storages, tasks, templates
+from transcoder_client.commands import keys, storages, tasks, templates, uploads
 from transcoder_client.context import Context
 from transcoder_client.errors import ClientError, ConfigError, TaskFailed
 from transcoder_client.output import FORMATS, Printer
 
-COMMAND_MODULES: tuple[ModuleType, ...] = (tasks, templates, storages, keys)
+COMMAND_MODULES: tuple[ModuleType, ...] = (tasks, uploads, templates, storages, keys)
 
 EXIT_OK = 0
 EXIT_ERROR = 1

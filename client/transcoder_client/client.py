@@ -2,6 +2,7 @@
 
 import http.client
 import json
+import os
 import time
 import urllib.error
 import urllib.parse
@@ -228,6 +229,49 @@ class Client:
 
         data = self.query_task(task) if isinstance(task, str) else task
         return download_output(data, path, timeout=max(self.timeout, 60.0))
+
+    def create_upload(self, filename: str, size: int, content_type: str) -> dict[str, Any]:
+        """(ext) A presigned S3 POST form for one file: `{url, fields, input, key, content_type, max_bytes, ...}`."""
+        body = {"filename": filename, "size": size, "content_type": content_type}
+        return self._data(self.call("POST", "create_upload", body=body))
+
+    def upload(
+        self,
+        path: str,
+        output: str | None = None,
+        *,
+        template_name: str | None = None,
+        template_id: str | None = None,
+        content_type: str | None = None,
+        wait: bool = False,
+        on_progress: ProgressCallback | None = None,
+        **create_options: Any,
+    ) -> dict[str, Any]:
+        """Transcode a file from disk: upload it to your part of the input bucket (create_upload's presigned
+        POST, streamed), create the task, and return it (with `wait`, once it has ended).
+
+        `output` defaults to the file's name without its extension; `content_type` to the one its extension
+        names. `create_options` go to create_task (storage_id, callback_url, client_token).
+        """
+        from transcoder_client.upload import UploadError, guess_content_type, post_file
+
+        name = os.path.basename(path)
+        content_type = content_type or guess_content_type(path)
+        if not content_type:
+            raise UploadError(f"{name}: cannot tell its media type from the extension; give content_type")
+        size = os.path.getsize(path)
+        form = self.create_upload(name, size, content_type)
+        post_file(form, path, file_size=size, timeout=max(self.timeout, 60.0))
+        created = self.create_task(
+            form["input"],
+            output or os.path.splitext(name)[0],
+            template_name=template_name,
+            template_id=template_id,
+            **create_options,
+        )
+        if wait:
+            return self.wait(created["task_id"], on_progress)
+        return self.query_task(created["task_id"])
 
     # -- templates ---------------------------------------------------------------------------------
 

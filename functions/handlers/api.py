@@ -15,7 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from handlers import client_token, storage_routes, template_routes
+from handlers import client_token, storage_routes, template_routes, upload_routes
 from handlers.account import ACCESS_KEY_ID_KEY, ACCOUNT_KEY, access_key_of, account_of
 from transcoder.api.body import parse_json_body
 from transcoder.api.envelope import ApiCode, ApiError, envelope
@@ -40,6 +40,7 @@ logger = service_logger()
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_json_body)
 app.include_router(template_routes.router)
 app.include_router(storage_routes.router)
+app.include_router(upload_routes.router)
 
 
 def _request_id() -> str:

@@ -22,9 +22,10 @@ def _read_s3(url: str, account_id: str) -> bytes:
     location = parse_s3_url(url)
     if location.bucket not in settings().readable_buckets:
         raise LogoNotUsable(f"logo bucket {location.bucket!r} is not readable by this service")
-    if not storages.may_read_own_buckets(account_id):
+    refused = storages.own_object_refusal(account_id, location)
+    if refused:
         # Checked at add_template too; a template stored before that check must not read them either.
-        raise LogoNotUsable(f"logo bucket {location.bucket!r} belongs to the deployment's own account")
+        raise LogoNotUsable(f"logo: {refused}")
     info = storage.head_input(location)
     if info.size > MAX_LOGO_BYTES:
         raise LogoNotUsable(f"logo is {info.size} bytes; the limit is {MAX_LOGO_BYTES} bytes")

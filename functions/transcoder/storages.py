@@ -186,6 +186,29 @@ def may_read_own_buckets(account_id: str) -> bool:
     return account_id == DEFAULT_ACCOUNT
 
 
+def own_object_refusal(account_id: str, location: S3Location) -> str | None:
+    """Why an account may not read this object of the deployment's own buckets; None when it may.
+
+    `accounts/<account>/` of the input bucket holds each account's uploads (transcoder.uploads): only that
+    account reads there, the deployment's own account included. Everything else is the deployment's own
+    account's. A key with `.` or `..` segments is refused to everyone: a client that collapses them would read
+    another part of the bucket than the one checked here.
+    """
+    if any(segment in (".", "..") for segment in location.key.split("/")):
+        return "object key must not contain '.' or '..' path segments"
+    if location.bucket == settings().input_bucket and location.key.startswith(ACCOUNTS_ROOT):
+        if location.key.startswith(account_root(account_id)):
+            return None
+        return f"{location.url} is not in your uploads ({ACCOUNTS_ROOT}<your account>/…)"
+    if not may_read_own_buckets(account_id):
+        return (
+            f"bucket {location.bucket!r} belongs to the deployment's own account: upload your file with "
+            "create_upload, or read your objects through a storage of yours (add_storage with your bucket and "
+            "keys) or an https:// URL"
+        )
+    return None
+
+
 def reaches_own_bucket(storage_type: str, region: str, bucket: str, endpoint: str = "") -> bool:
     """Whether a storage would name one of the deployment's own buckets at the deployment's own S3 service:
     compared by where requests would really go, not by the endpoint's spelling."""

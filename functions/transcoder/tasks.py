@@ -97,8 +97,8 @@ Source = S3Location | HttpsSource | StoredSource | ObjectVersion
 
 def resolve_input(value: str, account_id: str) -> Source:
     """`https://…`; `oss://`/`obs://`/`s3://` of a bucket of one of the account's storages (read with its
-    endpoint and keys); or, for the deployment's own account, `s3://` of a bucket this deployment reads (its
-    input bucket and extra buckets)."""
+    endpoint and keys); `s3://` of the account's own uploads (transcoder.uploads); or, for the deployment's own
+    account, `s3://` of a bucket this deployment reads (its input bucket and extra buckets)."""
     if value.startswith("https://"):
         try:
             fetch.check_url(value)
@@ -115,12 +115,9 @@ def resolve_input(value: str, account_id: str) -> Source:
     if scheme != "s3":
         raise InvalidParameter("input", f"no {scheme} storage of this account has bucket {location.bucket!r}")
     readable = settings().readable_buckets
-    if location.bucket in readable and not storages.may_read_own_buckets(account_id):
-        raise InvalidParameter(
-            "input",
-            f"bucket {location.bucket!r} belongs to the deployment's own account: read your objects through "
-            "a storage of yours (add_storage with your bucket and keys) or an https:// URL",
-        )
+    refused = storages.own_object_refusal(account_id, location) if location.bucket in readable else None
+    if refused:
+        raise InvalidParameter("input", refused)
     if location.bucket not in readable:
         allowed = ", ".join(sorted(readable))
         raise InvalidParameter("input", f"bucket {location.bucket!r} is not readable by this service (use: {allowed})")

@@ -9,12 +9,16 @@ from aws_cdk import aws_logs as logs
 from infra.constructs.access import (
     allow_index_query,
     allow_items,
+    allow_objects,
     allow_storage_secrets,
 )
 from infra.constructs.functions import ServiceFunction, log_retention
 from infra.constructs.nag import acknowledge, acknowledge_managed_policy
-from infra.constructs.storage import TASKS_BY_ACCOUNT_TIME, TEMPLATES_BY_ID, Storage
+from infra.constructs.storage import ACCOUNTS_PREFIX, TASKS_BY_ACCOUNT_TIME, TEMPLATES_BY_ID, Storage
 from infra.settings import DeploymentSettings
+
+UPLOADS_PREFIX = f"{ACCOUNTS_PREFIX}*/uploads/"
+"""transcoder.uploads: every account's uploads, `accounts/<account>/uploads/…` of the input bucket."""
 
 
 class Api(constructs.Construct):
@@ -81,6 +85,15 @@ class Api(constructs.Construct):
             self.handler.role,
             settings.extra_input_buckets,
             reason="query_task presigns any task's input or output key.",
+        )
+        # create_upload's presigned POST carries this permission; its policy names the one key of the caller.
+        allow_objects(
+            self.handler.role,
+            storage.input_bucket,
+            ["s3:PutObject"],
+            prefix=UPLOADS_PREFIX,
+            reason="create_upload presigns a POST of one key under accounts/<account>/uploads/, chosen at run time "
+            "(the account from the request's signature); IAM cannot name the account, the POST policy does.",
         )
 
         self.access_logs = logs.LogGroup(

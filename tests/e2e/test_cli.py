@@ -106,3 +106,44 @@ def test_operators_manage_keys_and_a_disabled_key_is_refused(transcoder: Any, lo
     # --local alone also gives the API URL and local mode's own key.
     own = json.loads(transcoder("--state-file", state, "-o", "json", "templates", "list").stdout)
     assert own["num"] == templates["num"]
+
+
+def test_upload_from_disk_with_only_an_access_key(local: Local, clips: dict[str, Path], tmp_path: Path) -> None:
+    """An account with a key and no AWS credentials: `transcoder upload FILE --wait` ends success, its output is
+    the clip transcoded, stored in the account's part of the output bucket."""
+    created = subprocess.run(
+        [str(COMMAND), "--state-file", str(local.state_file), "keys", "create", "--account", "uploader"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    key = {name.strip(): value.strip() for name, value in (line.split(":", 1) for line in created.splitlines())}
+    environment = {
+        name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "TRANSCODER_"))
+    } | {
+        "TRANSCODER_CONFIG": str(tmp_path / "config.toml"),
+        "TRANSCODER_ENDPOINT": local.api_url,
+        "TRANSCODER_ACCESS_KEY_ID": key["access key id"],
+        "TRANSCODER_SECRET_ACCESS_KEY": key["secret access key"],
+    }
+
+    def run(*argv: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([str(COMMAND), *argv], env=environment, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, f"transcoder {' '.join(argv)}: {done.returncode}\n{done.stderr}"
+        return done
+
+    uploaded = run(
+        "upload", str(clips["720p"]), "--template", "MP4_264_360p", "--output", "cli/up", "--wait", "-o", "json"
+    )
+    task = json.loads(uploaded.stdout)
+    assert (task["status"], task["err_code"], task["objkey"]) == ("success", 0, "cli/up.mp4"), task
+    assert task["input"].startswith(f"s3://{local.input_bucket}/accounts/uploader/uploads/")
+    assert task["input"].endswith("/720p.mp4")
+    assert "success" in uploaded.stderr and "100%" in uploaded.stderr, "progress is shown while waiting"
+    assert local.s3.head_object(Bucket=local.output_bucket, Key="accounts/uploader/cli/up.mp4")
+
+    run("download", task["task_id"], str(tmp_path))
+    source, output = probe_file(str(clips["720p"])), probe_file(str(tmp_path / "up.mp4"))
+    assert (output.video_codec, output.width, output.height, output.audio_codec) == ("h264", 640, 360, "aac")
+    assert abs(output.duration - source.duration) <= 1 / 30

@@ -287,6 +287,7 @@ def test_api_role_is_least_privilege(synthesized: Synthesized, ids: dict[str, st
         "logs:PutLogEvents",
         "s3:GetObject",
         "s3:GetObjectVersion",
+        "s3:PutObject",
         "secretsmanager:CreateSecret",
         "secretsmanager:DeleteSecret",
         "secretsmanager:GetSecretValue",
@@ -295,6 +296,8 @@ def test_api_role_is_least_privilege(synthesized: Synthesized, ids: dict[str, st
         "states:StopExecution",
     ]
     assert allowed["states:StartExecution"] == [{"Ref": ids["StateMachine"]}]
+    # create_upload's presigned POST: the accounts' uploads in the input bucket, nothing else.
+    assert allowed["s3:PutObject"] == [_objects(ids["Input"], "accounts/*/uploads/")]
     tables = [{"Fn::GetAtt": [ids[name], "Arn"]} for name in ("Tasks", "Templates", "Idempotency", "Storages")]
     # Signature auth reads keys and spends nonces: nothing else on those tables.
     extra = {"dynamodb:GetItem": ["AccessKeys"], "dynamodb:PutItem": ["Nonces"]}
