@@ -134,9 +134,10 @@ def test_summary_s_first_flags_still_work_but_are_not_shown(api: FakeApi, capsys
     assert exited.value.code == 0
     help_text = capsys.readouterr().out
     assert "--since" in help_text and "--from-hours" not in help_text
-    with pytest.raises(SystemExit) as exited:
-        main(["summary", "--since", "2d", "--from-hours", "48"])
-    assert exited.value.code == EXIT_USAGE
+    assert main(["summary", "--from-hours", "72"]) == 0
+    assert dict(parse_qsl(urlsplit(api.received[1].path).query)) == {"start_time": "72"}, "the API's default end"
+    assert main(["summary", "--since", "2d", "--from-hours", "48"]) == EXIT_USAGE
+    assert len(api.received) == 2
 
 
 def test_a_download_is_readable_like_any_new_file(api: FakeApi, tmp_path: Path) -> None:

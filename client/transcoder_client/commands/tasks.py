@@ -8,12 +8,14 @@ from typing import Any
 
 from transcoder_client.client import Client
 from transcoder_client.context import Context
-from transcoder_client.errors import IncompleteDownload, TaskFailed
+from transcoder_client.errors import ConfigError, IncompleteDownload, TaskFailed
 from transcoder_client.output import iso_time
 from transcoder_client.progress import TaskProgress
 
 STATUSES = ("pending", "downloading", "running", "uploading", "success", "fail", "cancelled")
 TASK_COLUMNS = ("task_id", "status", "progress", "create_time", "template_name", "input", "objkey", "err_code")
+SUMMARY_DEFAULT_HOURS = 24
+"""`summary` without --since: the last 24 hours, as `list`."""
 TIME_FORMS = "now, 30m/24h/7d ago, unix seconds or ISO 8601"
 """What every time flag (--since, --until) takes: parse_time."""
 _RELATIVE = re.compile(r"^(\d+)\s*([smhdw])$")
@@ -88,12 +90,10 @@ def register(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]")
     summary = subcommands.add_parser("summary", help="per-hour task counts and output minutes")
     # The same time flags as `list`; the API counts in whole hours ago, so times are rounded to the hour.
     # --from-hours/--to-hours (hours ago) were the first spellings: still accepted, no longer shown.
-    start = summary.add_mutually_exclusive_group()
-    start.add_argument("--since", type=parse_time, default="24h", help=f"start: {TIME_FORMS} (default 24h)")
-    start.add_argument("--from-hours", type=int, help=argparse.SUPPRESS)
-    end = summary.add_mutually_exclusive_group()
-    end.add_argument("--until", type=parse_time, default="now", help="end: as --since (default now)")
-    end.add_argument("--to-hours", type=int, help=argparse.SUPPRESS)
+    summary.add_argument("--since", type=parse_time, help=f"start: {TIME_FORMS} (default 24h)")
+    summary.add_argument("--until", type=parse_time, help="end: as --since (default now)")
+    summary.add_argument("--from-hours", type=int, help=argparse.SUPPRESS)
+    summary.add_argument("--to-hours", type=int, help=argparse.SUPPRESS)
     summary.set_defaults(handler=list_summary)
 
 
@@ -192,10 +192,16 @@ def delete_task(ctx: Context) -> int:
 
 def list_summary(ctx: Context) -> int:
     args, now = ctx.args, time.time()
-    end = hours_ago(args.until, now) if args.to_hours is None else args.to_hours
-    start = hours_ago(args.since, now) if args.from_hours is None else args.from_hours
-    if args.from_hours is None and start <= end:
-        start = end + 1  # less than an hour apart: the hour that holds them
+    start: int | None
+    end: int | None
+    if args.from_hours is not None or args.to_hours is not None:
+        if args.since is not None or args.until is not None:
+            raise ConfigError("summary: give --since/--until, or the older --from-hours/--to-hours, not both")
+        start, end = args.from_hours, args.to_hours  # as they always were: what is missing, the API's default
+    else:
+        end = 0 if args.until is None else hours_ago(args.until, now)
+        start = SUMMARY_DEFAULT_HOURS if args.since is None else hours_ago(args.since, now)
+        start = max(start, end + 1)  # less than an hour apart: the hour that holds them
     data: dict[str, Any] = ctx.client().list_summary(start, end)
     columns = [column for column in (data.get("list") or [{}])[0]]
     ctx.out.rows(data, columns, empty="no tasks in that range")
