@@ -22,9 +22,11 @@ COPY layers/ffmpeg/ layers/ffmpeg/
 RUN python layers/ffmpeg/build.py --architecture "${ARCHITECTURE}" --out /opt \
     && /opt/bin/ffmpeg -hide_banner -version | head -n 1
 
-# The locked run-time dependencies, as the functions' asset installs them (no dev tools, hashes checked).
+# The locked run-time dependencies, as the functions' asset installs them (no dev tools, hashes checked). The
+# workspace's own projects are not wheels to install: the worker's code is functions/ (it imports nothing of
+# the client distribution's, tests/infra/test_worker_image.py checks).
 COPY pyproject.toml uv.lock ./
-RUN uv export --frozen --no-dev --no-emit-project --no-header --no-annotate --color never -o requirements.txt \
+RUN uv export --frozen --no-dev --no-emit-workspace --no-header --no-annotate --color never -o requirements.txt \
     && uv pip install --system --no-deps --require-hashes --only-binary :all: -r requirements.txt \
     && rm -rf /build /root/.cache
 

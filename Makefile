@@ -28,7 +28,7 @@ help:
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet uv==0.13.8
 
-.venv/.synced: uv.lock pyproject.toml | $(if $(findstring .tools,$(UV)),.tools/bin/uv)
+.venv/.synced: uv.lock pyproject.toml client/pyproject.toml | $(if $(findstring .tools,$(UV)),.tools/bin/uv)
 	$(UV) sync --frozen --extra cli
 	@touch $@
 
@@ -58,7 +58,7 @@ format: setup
 	$(RUN) ruff format .
 
 typecheck: setup
-	$(RUN) mypy functions client infra localmode bench
+	$(RUN) mypy functions client admin infra localmode bench
 
 unit: setup
 	$(RUN) pytest tests/unit

@@ -15,8 +15,9 @@ from aws_cdk import aws_lambda as lambda_
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS_DIR = ROOT / "functions"
-# The API verifies signatures with the client's own signing code, so the two can never disagree.
-CLIENT_PACKAGE_DIR = ROOT / "client" / "transcoder_client"
+# The API verifies signatures with the client's own signing code (and answers with the same code table), so
+# the two can never disagree: the protocol package of the client's distribution, copied in alone.
+PROTOCOL_PACKAGE_DIR = ROOT / "client" / "transcoder_protocol"
 FFMPEG_LAYER_DIR = ROOT / "layers" / "ffmpeg"
 # The newest runtime whose CPython the bundling can compile bytecode with and the tests can import the asset
 # with on these machines (3.14 is offered too, but no local 3.14 interpreter exists to check it).
@@ -75,7 +76,8 @@ def bundle_functions(output_dir: str, architecture: str, python_version: str = P
     exclude = [arg for name in _PROVIDED_BY_RUNTIME for arg in ("--no-emit-package", name)]
     requirements = subprocess.run(
         [
-            *(uv, "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project", "--no-header"),
+            # --no-emit-workspace: the project and the client distribution are code copied below, not wheels.
+            *(uv, "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-workspace", "--no-header"),
             *("--no-annotate", "--color", "never", *exclude),
         ],
         cwd=ROOT,
@@ -98,7 +100,7 @@ def bundle_functions(output_dir: str, architecture: str, python_version: str = P
         os.unlink(handle.name)
     skip_compiled = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(FUNCTIONS_DIR, output_dir, dirs_exist_ok=True, ignore=skip_compiled)
-    shutil.copytree(CLIENT_PACKAGE_DIR, Path(output_dir) / CLIENT_PACKAGE_DIR.name, ignore=skip_compiled)
+    shutil.copytree(PROTOCOL_PACKAGE_DIR, Path(output_dir) / PROTOCOL_PACKAGE_DIR.name, ignore=skip_compiled)
     precompile(output_dir, python_version)
 
 
@@ -180,7 +182,7 @@ def functions_code(architecture: str) -> lambda_.Code:
         exclude=["**/__pycache__", "**/*.pyc"],
         asset_hash_type=cdk.AssetHashType.CUSTOM,
         asset_hash=content_hash(
-            FUNCTIONS_DIR, CLIENT_PACKAGE_DIR, ROOT / "uv.lock", salt=_functions_salt(architecture)
+            FUNCTIONS_DIR, PROTOCOL_PACKAGE_DIR, ROOT / "uv.lock", salt=_functions_salt(architecture)
         ),
         bundling=cdk.BundlingOptions(image=RUNTIME.bundling_image, local=_FunctionsBundler(architecture)),
     )

@@ -1,5 +1,7 @@
 """Client of the transcoding API: request signing, a Python client and the `transcoder` command."""
 
+__version__ = "0.1.0"
+
 from transcoder_client.client import Client, Response
 from transcoder_client.errors import (
     ApiError,
@@ -23,4 +25,5 @@ __all__ = [
     "Response",
     "TaskFailed",
     "TransportError",
+    "__version__",
 ]

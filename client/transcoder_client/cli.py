@@ -1,22 +1,27 @@
 """`transcoder`: the command-line client of the transcoding API.
 
 Subcommands live in modules of transcoder_client.commands, each with `register(subcommands)`; a new one
-(e.g. an operator's `keys`) is a module added to COMMAND_MODULES.
+is a module added to COMMAND_MODULES. Other installed distributions add theirs as `transcoder.commands`
+entry points (the service's checkout adds the operator's `keys`): the client never imports the service.
 """
 
 import argparse
+import os
+import signal
 import sys
 from collections.abc import Iterator, Sequence
+from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any
 
-from transcoder_client import config, local
-from transcoder_client.commands import keys, storages, tasks, templates, uploads
+from transcoder_client import __version__, config, local
+from transcoder_client.commands import storages, tasks, templates, uploads
 from transcoder_client.context import Context
 from transcoder_client.errors import ClientError, ConfigError, TaskFailed
 from transcoder_client.output import FORMATS, Printer
 
-COMMAND_MODULES: tuple[ModuleType, ...] = (tasks, uploads, templates, storages, keys)
+COMMAND_MODULES: tuple[ModuleType, ...] = (tasks, uploads, templates, storages)
+PLUGIN_GROUP = "transcoder.commands"
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -25,6 +30,19 @@ EXIT_USAGE = 2
 """Bad arguments or configuration (argparse uses 2 as well)."""
 EXIT_TASK_FAILED = 3
 """The task ended `fail` or `cancelled`."""
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
+"""The reader of stdout went away (`transcoder list | head`): what a shell reports for a command killed by SIGPIPE."""
+
+
+def command_modules() -> list[ModuleType]:
+    """The client's own commands, then those other installed distributions register as entry points."""
+    found = list(COMMAND_MODULES)
+    for entry in sorted(entry_points(group=PLUGIN_GROUP), key=lambda entry: entry.name):
+        try:
+            found.append(entry.load())
+        except ImportError as error:  # a broken plugin costs its own command, not the whole CLI
+            print(f"warning: command {entry.name!r} ({entry.value}) is unavailable: {error}", file=sys.stderr)
+    return found
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,9 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
             f"(${config.ENV_CONFIG} overrides the path). Exit codes: 0 ok, 1 error, 2 usage, 3 task fail/cancelled."
         ),
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_global_options(parser, defaults=True)
     subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in COMMAND_MODULES:
+    for module in command_modules():
         module.register(subcommands)
     for subparser in _subparsers(parser):
         _add_global_options(subparser, defaults=False)
@@ -102,6 +121,19 @@ def _subparsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentPa
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        code = _run(argv)
+        sys.stdout.flush()  # here, where a closed pipe can still be handled, not at the interpreter's exit
+        return code
+    except BrokenPipeError:
+        # Nothing more can reach the reader; point stdout at /dev/null so that the interpreter's final flush
+        # does not fail again and print "Exception ignored ... BrokenPipeError" (Python's signal docs).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     context = Context(args=args, out=Printer(args.output_format))
     try:
@@ -113,6 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        raise
     except (ClientError, TimeoutError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_ERROR

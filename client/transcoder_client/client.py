@@ -3,14 +3,18 @@
 import http.client
 import json
 import os
+import random
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from transcoder_client import __version__, config
 from transcoder_client.errors import (
     ApiError,
     ConfigError,
@@ -18,11 +22,15 @@ from transcoder_client.errors import (
     ThrottledError,
     TransportError,
 )
-from transcoder_client.signing import signed_headers
+from transcoder_protocol.signing import signed_headers
 
 TERMINAL_STATUSES = frozenset({"success", "fail", "cancelled"})
 API_PREFIX = "/api/"
-USER_AGENT = "transcoder-client/0.1"
+USER_AGENT = f"transcoder-client/{__version__}"
+RETRIED_METHODS = frozenset({"GET", "HEAD", "DELETE"})
+"""Calls sent again after a lost answer, a 5xx or a 429: reads, and deletes (every DELETE names its ids).
+POST and PUT are sent once, except create_task with a client_token (the API answers a repeat with the
+first task: functions/handlers/client_token.py)."""
 
 Params = Mapping[str, str | int | float | bool | None]
 ProgressCallback = Callable[[dict[str, Any]], None]
@@ -64,11 +72,46 @@ class Client:
         secret_access_key: str | None = None,
         *,
         timeout: float = 30.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        max_backoff: float = 10.0,
     ) -> None:
+        """`retries`: how many times a retried call (see RETRIED_METHODS) is sent again after no answer, a 5xx
+        or a 429, waiting a random time up to `backoff * 2**attempt` seconds (at most `max_backoff`) first."""
         self.endpoint = check_http_url(endpoint.rstrip("/"), "endpoint")
         self.access_key_id = access_key_id
         self._secret_access_key = secret_access_key
         self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+
+    @classmethod
+    def from_profile(
+        cls,
+        name: str | None = None,
+        *,
+        config_path: str | Path | None = None,
+        timeout: float = 30.0,
+        retries: int = 3,
+    ) -> "Client":
+        """A client with the settings the `transcoder` command uses with `--profile name`.
+
+        Each setting from the environment (TRANSCODER_ENDPOINT, ...) else the profile's table in the config
+        file (~/.config/transcoder/config.toml, or $TRANSCODER_CONFIG, or `config_path`). The profile is
+        `name`, else $TRANSCODER_PROFILE, else `default`; ConfigError when a named profile is missing.
+        """
+        settings = config.resolve(profile=name, config_path=Path(config_path) if config_path else None)
+        for warning in settings.warnings:
+            warnings.warn(warning, stacklevel=2)
+        if not settings.endpoint:
+            raise ConfigError(
+                f"no endpoint: set ${config.ENV_ENDPOINT} or `endpoint` in profile [{settings.profile}] of "
+                f"{config_path or config.default_config_path(os.environ)}"
+            )
+        return cls(
+            settings.endpoint, settings.access_key_id, settings.secret_access_key, timeout=timeout, retries=retries
+        )
 
     def __repr__(self) -> str:  # never the secret
         return f"Client(endpoint={self.endpoint!r}, access_key_id={self.access_key_id!r})"
@@ -83,13 +126,36 @@ class Client:
         params: Params | None = None,
         body: Any = None,
         signed: bool = True,
+        retry: bool | None = None,
     ) -> Response:
         """One signed HTTP call of `path` (e.g. `/api/query_task`); the answer as it came, whatever its code.
 
         GET parameters go in the query string and are signed decoded, as the server reads them; a JSON body
-        is serialized once and those exact bytes are both signed (Content-MD5) and sent.
+        is serialized once and those exact bytes are both signed (Content-MD5) and sent. With `retry` (by
+        default for RETRIED_METHODS) no answer, a 5xx or a 429 is tried again, each attempt signed anew
+        (a fresh Date and nonce: the API refuses a replayed one).
         """
         method = method.upper()
+        retry = method in RETRIED_METHODS if retry is None else retry
+        attempt = 0
+        while True:
+            try:
+                response = self._send(method, path, params=params, body=body, signed=signed)
+            except TransportError:
+                if not retry or attempt >= self.retries:
+                    raise
+            else:
+                if not retry or attempt >= self.retries or not _worth_retrying(response.http_status):
+                    return response
+            time.sleep(self._delay(attempt))
+            attempt += 1
+
+    def _delay(self, attempt: int) -> float:
+        """Exponential backoff with full jitter: clients that failed together do not come back together."""
+        ceiling = min(self.max_backoff, self.backoff * 2**attempt)
+        return random.uniform(0, ceiling)  # noqa: S311 - a wait, not a secret
+
+    def _send(self, method: str, path: str, *, params: Params | None, body: Any, signed: bool) -> Response:
         pairs = [(name, _query_value(value)) for name, value in (params or {}).items() if value is not None]
         query = urllib.parse.urlencode(pairs, quote_via=urllib.parse.quote)
         data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode() if body is not None else None
@@ -123,10 +189,17 @@ class Client:
             raise TransportError(f"{method} {self.endpoint}{path}: {reason}") from error
 
     def call(
-        self, method: str, name: str, *, params: Params | None = None, body: Any = None, signed: bool = True
+        self,
+        method: str,
+        name: str,
+        *,
+        params: Params | None = None,
+        body: Any = None,
+        signed: bool = True,
+        retry: bool | None = None,
     ) -> Any:
         """Call endpoint `name` (e.g. `query_task`): its `data` on code 0, otherwise ApiError."""
-        response = self.request(method, API_PREFIX + name, params=params, body=body, signed=signed)
+        response = self.request(method, API_PREFIX + name, params=params, body=body, signed=signed, retry=retry)
         envelope = response.body
         if isinstance(envelope, dict) and envelope.get("code") == 0 and response.http_status < 400:
             return envelope.get("data")
@@ -162,7 +235,9 @@ class Client:
             "callback_url": callback_url,
             "client_token": client_token,
         }
-        return self._data(self.call("POST", "create_task", body=_present(fields)))
+        # With a client_token a repeat is answered with the first call's task, so a lost answer can be retried.
+        body = _present(fields)
+        return self._data(self.call("POST", "create_task", body=body, retry=client_token is not None))
 
     def query_task(self, task_id: str) -> dict[str, Any]:
         return self._data(self.call("GET", "query_task", params={"task_id": task_id}))
@@ -329,6 +404,11 @@ class Client:
         if not isinstance(data, dict):
             raise ApiError.from_response(200, f"expected an object as data, got {type(data).__name__}")
         return data
+
+
+def _worth_retrying(http_status: int) -> bool:
+    """A fault of the service or a gateway, or throttling: the same request may succeed later."""
+    return http_status >= 500 or http_status == 429
 
 
 def _query_value(value: str | int | float | bool) -> str:

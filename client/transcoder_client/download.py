@@ -9,16 +9,18 @@ segments it names are reported (IncompleteDownload) with the storage location th
 import http.client
 import os
 import posixpath
-import tempfile
+import secrets
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any
+from typing import Any, BinaryIO
 
-from transcoder_client.client import open_url
+from transcoder_client.client import USER_AGENT, open_url
 from transcoder_client.errors import DownloadError, IncompleteDownload
 
 CHUNK_BYTES = 1 << 20
+PLAIN_FILE_MODE = 0o666
+"""Before the umask, as for any file a program writes (`open(path, "w")`)."""
 PLAYLIST_EXTENSION = ".m3u8"
 
 
@@ -41,7 +43,7 @@ def fetch(url: str, target: str, *, timeout: float = 60.0) -> None:
     """Stream `url` to `target`, all or nothing: a partial file never takes the target's name."""
     folder = os.path.dirname(os.path.abspath(target))
     os.makedirs(folder, exist_ok=True)
-    request = urllib.request.Request(url, headers={"User-Agent": "transcoder-client/0.1"})  # noqa: S310
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})  # noqa: S310
     try:
         _stream(request, target, folder, timeout)
     except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as error:
@@ -53,7 +55,7 @@ def fetch(url: str, target: str, *, timeout: float = 60.0) -> None:
 def _stream(request: urllib.request.Request, target: str, folder: str, timeout: float) -> None:
     with open_url(request, timeout) as answer:
         expected = answer.headers.get("Content-Length")
-        handle = tempfile.NamedTemporaryFile(dir=folder, prefix=".download-", delete=False)  # noqa: SIM115
+        partial, handle = _new_partial_file(folder)
         try:
             with handle:
                 written = 0
@@ -62,10 +64,25 @@ def _stream(request: urllib.request.Request, target: str, folder: str, timeout: 
                     written += len(chunk)
             if expected is not None and written != int(expected):
                 raise DownloadError(f"short read: {written} of {expected} bytes")
-            os.replace(handle.name, target)
+            os.replace(partial, target)
         except BaseException:
-            os.unlink(handle.name)
+            os.unlink(partial)
             raise
+
+
+def _new_partial_file(folder: str) -> tuple[str, BinaryIO]:
+    """A new file beside the target, created with the mode any new file gets (0644 under the usual umask 022).
+
+    tempfile would create it 0600, and the download would keep that mode after the rename: a video nobody
+    else on the machine (a web server, a player run as another user) could read.
+    """
+    while True:
+        path = os.path.join(folder, f".download-{secrets.token_hex(8)}")
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PLAIN_FILE_MODE)
+        except FileExistsError:
+            continue
+        return path, os.fdopen(descriptor, "wb")
 
 
 def playlist_entries(text: str) -> list[str]:

@@ -2,15 +2,17 @@
 
 from typing import Any
 
+from transcoder_protocol.codes import ApiCode
+
 # api.md's codes, the class raised for each: callers catch the situation, not a number.
-INTERNAL_ERROR = 1000
-LACK_PARAM = 1001
-BAD_PARAM = 1002
-AUTH_FAIL = 1003
-EMPTY_RESULT = 1004
-OPERATION_FAIL = 1005
-DUPLICATED = 1006
-TOO_MANY_REQUESTS = 1007
+INTERNAL_ERROR = ApiCode.INTERNAL_ERROR
+LACK_PARAM = ApiCode.LACK_PARAM
+BAD_PARAM = ApiCode.BAD_PARAM
+AUTH_FAIL = ApiCode.AUTH_FAIL
+EMPTY_RESULT = ApiCode.EMPTY_RESULT
+OPERATION_FAIL = ApiCode.OPERATION_FAIL
+DUPLICATED = ApiCode.DUPLICATED_ENTITY
+TOO_MANY_REQUESTS = ApiCode.TOO_MANY_REQUESTS
 NOT_AN_API_RESPONSE = -1
 """The code of an answer without the {code, msg, data} envelope (e.g. a gateway's own 403 or 502)."""
 

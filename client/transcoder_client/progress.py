@@ -1,7 +1,7 @@
 """Showing a task's progress while waiting: a tqdm bar on a terminal, one line per change otherwise.
 
-tqdm is the `cli` extra (kept out of the Lambda bundle); without it, or when stderr is a file or a pipe
-(CI logs, `2>log`), the status lines are what is shown.
+tqdm is the client's `progress` extra (`pip install './client[progress]'`); without it, or when stderr
+is a file or a pipe (CI logs, `2>log`), the status lines are what is shown.
 """
 
 import importlib.util
@@ -11,6 +11,8 @@ from types import TracebackType
 from typing import Any, TextIO
 
 HAVE_TQDM = importlib.util.find_spec("tqdm") is not None
+STATUS_WIDTH = len("downloading")
+"""The longest status: the bar stays in place as the status changes."""
 
 
 class TaskProgress:
@@ -24,14 +26,14 @@ class TaskProgress:
         self._last: tuple[str, int] | None = None
         self._started = time.monotonic()
         if enabled and HAVE_TQDM and self.stream.isatty():
-            from tqdm import tqdm  # only when a bar is drawn: the `cli` extra may not be installed
+            from tqdm import tqdm  # only when a bar is drawn: the `progress` extra may not be installed
 
+            # The status goes in the description: tqdm's {postfix} always starts with ", ".
             self._bar = tqdm(
                 total=100,
-                desc=task_id,
+                desc=self._label("pending"),
                 file=self.stream,
-                bar_format="{desc} {percentage:3.0f}%|{bar}| {postfix} [{elapsed}]",
-                postfix="pending",
+                bar_format="{desc} {percentage:3.0f}%|{bar}| {elapsed}",
             )
 
     def __call__(self, task: dict[str, Any]) -> None:
@@ -40,11 +42,15 @@ class TaskProgress:
             return
         self._last = (status, progress)
         if self._bar is not None:
-            self._bar.set_postfix_str(status, refresh=False)
+            self._bar.set_description_str(self._label(status), refresh=False)
             self._bar.update(progress - self._bar.n)
         else:
             elapsed = time.monotonic() - self._started
-            print(f"{self.task_id} {elapsed:6.1f} s  {status:<11} {progress:3d}%", file=self.stream, flush=True)
+            line = f"{self.task_id} {elapsed:6.1f} s  {status:<{STATUS_WIDTH}} {progress:3d}%"
+            print(line, file=self.stream, flush=True)
+
+    def _label(self, status: str) -> str:
+        return f"{self.task_id} {status:<{STATUS_WIDTH}}"
 
     def close(self) -> None:
         if self._bar is not None:

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -53,6 +54,9 @@ def test_create_wait_download_and_list(transcoder: Any, local: Local, clips: dic
 
     downloaded = transcoder("download", task["task_id"], str(tmp_path))
     assert downloaded.stdout.strip() == str(tmp_path / "clip-360p.mp4")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "clip-360p.mp4").stat().st_mode & 0o777 == 0o666 & ~umask, "as any new file"
     source, output = probe_file(str(clips["720p"])), probe_file(str(tmp_path / "clip-360p.mp4"))
     assert (output.video_codec, output.width, output.height, output.audio_codec) == ("h264", 640, 360, "aac")
     assert abs(output.duration - source.duration) <= 1 / 30
@@ -60,7 +64,10 @@ def test_create_wait_download_and_list(transcoder: Any, local: Local, clips: dic
     listed = json.loads(transcoder("-o", "json", "list", "--since", str(started - 1), "--status", "success").stdout)
     assert task["task_id"] in [entry["task_id"] for entry in listed["list"]]
     table = transcoder("list", "--since", "10m").stdout
-    assert task["task_id"] in table
+    (row,) = [line for line in table.splitlines() if task["task_id"] in line]
+    assert re.search(r" \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d ", row), "create_time in ISO 8601"
+    empty = transcoder("list", "--since", "2002-01-01T00:00:00", "--until", "2002-01-02T00:00:00").stdout
+    assert empty.startswith("no tasks from 2002-01-01T00:00:00")
 
 
 def test_templates_list_shows_the_built_ins(transcoder: Any) -> None:

@@ -102,6 +102,13 @@ def test_all_functions_share_one_code_asset(synthesized: Synthesized, api_asset:
         assert _asset_dir(synthesized, function["Properties"]["Code"]) == api_asset, logical_id
 
 
+def test_the_asset_carries_the_protocol_but_not_the_client(api_asset: Path) -> None:
+    """The API verifies with the client distribution's transcoder_protocol; the rest of the client stays out."""
+    assert (api_asset / "transcoder_protocol" / "signing.py").is_file()
+    assert (api_asset / "transcoder_protocol" / "codes.py").is_file()
+    assert not (api_asset / "transcoder_client").exists() and not (api_asset / "tqdm").exists()
+
+
 @pytest.mark.parametrize(
     "module", ["handlers.api", "handlers.pipeline", "handlers.ingest", "handlers.notify", "handlers.callback"]
 )

@@ -63,9 +63,24 @@ def test_python_and_dependencies_match_the_functions_asset() -> None:
     assert base.startswith(f"python:{PYTHON_VERSION}-"), "the image's Python is the Lambda runtime's"
     assert _copies()["pyproject.toml"] == _copies()["uv.lock"] == "./"
     (install,) = [run for run in _runs() if "uv export" in run]
-    assert "--frozen" in install and "--no-dev" in install and "--no-emit-project" in install
+    assert "--frozen" in install and "--no-dev" in install and "--no-emit-workspace" in install
     assert "--require-hashes" in install and "--only-binary :all:" in install
     assert _copies()["functions/"] == "/app/", "the domain code is the functions' directory, whole"
+
+
+def test_the_worker_needs_nothing_beyond_the_functions_directory() -> None:
+    """The image copies functions/ alone: the worker must not import the client distribution's packages
+    (transcoder_protocol is copied into the Lambda asset only, for the API)."""
+    probe = (
+        "import sys; sys.path[:0] = ['functions']; import worker.main, worker.steps; "
+        "print(sorted(m for m in sys.modules if m.startswith(('transcoder_protocol', 'transcoder_client'))))"
+    )
+    environment = {"AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", probe], cwd=ROOT, env=environment, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
 
 
 def test_entry_point_is_the_worker_module() -> None:

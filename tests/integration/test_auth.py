@@ -10,7 +10,7 @@ import pytest
 from tests.integration.conftest import TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY, Aws
 from tests.integration.test_api_handler import VALID, _call, call_handler, signed_request_headers
 from transcoder.auth import keys
-from transcoder_client import signing
+from transcoder_protocol import signing
 
 OTHER_ACCOUNT = "account-b"
 

@@ -75,7 +75,7 @@ def test_a_bad_time_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None
     with pytest.raises(SystemExit) as exited:
         build_parser().parse_args(["list", "--since", "yesterday"])
     assert exited.value.code == EXIT_USAGE
-    assert "expected now, 24h, 30m, 7d, unix seconds or an ISO 8601 time" in capsys.readouterr().err
+    assert "expected now, 30m/24h/7d ago, unix seconds or ISO 8601" in capsys.readouterr().err
 
 
 def test_create_and_wait_shows_progress_and_exits_0_on_success(

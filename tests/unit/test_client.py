@@ -11,7 +11,6 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from tests.unit.fake_api import Answer, FakeApi, envelope, serve
-from transcoder_client import signing
 from transcoder_client.client import Client
 from transcoder_client.errors import (
     NOT_AN_API_RESPONSE,
@@ -24,6 +23,7 @@ from transcoder_client.errors import (
     ThrottledError,
     TransportError,
 )
+from transcoder_protocol import signing
 
 AK = "AKEXAMPLE0000000"
 SK = "0123456789abcdef0123456789abcdef"
@@ -38,7 +38,7 @@ def api() -> Iterator[FakeApi]:
 
 @pytest.fixture
 def client(api: FakeApi) -> Client:
-    return Client(api.url, AK, SK, timeout=5)
+    return Client(api.url, AK, SK, timeout=5, backoff=0.001)
 
 
 @pytest.fixture

@@ -93,3 +93,32 @@ def test_default_path_and_its_overrides(tmp_path: Path) -> None:
     assert default_config_path({"HOME": "/home/u", "XDG_CONFIG_HOME": "/x"}) == Path("/x/transcoder/config.toml")
     assert default_config_path({"TRANSCODER_CONFIG": str(tmp_path / "c.toml")}) == tmp_path / "c.toml"
     resolve(environ={"TRANSCODER_CONFIG": os.devnull})  # an empty file is a file without profiles
+
+
+def test_client_from_profile_reads_the_command_s_config_file(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from transcoder_client import Client
+
+    for name in ("TRANSCODER_ENDPOINT", "TRANSCODER_ACCESS_KEY_ID", "TRANSCODER_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("TRANSCODER_PROFILE", raising=False)
+    monkeypatch.setenv("TRANSCODER_CONFIG", str(config_file))
+    default = Client.from_profile()
+    assert (default.endpoint, default.access_key_id) == ("https://file.example/prod", "FILEKEY000000000")
+    assert Client.from_profile("local").endpoint == "http://127.0.0.1:8080"
+    monkeypatch.setenv("TRANSCODER_PROFILE", "local")
+    assert Client.from_profile().endpoint == "http://127.0.0.1:8080", "as the command: $TRANSCODER_PROFILE"
+    with pytest.raises(ConfigError, match=r"no profile \[staging\]"):
+        Client.from_profile("staging")
+
+
+def test_client_from_profile_needs_an_endpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from transcoder_client import Client
+
+    monkeypatch.delenv("TRANSCODER_ENDPOINT", raising=False)
+    monkeypatch.delenv("TRANSCODER_PROFILE", raising=False)
+    path = tmp_path / "config.toml"
+    path.write_text('[keys-only]\naccess_key_id = "AK"\n')
+    with pytest.raises(ConfigError, match=r"no endpoint.*\[keys-only\]"):
+        Client.from_profile("keys-only", config_path=path)

@@ -6,7 +6,7 @@ this code; the README shows the same commands.
 
 import pytest
 
-from transcoder_client import signing
+from transcoder_protocol import signing
 
 ACCESS_KEY_ID = "EXAMPLEAK0000001"
 SECRET = "ExampleSecretKey0123456789abcdef"

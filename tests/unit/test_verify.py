@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from transcoder.auth.verify import AuthFailure, SignedRequest, from_rest_event, verify
-from transcoder_client import signing
+from transcoder_protocol import signing
 
 KEYS = {"AKIDACCOUNTA0001": ("account-a", "SecretA0123456789abcdefghijklmno")}
 NOW = 1_795_424_400.0

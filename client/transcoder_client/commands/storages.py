@@ -37,7 +37,7 @@ def register(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]")
 
 
 def list_storages(ctx: Context) -> int:
-    ctx.out.rows(ctx.client().list_storages(), STORAGE_COLUMNS)
+    ctx.out.rows(ctx.client().list_storages(), STORAGE_COLUMNS, empty="no storages")
     return 0
 
 

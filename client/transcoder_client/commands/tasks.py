@@ -8,11 +8,16 @@ from typing import Any
 
 from transcoder_client.client import Client
 from transcoder_client.context import Context
-from transcoder_client.errors import IncompleteDownload, TaskFailed
+from transcoder_client.errors import ConfigError, IncompleteDownload, TaskFailed
+from transcoder_client.output import iso_time
 from transcoder_client.progress import TaskProgress
 
 STATUSES = ("pending", "downloading", "running", "uploading", "success", "fail", "cancelled")
 TASK_COLUMNS = ("task_id", "status", "progress", "create_time", "template_name", "input", "objkey", "err_code")
+SUMMARY_DEFAULT_HOURS = 24
+"""`summary` without --since: the last 24 hours, as `list`."""
+TIME_FORMS = "now, 30m/24h/7d ago, unix seconds or ISO 8601"
+"""What every time flag (--since, --until) takes: parse_time."""
 _RELATIVE = re.compile(r"^(\d+)\s*([smhdw])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -30,9 +35,7 @@ def parse_time(value: str, *, now: float | None = None) -> int:
     try:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{value!r}: expected now, 24h, 30m, 7d, unix seconds or an ISO 8601 time"
-        ) from None
+        raise argparse.ArgumentTypeError(f"{value!r}: expected {TIME_FORMS}") from None
     return int(moment.astimezone().timestamp() if moment.tzinfo is None else moment.timestamp())
 
 
@@ -58,10 +61,8 @@ def register(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]")
 
     listing = subcommands.add_parser("list", help="list tasks created in a time range, newest first")
     # argparse converts the string defaults too, so "24h" and "now" are taken when the command runs.
-    listing.add_argument(
-        "--since", type=parse_time, default="24h", help="start: 24h (default), 30m, 7d, unix seconds or ISO 8601"
-    )
-    listing.add_argument("--until", type=parse_time, default="now", help="end: now (default) or as --since")
+    listing.add_argument("--since", type=parse_time, default="24h", help=f"start: {TIME_FORMS} (default 24h)")
+    listing.add_argument("--until", type=parse_time, default="now", help="end: as --since (default now)")
     listing.add_argument("--status", choices=STATUSES)
     listing.add_argument("--start", type=int, default=0, help="skip this many tasks (paging)")
     listing.add_argument("--count", type=int, default=50, help="page size, at most 500 (default 50)")
@@ -87,8 +88,12 @@ def register(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]")
         command.set_defaults(handler=handler)
 
     summary = subcommands.add_parser("summary", help="per-hour task counts and output minutes")
-    summary.add_argument("--from-hours", type=int, help="start, in hours ago (API default 48)")
-    summary.add_argument("--to-hours", type=int, help="end, in hours ago (API default 24)")
+    # The same time flags as `list`; the API counts in whole hours ago, so times are rounded to the hour.
+    # --from-hours/--to-hours (hours ago) were the first spellings: still accepted, no longer shown.
+    summary.add_argument("--since", type=parse_time, help=f"start: {TIME_FORMS} (default 24h)")
+    summary.add_argument("--until", type=parse_time, help="end: as --since (default now)")
+    summary.add_argument("--from-hours", type=int, help=argparse.SUPPRESS)
+    summary.add_argument("--to-hours", type=int, help=argparse.SUPPRESS)
     summary.set_defaults(handler=list_summary)
 
 
@@ -137,9 +142,11 @@ def list_tasks(ctx: Context) -> int:
             )
             found += page.get("list", [])
         page = {"list": found, "total": page.get("total", len(found)), "num": len(found)}
-    ctx.out.rows(page, TASK_COLUMNS)
     shown = len(page.get("list", []))
-    ctx.out.message(f"{shown} of {page.get('total', shown)} task(s) from {_when(start)} to {_when(end)}")
+    span = f"from {iso_time(start)} to {iso_time(end)}" + (f" with status {args.status}" if args.status else "")
+    ctx.out.rows(page, TASK_COLUMNS, empty=f"no tasks {span}")
+    if shown:
+        ctx.out.message(f"{shown} of {page.get('total', shown)} task(s) {span}")
     return 0
 
 
@@ -184,11 +191,23 @@ def delete_task(ctx: Context) -> int:
 
 
 def list_summary(ctx: Context) -> int:
-    data: dict[str, Any] = ctx.client().list_summary(ctx.args.from_hours, ctx.args.to_hours)
+    args, now = ctx.args, time.time()
+    start: int | None
+    end: int | None
+    if args.from_hours is not None or args.to_hours is not None:
+        if args.since is not None or args.until is not None:
+            raise ConfigError("summary: give --since/--until, or the older --from-hours/--to-hours, not both")
+        start, end = args.from_hours, args.to_hours  # as they always were: what is missing, the API's default
+    else:
+        end = 0 if args.until is None else hours_ago(args.until, now)
+        start = SUMMARY_DEFAULT_HOURS if args.since is None else hours_ago(args.since, now)
+        start = max(start, end + 1)  # less than an hour apart: the hour that holds them
+    data: dict[str, Any] = ctx.client().list_summary(start, end)
     columns = [column for column in (data.get("list") or [{}])[0]]
-    ctx.out.rows(data, columns)
+    ctx.out.rows(data, columns, empty="no tasks in that range")
     return 0
 
 
-def _when(unix_seconds: int) -> str:
-    return datetime.fromtimestamp(unix_seconds).astimezone().isoformat(timespec="seconds")
+def hours_ago(unix_seconds: int, now: float) -> int:
+    """What list_summary takes: a time as whole hours before now (the nearest, never in the future)."""
+    return max(0, round((now - unix_seconds) / 3600))

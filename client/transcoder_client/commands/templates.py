@@ -56,7 +56,7 @@ def _which(args: argparse.Namespace) -> dict[str, str | None]:
 
 
 def list_templates(ctx: Context) -> int:
-    ctx.out.rows(ctx.client().list_templates(), TEMPLATE_COLUMNS)
+    ctx.out.rows(ctx.client().list_templates(), TEMPLATE_COLUMNS, empty="no templates")
     return 0
 
 

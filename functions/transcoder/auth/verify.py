@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from transcoder_client import signing
+from transcoder_protocol import signing
 
 MAX_CLOCK_SKEW_SECONDS = 15 * 60
 MAX_NONCE_LENGTH = 128
@@ -88,7 +88,7 @@ def verify(
         raise AuthFailure(f"Authorization header must be '{signing.SCHEME} AccessKeyId=<AK>, Signature=<SIGN>'")
     _check_date(request.headers.get("date", ""), now)
     content_md5, content_type = _body_headers(request)
-    nonce = request.headers.get(signing.NONCE_HEADER)
+    nonce = request.headers.get(signing.NONCE_HEADER.lower())
     if nonce is not None and not 1 <= len(nonce.strip()) <= MAX_NONCE_LENGTH:
         raise AuthFailure(f"X-WZ-Nonce must be 1 to {MAX_NONCE_LENGTH} characters")
 

@@ -2,17 +2,18 @@
 
 It works on the deployment's key table directly, with the operator's own AWS credentials (or against
 local mode's emulator with `transcoder keys --local ...`), never through the API: the API cannot mint keys.
-It needs the service's own modules and boto3, as in a checkout of the project.
+It needs the service's own modules and boto3, as in a checkout of the project: the project registers it as a
+`transcoder.commands` entry point, and the `transcoder` command of the client distribution adds it when present.
 """
 
 import argparse
 import os
 import sys
-import time
 from typing import Any
 
 from transcoder_client import local
 from transcoder_client.context import Context
+from transcoder_client.output import iso_time
 
 DEFAULT_STACK = "Transcoder"  # infra.names.STACK_NAME; the client package does not import the CDK app
 
@@ -56,10 +57,10 @@ def run(ctx: Context) -> int:
 
 
 def _print_keys(found: list[Any]) -> None:
-    print(f"{'ACCESS KEY ID':<18}{'ACCOUNT':<22}{'STATUS':<10}{'CREATED':<22}DESCRIPTION")
+    print(f"{'ACCESS KEY ID':<18}{'ACCOUNT':<22}{'STATUS':<10}{'CREATED':<27}DESCRIPTION")
     for key in found:
-        created = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(key.create_time))
-        print(f"{key.access_key_id:<18}{key.account_id:<22}{key.status:<10}{created:<22}{key.description}")
+        created = iso_time(key.create_time)
+        print(f"{key.access_key_id:<18}{key.account_id:<22}{key.status:<10}{created:<27}{key.description}")
 
 
 def _use_deployment(ctx: Context) -> None:
