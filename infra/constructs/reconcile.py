@@ -59,13 +59,12 @@ class Reconcile(constructs.Construct):
         )
         reconcile_environment = {
             **environment,
-            "STATE_MACHINE_ARN": state_machine.state_machine_arn,
             "EXECUTION_TIMEOUT_SECONDS": str(int(execution_timeout.to_seconds())),
             "STUCK_PENDING_SECONDS": str(settings.stuck_pending_seconds),
             "STUCK_GRACE_SECONDS": str(settings.stuck_grace_seconds),
         }
 
-        def function(id: str, handler: str, timeout_seconds: int) -> ServiceFunction:
+        def function(id: str, handler: str, timeout_seconds: int, **extra: str) -> ServiceFunction:
             made = ServiceFunction(
                 self,
                 id,
@@ -73,7 +72,7 @@ class Reconcile(constructs.Construct):
                 handler=f"handlers.reconcile.{handler}",
                 memory_mb=settings.api_memory_mb,
                 timeout=cdk.Duration.seconds(timeout_seconds),
-                environment=reconcile_environment,
+                environment={**reconcile_environment, **extra},
             )
             # End a task (a conditional UpdateItem) and delete its work files, as RecordFailure does.
             allow_items(made.role, storage.task_table, ["dynamodb:GetItem", "dynamodb:UpdateItem"])
@@ -100,7 +99,10 @@ class Reconcile(constructs.Construct):
         )
         self.execution_rule.add_target(self._target(self.execution_ended))
 
-        self.sweep = function("Sweep", "sweep", SWEEP_TIMEOUT_SECONDS)
+        # The sweep names executions (by task id) to describe them; the event carries its execution's facts.
+        self.sweep = function(
+            "Sweep", "sweep", SWEEP_TIMEOUT_SECONDS, STATE_MACHINE_ARN=state_machine.state_machine_arn
+        )
         allow_index_query(self.sweep.role, storage.task_table, OPEN_TASKS_BY_TIME)
         executions = executions_of(state_machine)
         self.sweep.role.add_to_principal_policy(
