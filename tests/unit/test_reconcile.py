@@ -127,3 +127,20 @@ def test_limits_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STUCK_PENDING_SECONDS", "120")
     monkeypatch.setenv("STUCK_GRACE_SECONDS", "300")
     assert Limits.from_environment() == Limits(43200, 120, 300)
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "needle"),
+    [
+        ("sweep_interval_minutes", 0, "sweep_interval_minutes must be between 1 and 1440"),
+        ("sweep_interval_minutes", 1441, "sweep_interval_minutes must be between 1 and 1440"),
+        ("stuck_pending_seconds", 59, "stuck_pending_seconds must be between 60"),
+        ("stuck_grace_seconds", 8 * 86400, "stuck_grace_seconds must be between 60"),
+    ],
+)
+def test_sweep_settings_are_validated(setting: str, value: int, needle: str) -> None:
+    from infra.settings import DeploymentSettings
+
+    with pytest.raises(ValueError, match=needle):
+        DeploymentSettings(**{setting: value})
+    assert DeploymentSettings().sweep_interval_minutes == 10
