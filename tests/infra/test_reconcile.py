@@ -149,3 +149,7 @@ def test_sweep_role_is_least_privilege(synthesized: Synthesized, ids: dict[str, 
     for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
         allowed.pop(action)
     assert allowed == {}, "only describing executions: never starting or stopping one"
+
+
+def test_dead_letter_queue_is_an_output(synthesized: Synthesized, ids: dict[str, str]) -> None:
+    assert synthesized.template_dict["Outputs"]["ReconcileDeadLetterQueueUrl"]["Value"] == {"Ref": ids["DeadLetters"]}

@@ -1,14 +1,26 @@
 """Local mode's EventBridge: the template's rules resolved to local functions, execution ends in AWS's shape."""
 
 import json
+import time
 from datetime import UTC, datetime
 from typing import Any
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from localmode.executions import status_change_event
 from localmode.functions import FunctionRegistry, LocalFunction
-from localmode.rules import EventRules, rate_seconds, rules_of, scheduled_event
+from localmode.rules import (
+    SCHEDULE_SECONDS_ENV,
+    EventRules,
+    RuleTarget,
+    ScheduleRunner,
+    deliver,
+    rate_seconds,
+    rules_of,
+    scheduled_event,
+)
 from localmode.streams import matches
 from localmode.template import LocalTemplate
 
@@ -156,3 +168,44 @@ def test_non_lambda_targets_are_refused() -> None:
     template["Resources"]["SweepRule"]["Properties"]["Targets"][0]["Arn"] = {"Fn::GetAtt": ["Letters", "Arn"]}
     with pytest.raises(ValueError, match="only those are emulated"):
         rules_of(LocalTemplate(template))
+
+
+def test_scheduled_rules_run_at_the_local_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    received: list[dict[str, Any]] = []
+    registry = FunctionRegistry()
+    registry.add(LocalFunction("Transcoder-Sweep", "arn", "json.dumps", 60, 128))
+    monkeypatch.setattr(
+        LocalFunction, "handler", lambda self: lambda event, context: received.append(event) or {"ok": True}
+    )
+    monkeypatch.setenv(SCHEDULE_SECONDS_ENV, "0.05")
+    _, (schedule,) = rules_of(LocalTemplate(_TEMPLATE))
+    runner = ScheduleRunner(registry, schedule)
+    assert runner.interval_seconds == 0.05
+    runner.start()
+    deadline = time.monotonic() + 10
+    while len(received) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    runner.stop()
+    assert len(received) >= 3
+    assert {(event["source"], event["detail-type"]) for event in received} == {("aws.events", "Scheduled Event")}
+
+
+def test_a_target_that_keeps_failing_is_retried_then_dead_lettered(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    registry = FunctionRegistry()
+    registry.add(LocalFunction("Transcoder-Ended", "arn", "json.dumps", 60, 128))
+
+    def failing(event: dict[str, Any], context: Any) -> None:
+        calls.append(1)
+        raise RuntimeError("down")
+
+    monkeypatch.setattr(LocalFunction, "handler", lambda self: failing)
+    monkeypatch.setattr("localmode.rules.RETRY_SECONDS", 0)
+    target = RuleTarget(function_name="Transcoder-Ended", retry_attempts=2, dead_letter_queue="Transcoder-Letters")
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="Transcoder-Letters")["QueueUrl"]
+        assert deliver(registry, target, _event("ABORTED")) is False
+        (message,) = sqs.receive_message(QueueUrl=url).get("Messages", [])
+    assert len(calls) == 3
+    assert json.loads(message["Body"])["detail"]["status"] == "ABORTED"
