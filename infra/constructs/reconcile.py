@@ -11,6 +11,7 @@ import constructs
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 
@@ -44,7 +45,7 @@ class Reconcile(constructs.Construct):
         environment: dict[str, str],
     ) -> None:
         super().__init__(scope, id)
-        # Events neither function could take after EventBridge's retries (the event itself, with the reason).
+        # Events that could not be delivered after EventBridge's retries, or that failed the function after Lambda's.
         self.dead_letters = sqs.Queue(
             self,
             "DeadLetters",
@@ -73,6 +74,11 @@ class Reconcile(constructs.Construct):
                 memory_mb=settings.api_memory_mb,
                 timeout=cdk.Duration.seconds(timeout_seconds),
                 environment={**reconcile_environment, **extra},
+            )
+            # EventBridge hands the event to Lambda, whose own retries (two) cover the function's errors; an event
+            # that still fails is dead-lettered too.
+            made.function.configure_async_invoke(
+                retry_attempts=2, on_failure=destinations.SqsDestination(self.dead_letters)
             )
             # End a task (a conditional UpdateItem) and delete its work files, as RecordFailure does.
             allow_items(made.role, storage.task_table, ["dynamodb:GetItem", "dynamodb:UpdateItem"])

@@ -129,6 +129,9 @@ def test_execution_ended_role_is_least_privilege(synthesized: Synthesized, ids: 
     assert allowed.pop("dynamodb:UpdateItem") == [table]
     assert allowed.pop("s3:ListBucket") == [{"Fn::GetAtt": [ids["Work"], "Arn"]}]
     assert allowed.pop("s3:DeleteObject") == [_work_objects(ids)]
+    # Lambda's on-failure destination (CDK's grantSendMessages), on the dead-letter queue only.
+    for action in ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"):
+        assert _dead_letters_only(allowed.pop(action), ids)
     for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
         allowed.pop(action)
     assert allowed == {}, "no Step Functions, no other table: the event carries what it needs"
@@ -146,6 +149,9 @@ def test_sweep_role_is_least_privilege(synthesized: Synthesized, ids: dict[str, 
     assert allowed.pop("states:DescribeExecution") == stoppable
     assert allowed.pop("s3:ListBucket") == [{"Fn::GetAtt": [ids["Work"], "Arn"]}]
     assert allowed.pop("s3:DeleteObject") == [_work_objects(ids)]
+    # Lambda's on-failure destination (CDK's grantSendMessages), on the dead-letter queue only.
+    for action in ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"):
+        assert _dead_letters_only(allowed.pop(action), ids)
     for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
         allowed.pop(action)
     assert allowed == {}, "only describing executions: never starting or stopping one"
@@ -153,3 +159,22 @@ def test_sweep_role_is_least_privilege(synthesized: Synthesized, ids: dict[str, 
 
 def test_dead_letter_queue_is_an_output(synthesized: Synthesized, ids: dict[str, str]) -> None:
     assert synthesized.template_dict["Outputs"]["ReconcileDeadLetterQueueUrl"]["Value"] == {"Ref": ids["DeadLetters"]}
+
+
+def _dead_letters_only(resources: list[Any], ids: dict[str, str]) -> bool:
+    return resources == [{"Fn::GetAtt": [ids["DeadLetters"], "Arn"]}]
+
+
+@pytest.mark.parametrize("handler", [EXECUTION_ENDED, SWEEP])
+def test_function_errors_are_retried_by_lambda_then_dead_lettered(
+    synthesized: Synthesized, ids: dict[str, str], handler: str
+) -> None:
+    function_id, _ = synthesized.function_by_handler(handler)
+    synthesized.template.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig",
+        {
+            "FunctionName": {"Ref": function_id},
+            "MaximumRetryAttempts": 2,
+            "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [ids["DeadLetters"], "Arn"]}}},
+        },
+    )
