@@ -93,6 +93,15 @@ class DeploymentSettings:
     worker_time_budget_seconds: int = 12 * 3600
     """How long one worker step may run (the ECS state's timeout adds a margin for the container's start)."""
 
+    # No task stays non-terminal (infra/constructs/reconcile.py, transcoder.reconcile).
+    sweep_interval_minutes: int = 10
+    """How often the sweep looks for open tasks that no execution will end."""
+    stuck_pending_seconds: int = 900
+    """A task pending this long whose execution does not exist is ended by the sweep (9002)."""
+    stuck_grace_seconds: int = 900
+    """A task still open this long after its execution ended (or overran the state machine's timeout) is ended
+    by the sweep (9002): the execution-end rule, which ends it with a specific code, gets this long first."""
+
     def __post_init__(self) -> None:
         if self.architecture not in ("x86_64", "arm64"):
             raise ValueError(f"architecture must be x86_64 or arm64, not {self.architecture!r}")
@@ -123,6 +132,7 @@ class DeploymentSettings:
             raise ValueError("log_retention_days must be one of 1, 7, 14, 30, 90, 180, 365")
         self.output_limits()  # raises ValueError naming the setting out of range
         self._check_worker()
+        self._check_sweep()
         if self.presign_expiry_seconds < 60 or self.presign_expiry_seconds > 604800:
             raise ValueError("presign_expiry_seconds must be between 60 and 604800 (7 days)")
 
@@ -140,6 +150,13 @@ class DeploymentSettings:
             raise ValueError("worker_ephemeral_storage_gib must be between 21 and 200 (Fargate's limits)")
         if not 60 <= self.worker_time_budget_seconds <= 7 * 86400:
             raise ValueError("worker_time_budget_seconds must be between 60 and 604800 (7 days)")
+
+    def _check_sweep(self) -> None:
+        if not 1 <= self.sweep_interval_minutes <= 1440:
+            raise ValueError("sweep_interval_minutes must be between 1 and 1440 (a day)")
+        for name in ("stuck_pending_seconds", "stuck_grace_seconds"):
+            if not 60 <= getattr(self, name) <= 7 * 86400:
+                raise ValueError(f"{name} must be between 60 and 604800 (7 days)")
 
     def output_limits(self) -> OutputLimits:
         return OutputLimits(

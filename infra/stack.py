@@ -9,7 +9,8 @@ from infra.constructs.callbacks import Callbacks
 from infra.constructs.fargate_worker import FargateWorker
 from infra.constructs.ingest import Ingest
 from infra.constructs.nag import acknowledge_resource
-from infra.constructs.pipeline import Pipeline, executions_of
+from infra.constructs.pipeline import EXECUTION_TIMEOUT, Pipeline, executions_of
+from infra.constructs.reconcile import Reconcile
 from infra.constructs.storage import Storage
 from infra.constructs.workers import Workers
 from infra.settings import DROP_PREFIX, DeploymentSettings
@@ -75,12 +76,22 @@ class TranscoderStack(cdk.Stack):
             environment=environment,
         )
         self.callbacks = Callbacks(self, "Callbacks", settings=settings, storage=self.storage, environment=environment)
+        self.reconcile = Reconcile(
+            self,
+            "Reconcile",
+            settings=settings,
+            storage=self.storage,
+            state_machine=self.pipeline.state_machine,
+            execution_timeout=EXECUTION_TIMEOUT,
+            environment=environment,
+        )
 
         cdk.CfnOutput(self, "ApiUrl", value=self.api.url)
         cdk.CfnOutput(self, "InputBucketName", value=self.storage.input_bucket.bucket_name)
         cdk.CfnOutput(self, "OutputBucketName", value=self.storage.output_bucket.bucket_name)
         cdk.CfnOutput(self, "IngestDeadLetterQueueUrl", value=self.ingest.dead_letters.queue_url)
         cdk.CfnOutput(self, "CallbackDeadLetterQueueUrl", value=self.callbacks.dead_letters.queue_url)
+        cdk.CfnOutput(self, "ReconcileDeadLetterQueueUrl", value=self.reconcile.dead_letters.queue_url)
         cdk.CfnOutput(self, "StateMachineArn", value=self.pipeline.state_machine.state_machine_arn)
         # What `transcoder keys` needs to manage access keys of this deployment.
         cdk.CfnOutput(self, "AccessKeysTableName", value=self.storage.access_key_table.table_name)

@@ -13,9 +13,11 @@ from moto.core.config import default_user_config
 from moto.s3 import notifications as s3_notifications
 from moto.server import ThreadedMotoServer
 
+from localmode.executions import route_execution_ends
 from localmode.functions import FunctionRegistry, LocalFunction
 from localmode.post_policy import enforce_post_policies
 from localmode.queues import SqsPoller
+from localmode.rules import EventRules, ScheduleRunner, rules_of
 from localmode.streams import DynamoStreamPoller, parse_filters
 from localmode.template import REGION, LocalTemplate
 from localmode.worker import LocalTaskDefinition, LocalWorkers, read_sdk_bodies_as_text, route_ecs_to_local_workers
@@ -87,7 +89,9 @@ class Emulator:
         self.aws_port = aws_port
         self.registry = FunctionRegistry()
         self.workers = LocalWorkers()
-        self.pollers: list[SqsPoller | DynamoStreamPoller] = []
+        self.pollers: list[SqsPoller | DynamoStreamPoller | ScheduleRunner] = []
+        self.event_rules = EventRules(self.registry)
+        """The template's rules on events: the pipeline's execution ends reach them (localmode.executions)."""
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=aws_port, verbose=False)
 
     @property
@@ -104,6 +108,7 @@ class Emulator:
         read_sdk_bodies_as_text()
         add_version_to_s3_events()
         enforce_post_policies()
+        route_execution_ends(self.event_rules)
         self._server.start()
 
     def start_event_sources(self) -> None:
@@ -221,6 +226,10 @@ class Emulator:
                     batch_size=int(properties.get("BatchSize", 10)),
                 )
             )
+
+        pattern_rules, schedules = rules_of(local)
+        self.event_rules.rules = pattern_rules
+        self.pollers.extend(ScheduleRunner(self.registry, schedule) for schedule in schedules)
 
         for logical_id, resource in local.of_type("AWS::ECS::TaskDefinition").items():
             self.workers.add(local_task_definition(local, logical_id, resource))

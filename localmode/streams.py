@@ -26,14 +26,14 @@ def parse_filters(filter_criteria: dict[str, Any] | None) -> list[Pattern]:
     """The patterns of an ESM's FilterCriteria; raises ValueError for rules this emulator cannot apply."""
     patterns = [json.loads(f["Pattern"]) for f in (filter_criteria or {}).get("Filters", [])]
     for pattern in patterns:
-        _check_supported(pattern)
+        check_supported(pattern)
     return patterns
 
 
-def _check_supported(pattern: Any) -> None:
+def check_supported(pattern: Any) -> None:
     if isinstance(pattern, dict):
         for value in pattern.values():
-            _check_supported(value)
+            check_supported(value)
         return
     if not isinstance(pattern, list) or any(isinstance(v, dict | list) for v in pattern):
         raise ValueError(f"unsupported filter rule {pattern!r}: only exact values are emulated")

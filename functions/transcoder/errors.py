@@ -51,6 +51,18 @@ class TaskCancelled(TaskError):
     err_code = 5001
 
 
+class StoppedOutsideService(TaskError):
+    """The task's execution was stopped by something other than cancel_task (a console StopExecution) (ext)."""
+
+    err_code = 9001
+
+
+class TaskStuck(TaskError):
+    """The sweep found the task not terminal long after its execution could still end it (ext)."""
+
+    err_code = 9002
+
+
 class TransientStorageError(Exception):
     """A storage fault worth retrying (throttling, 5xx); the pipeline's Retry names it."""
 

@@ -3,7 +3,7 @@
 import os
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 DEFAULT_ACCOUNT = "default"
@@ -22,6 +22,18 @@ class AccountTimeIndex(GlobalSecondaryIndex["TaskModel"]):  # type: ignore[no-un
     create_time = NumberAttribute(range_key=True)
 
 
+class OpenTaskIndex(GlobalSecondaryIndex["TaskModel"]):  # type: ignore[no-untyped-call]  # pynamodb's hook
+    """The sweep (transcoder.reconcile): tasks that are not terminal yet, by creation time. Sparse: `open_shard`
+    exists only until the task ends, and keys alone are projected, so progress writes never touch the index."""
+
+    class Meta:
+        index_name = "open-create_time"
+        projection = KeysOnlyProjection()
+
+    open_shard = UnicodeAttribute(hash_key=True)
+    create_time = NumberAttribute(range_key=True)
+
+
 class TaskModel(Model):
     class Meta:
         table_name = os.environ.get("TASK_TABLE", "transcoder-tasks")
@@ -30,6 +42,9 @@ class TaskModel(Model):
     task_id = UnicodeAttribute(hash_key=True)
     account_id = UnicodeAttribute()
     by_account_time = AccountTimeIndex()
+    open_shard = UnicodeAttribute(null=True)
+    """Set while the task is not terminal (repository.insert; removed by the move that ends it): OpenTaskIndex."""
+    by_open_time = OpenTaskIndex()
     status = UnicodeAttribute()
     progress = NumberAttribute(default=0)
     create_time = NumberAttribute()

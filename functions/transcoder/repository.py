@@ -1,6 +1,8 @@
 """Reads and writes of tasks. Every status write is conditional (see status.py)."""
 
 import time
+import zlib
+from collections.abc import Iterator
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
@@ -28,8 +30,17 @@ def save_new(item: Model, condition: Condition) -> bool:
     return True
 
 
+OPEN_SHARDS = 8
+"""OpenTaskIndex's partitions: open tasks spread over a few keys, so creations never crowd one."""
+
+
+def open_shard(task_id: str) -> str:
+    return str(zlib.crc32(task_id.encode()) % OPEN_SHARDS)
+
+
 def insert(task: TaskModel) -> None:
     """Write a new task; a second write of the same id fails instead of overwriting."""
+    task.open_shard = None if is_terminal(Status(task.status)) else open_shard(task.task_id)
     if not save_new(task, TaskModel.task_id.does_not_exist()):
         raise ValueError(f"task {task.task_id} already exists")
 
@@ -58,6 +69,8 @@ def move(task_id: str, target: Status, **fields: Any) -> bool:
     if is_terminal(target):
         attributes.setdefault("finish_time", timestamp)
     actions = [getattr(TaskModel, name).set(value) for name, value in attributes.items()]
+    if is_terminal(target):
+        actions.append(TaskModel.open_shard.remove())  # out of OpenTaskIndex in the same write
     condition = TaskModel.status.is_in(*[s.value for s in allowed_predecessors(target)])
     try:
         TaskModel(task_id).update(actions=actions, condition=condition)
@@ -66,6 +79,14 @@ def move(task_id: str, target: Status, **fields: Any) -> bool:
             return False
         raise
     return True
+
+
+def open_task_ids(created_before: int) -> Iterator[str]:
+    """Ids of the tasks not terminal yet that were created before `created_before`, from OpenTaskIndex (every
+    shard, every page). The index is eventually consistent: read a task again before acting on it."""
+    for shard in range(OPEN_SHARDS):
+        for task in TaskModel.by_open_time.query(str(shard), TaskModel.create_time < created_before):
+            yield task.task_id
 
 
 def report_progress(task_id: str, progress: int) -> bool:

@@ -32,6 +32,12 @@ TRANSIENT_ERRORS = [
 ]
 
 
+EXECUTION_TIMEOUT = cdk.Duration.hours(12)
+"""Bounds a task whose steps each end in time but whose map waits for Lambda concurrency: a 4-hour input at 1,000
+chunks at once finishes in minutes, at 10 at once (a tight account) in hours. A task whose execution times out
+ends 3002 (infra/constructs/reconcile.py)."""
+
+
 def executions_of(state_machine: sfn.IStateMachine) -> str:
     """Every execution of `state_machine`: the resource CDK's grant_execution writes."""
     name = cdk.Arn.split(state_machine.state_machine_arn, cdk.ArnFormat.COLON_RESOURCE_NAME).resource_name
@@ -91,9 +97,7 @@ class Pipeline(constructs.Construct):
             self,
             "StateMachine",
             definition_body=sfn.DefinitionBody.from_chainable(definition),
-            # Bounds a task whose steps each end in time but whose map waits for Lambda concurrency: a 4-hour
-            # input at 1,000 chunks at once finishes in minutes, at 10 at once (a tight account) in hours.
-            timeout=cdk.Duration.hours(12),
+            timeout=EXECUTION_TIMEOUT,
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
         )

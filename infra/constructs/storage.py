@@ -13,6 +13,7 @@ from infra.settings import DeploymentSettings
 ACCOUNTS_PREFIX = "accounts/"  # transcoder.storages.ACCOUNTS_ROOT: each account's part of the output bucket
 
 TASKS_BY_ACCOUNT_TIME = "account-create_time"  # transcoder.models.AccountTimeIndex
+OPEN_TASKS_BY_TIME = "open-create_time"  # transcoder.models.OpenTaskIndex
 TEMPLATES_BY_ID = "template_id"  # transcoder.template_store.TemplateIdIndex
 ACCESS_KEY_PURPOSE = "transcoder-api-access-key"  # transcoder.auth.keys: the KMS encryption context
 REPLACED_OUTPUT_RETENTION_DAYS = 30
@@ -56,6 +57,14 @@ class Storage(constructs.Construct):
             partition_key=_key("account_id"),
             sort_key=_key("create_time", dynamodb.AttributeType.NUMBER),
             projection_type=dynamodb.ProjectionType.ALL,
+        )
+        # The sweep's view (constructs/reconcile.py): only tasks not terminal yet, keys only, so it stays small and
+        # only a task's creation and end write to it.
+        self.task_table.add_global_secondary_index(
+            index_name=OPEN_TASKS_BY_TIME,
+            partition_key=_key("open_shard"),
+            sort_key=_key("create_time", dynamodb.AttributeType.NUMBER),
+            projection_type=dynamodb.ProjectionType.KEYS_ONLY,
         )
         # Custom templates: one item per (account, name), so names are unique per account.
         self.template_table = self._table("Templates", removal, partition_key=_key("account_id"), sort_key=_key("name"))

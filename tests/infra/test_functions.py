@@ -27,9 +27,13 @@ PIPELINE_HANDLERS = {
 }
 NOTIFY_HANDLER = "handlers.notify.handler"
 CALLBACK_HANDLER = "handlers.callback.handler"
-ALL_HANDLERS = sorted([API_HANDLER, INGEST_HANDLER, *PIPELINE_HANDLERS.values(), NOTIFY_HANDLER, CALLBACK_HANDLER])
-# The functions that start pipeline executions: the API and the drop-a-file ingest.
-STARTERS = (API_HANDLER, INGEST_HANDLER)
+RECONCILE_HANDLERS = ["handlers.reconcile.execution_ended", "handlers.reconcile.sweep"]
+ALL_HANDLERS = sorted(
+    [API_HANDLER, INGEST_HANDLER, *PIPELINE_HANDLERS.values(), NOTIFY_HANDLER, CALLBACK_HANDLER, *RECONCILE_HANDLERS]
+)
+# The functions that start pipeline executions: the API and the drop-a-file ingest; and the sweep, which names
+# executions to describe them (its role allows nothing else on them).
+STARTERS = (API_HANDLER, INGEST_HANDLER, "handlers.reconcile.sweep")
 SHARED_ENVIRONMENT = ("TASK_TABLE", "INPUT_BUCKET", "OUTPUT_BUCKET", "WORK_BUCKET")
 
 

@@ -131,6 +131,7 @@ def test_task_table(synthesized: Synthesized) -> None:
     assert sorted(properties["AttributeDefinitions"], key=lambda a: a["AttributeName"]) == [
         {"AttributeName": "account_id", "AttributeType": "S"},
         {"AttributeName": "create_time", "AttributeType": "N"},
+        {"AttributeName": "open_shard", "AttributeType": "S"},
         {"AttributeName": "task_id", "AttributeType": "S"},
     ]
     # list_task reads an account's tasks by creation time from this index, never by scanning.
@@ -142,7 +143,16 @@ def test_task_table(synthesized: Synthesized) -> None:
                 {"AttributeName": "create_time", "KeyType": "RANGE"},
             ],
             "Projection": {"ProjectionType": "ALL"},
-        }
+        },
+        # The sweep's: open tasks only (open_shard is removed when a task ends), keys only.
+        {
+            "IndexName": "open-create_time",
+            "KeySchema": [
+                {"AttributeName": "open_shard", "KeyType": "HASH"},
+                {"AttributeName": "create_time", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        },
     ]
     assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert properties["SSESpecification"]["SSEEnabled"] is True

@@ -15,6 +15,8 @@ EXPECTED = {
     "TranscodeTimedOut": 3002,
     "OutputWriteFailed": 4001,
     "TaskCancelled": 5001,
+    "StoppedOutsideService": 9001,
+    "TaskStuck": 9002,
 }
 
 

@@ -27,9 +27,20 @@ def record_failure(event: dict[str, Any]) -> FailureResult:
     chunk = payload.get("chunk")
     if chunk and error_name != "StatusConflict":
         message = f"{describe(chunk)}: {message}"
+    recorded = fail_task(task_id, err_code, message)
+    return FailureResult(task_id=task_id, recorded=recorded, err_code=err_code, err_message=message)
+
+
+def fail_task(task_id: str, err_code: int, message: str) -> bool:
+    """End a task `fail` with `err_code` and `message` (if it is not terminal yet) and delete its work files.
+
+    Every way a task fails after its creation goes through here: RecordFailure, and transcoder.reconcile for
+    executions that ended without it. The table's stream announces the end (event and callback).
+    Returns whether this call ended the task: False when it was already terminal or is gone.
+    """
     recorded = repository.move(task_id, Status.FAIL, err_code=err_code, err_message=message)
     storage.delete_prefix(settings().work_bucket, work_prefix(task_id))
-    return FailureResult(task_id=task_id, recorded=recorded, err_code=err_code, err_message=message)
+    return recorded
 
 
 def _failure_message(error_name: str, cause: str, err_code: int) -> str:
