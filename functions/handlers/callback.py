@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from transcoder import metrics
 from transcoder.callbacks import backoff, delivery, sender
 from transcoder.callbacks.notify import callback_queue_url
 from transcoder.logs import service_logger
@@ -58,6 +59,7 @@ def _give_up(record: SQSRecord, callback: sender.Callback, reason: str) -> None:
         MessageBody=record.body,
         MessageAttributes={"reason": {"DataType": "String", "StringValue": reason[:1000]}},
     )
+    metrics.callback_abandoned(callback.task.task_id)
     logger.warning("callback abandoned", extra={**_describe(callback), "reason": reason})
 
 

@@ -3,10 +3,12 @@
 import time
 from typing import Any
 
+from pynamodb.constants import ALL_OLD
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 
+from transcoder import metrics
 from transcoder.models import TaskModel
 from transcoder.status import PROGRESS_AT_START, RUNNING_PROGRESS_SPAN, Status, allowed_predecessors, is_terminal
 
@@ -32,6 +34,7 @@ def insert(task: TaskModel) -> None:
     """Write a new task; a second write of the same id fails instead of overwriting."""
     if not save_new(task, TaskModel.task_id.does_not_exist()):
         raise ValueError(f"task {task.task_id} already exists")
+    metrics.task_created(task)
 
 
 def get(task_id: str) -> TaskModel | None:
@@ -60,11 +63,16 @@ def move(task_id: str, target: Status, **fields: Any) -> bool:
     actions = [getattr(TaskModel, name).set(value) for name, value in attributes.items()]
     condition = TaskModel.status.is_in(*[s.value for s in allowed_predecessors(target)])
     try:
-        TaskModel(task_id).update(actions=actions, condition=condition)
+        # The task as it was: whether this write started or ended it, and since when it exists (metrics).
+        written = TaskModel._get_connection().update_item(
+            task_id, actions=actions, condition=condition, return_values=ALL_OLD
+        )
     except UpdateError as exc:
         if exc.cause_response_code == _CONDITION_FAILED:
             return False
         raise
+    before = TaskModel.from_raw_data(written["Attributes"])
+    metrics.task_moved(before, target, err_code=int(attributes.get("err_code", 0)), at=timestamp)
     return True
 
 
