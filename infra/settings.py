@@ -1,6 +1,7 @@
 """Deployment settings: typed, read from `cdk.json` context (or `-c key=value`), with defaults."""
 
 import ipaddress
+import re
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -12,6 +13,7 @@ if TYPE_CHECKING:
 
 Architecture = Literal["x86_64", "arm64"]
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 CONTEXT_KEY = "transcoder"
 DROP_PREFIX = "drop/"
 """The input bucket's folder whose new objects are drops: the notification's filter and the ingest's
@@ -93,6 +95,9 @@ class DeploymentSettings:
     worker_time_budget_seconds: int = 12 * 3600
     """How long one worker step may run (the ECS state's timeout adds a margin for the container's start)."""
 
+    alarm_email: str = ""
+    """Where the alarms' topic sends email (a subscription to confirm once); empty: the topic has no subscriber."""
+
     def __post_init__(self) -> None:
         if self.architecture not in ("x86_64", "arm64"):
             raise ValueError(f"architecture must be x86_64 or arm64, not {self.architecture!r}")
@@ -123,6 +128,8 @@ class DeploymentSettings:
             raise ValueError("log_retention_days must be one of 1, 7, 14, 30, 90, 180, 365")
         self.output_limits()  # raises ValueError naming the setting out of range
         self._check_worker()
+        if self.alarm_email and not _EMAIL.fullmatch(self.alarm_email):
+            raise ValueError(f"alarm_email must be an email address, not {self.alarm_email!r}")
         if self.presign_expiry_seconds < 60 or self.presign_expiry_seconds > 604800:
             raise ValueError("presign_expiry_seconds must be between 60 and 604800 (7 days)")
 
