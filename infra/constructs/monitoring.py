@@ -289,11 +289,9 @@ def _service_metric(
 
 def _search(name: str, dimension: str, statistic: str) -> cloudwatch.MathExpression:
     """One line per value of `dimension` (each template, err_code, ...): whatever values occur."""
+    query = f'{{{names.NAMESPACE},service,{dimension}}} MetricName="{name}" service="{SERVICE_NAME}"'
     return cloudwatch.MathExpression(
-        expression=(
-            f"SEARCH('{{{names.NAMESPACE},service,{dimension}}} MetricName=\"{name}\" service=\"{SERVICE_NAME}\"', "
-            f"'{statistic}', {PERIOD.to_seconds()})"
-        ),
+        expression=f"SEARCH('{query}', '{statistic}', {PERIOD.to_seconds()})",
         using_metrics={},
         period=PERIOD,
     )
