@@ -1,5 +1,6 @@
 """Each task event is counted once, where it happens, whichever entry point or step caused it (moto, real ffmpeg)."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -8,9 +9,12 @@ from tests.emf import metric_lines, named
 from tests.integration.conftest import Aws
 from tests.integration.test_api_handler import VALID, _call
 from tests.integration.test_pipeline_steps import _run_pipeline, _start
+from tests.integration.test_worker import _start_worker
+from tests.integration.worker_steps import downloaded
 from transcoder import metric_names as names
 from transcoder import pipeline, repository
 from transcoder.status import Status
+from worker.main import EXIT_SUCCESS
 
 
 def test_create_task_counts_one_task_under_its_template(aws: Aws, capsys: pytest.CaptureFixture[str]) -> None:
@@ -73,3 +77,13 @@ def test_cancel_counts_one_cancelled_task(aws: Aws, capsys: pytest.CaptureFixtur
     assert named(out, names.TASK_DURATION)[0].dimension_sets[1]["status"] == "cancelled"
     assert not repository.move(task_id, Status.FAIL, err_code=9000)
     assert metric_lines(capsys.readouterr().out) == []
+
+
+def test_the_fargate_worker_writes_its_metrics_to_stdout(aws: Aws, clip_720p: Path) -> None:
+    """The worker's process has no handler to flush for it: each line is on stdout (awslogs) when it returns."""
+    event = downloaded(aws, clip_720p, "MP4_264_360p")
+    worker = _start_worker({"WORKER_STEP": "transcode", "WORKER_PAYLOAD": json.dumps(event)})
+    stdout, stderr = worker.communicate(timeout=300)
+    assert worker.returncode == EXIT_SUCCESS, stderr
+    [speed] = named(stdout, names.ENCODE_SPEED)
+    assert speed.dimension_sets[1] == {"service": "transcoder", "step": "TranscodeOnFargate"}
