@@ -1,6 +1,7 @@
 """Deployment settings: typed, read from `cdk.json` context (or `-c key=value`), with defaults."""
 
 import ipaddress
+import re
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -12,6 +13,7 @@ if TYPE_CHECKING:
 
 Architecture = Literal["x86_64", "arm64"]
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 CONTEXT_KEY = "transcoder"
 DROP_PREFIX = "drop/"
 """The input bucket's folder whose new objects are drops: the notification's filter and the ingest's
@@ -101,6 +103,8 @@ class DeploymentSettings:
     stuck_grace_seconds: int = 900
     """A task still open this long after its execution ended (or overran the state machine's timeout) is ended
     by the sweep (9002): the execution-end rule, which ends it with a specific code, gets this long first."""
+    alarm_email: str = ""
+    """Where the alarms' topic sends email (a subscription to confirm once); empty: the topic has no subscriber."""
 
     def __post_init__(self) -> None:
         if self.architecture not in ("x86_64", "arm64"):
@@ -133,6 +137,8 @@ class DeploymentSettings:
         self.output_limits()  # raises ValueError naming the setting out of range
         self._check_worker()
         self._check_sweep()
+        if self.alarm_email and not _EMAIL.fullmatch(self.alarm_email):
+            raise ValueError(f"alarm_email must be an email address, not {self.alarm_email!r}")
         if self.presign_expiry_seconds < 60 or self.presign_expiry_seconds > 604800:
             raise ValueError("presign_expiry_seconds must be between 60 and 604800 (7 days)")
 

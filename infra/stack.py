@@ -8,6 +8,7 @@ from infra.constructs.api import Api
 from infra.constructs.callbacks import Callbacks
 from infra.constructs.fargate_worker import FargateWorker
 from infra.constructs.ingest import Ingest
+from infra.constructs.monitoring import Monitoring
 from infra.constructs.nag import acknowledge_resource
 from infra.constructs.pipeline import EXECUTION_TIMEOUT, Pipeline, executions_of
 from infra.constructs.reconcile import Reconcile
@@ -85,6 +86,16 @@ class TranscoderStack(cdk.Stack):
             execution_timeout=EXECUTION_TIMEOUT,
             environment=environment,
         )
+        # Last: it finds every function and dead-letter queue created above.
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            settings=settings,
+            api=self.api,
+            state_machine=self.pipeline.state_machine,
+            task_steps=self.workers.steps,
+            failure_queues=[self.callbacks.stream_failures],
+        )
 
         cdk.CfnOutput(self, "ApiUrl", value=self.api.url)
         cdk.CfnOutput(self, "InputBucketName", value=self.storage.input_bucket.bucket_name)
@@ -93,6 +104,8 @@ class TranscoderStack(cdk.Stack):
         cdk.CfnOutput(self, "CallbackDeadLetterQueueUrl", value=self.callbacks.dead_letters.queue_url)
         cdk.CfnOutput(self, "ReconcileDeadLetterQueueUrl", value=self.reconcile.dead_letters.queue_url)
         cdk.CfnOutput(self, "StateMachineArn", value=self.pipeline.state_machine.state_machine_arn)
+        cdk.CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)
+        cdk.CfnOutput(self, "DashboardName", value=self.monitoring.dashboard.dashboard_name)
         # What `transcoder keys` needs to manage access keys of this deployment.
         cdk.CfnOutput(self, "AccessKeysTableName", value=self.storage.access_key_table.table_name)
         cdk.CfnOutput(self, "AccessKeyEncryptionKeyArn", value=self.storage.access_key_encryption.key_arn)

@@ -46,6 +46,9 @@ def set_local_environment(aws_port: int) -> None:
             "POWERTOOLS_METRICS_NAMESPACE": "transcoder",
         }
     )
+    # The handlers' metrics are EMF lines on stdout, the console's output here: shown only when asked for
+    # (POWERTOOLS_METRICS_DISABLED=false).
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
         os.environ.pop(name, None)
 

@@ -17,6 +17,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from handlers.tracing import traced
+from transcoder import metrics
 from transcoder.callbacks import backoff, delivery, sender
 from transcoder.callbacks.notify import callback_queue_url
 from transcoder.logs import service_logger
@@ -58,6 +60,7 @@ def _give_up(record: SQSRecord, callback: sender.Callback, reason: str) -> None:
         MessageBody=record.body,
         MessageAttributes={"reason": {"DataType": "String", "StringValue": reason[:1000]}},
     )
+    metrics.callback_abandoned(callback.task.task_id)
     logger.warning("callback abandoned", extra={**_describe(callback), "reason": reason})
 
 
@@ -85,6 +88,7 @@ def record_handler(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context
+@traced
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from handlers.tracing import traced
 from transcoder import ingest
 from transcoder.logs import service_logger
 from transcoder.settings import settings
@@ -43,6 +44,7 @@ def record_handler(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context
+@traced
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     idempotency.register_lambda_context(context)
     # A batch whose every record failed is reported like any other: SQS retries exactly those.

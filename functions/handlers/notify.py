@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from handlers.tracing import traced
 from transcoder.callbacks import notify
 from transcoder.callbacks.transitions import event_id, is_terminal_transition
 from transcoder.logs import service_logger
@@ -47,6 +48,7 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 
 @logger.inject_lambda_context
+@traced
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     # Partial failures: the mapping retries from the first failed record, so order per task is kept.
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)

@@ -7,12 +7,14 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from handlers.tracing import traced
 from transcoder import reconcile
 from transcoder.logs import service_logger
 
 logger = service_logger()
 
 
+@traced
 @event_source(data_class=EventBridgeEvent)
 @logger.inject_lambda_context
 def execution_ended(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
@@ -30,6 +32,7 @@ def execution_ended(event: EventBridgeEvent, context: LambdaContext) -> dict[str
     return result
 
 
+@traced
 @logger.inject_lambda_context
 def sweep(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """The scheduled rule's target: end the open tasks that no execution will end."""

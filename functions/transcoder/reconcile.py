@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from transcoder import repository
+from transcoder import metrics, repository
 from transcoder.errors import INTERNAL_ERROR_CODE, StoppedOutsideService, TaskStuck, TranscodeTimedOut
 from transcoder.logs import redact_urls
 from transcoder.pipeline.failure import fail_task
@@ -217,6 +217,7 @@ def sweep(now: float, limits: Limits | None = None) -> SweepReport:
         reason = stuck_reason(task, describe_execution(task.task_id), now, limits)
         if reason and fail_task(task.task_id, TaskStuck.err_code, reason):
             report.ended_task_ids.append(task.task_id)
+    metrics.stuck_tasks(len(report.ended_task_ids))
     return report
 
 

@@ -5,10 +5,12 @@ import zlib
 from collections.abc import Iterator
 from typing import Any
 
+from pynamodb.constants import ALL_OLD
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 
+from transcoder import metrics
 from transcoder.models import TaskModel
 from transcoder.status import PROGRESS_AT_START, RUNNING_PROGRESS_SPAN, Status, allowed_predecessors, is_terminal
 
@@ -43,6 +45,7 @@ def insert(task: TaskModel) -> None:
     task.open_shard = None if is_terminal(Status(task.status)) else open_shard(task.task_id)
     if not save_new(task, TaskModel.task_id.does_not_exist()):
         raise ValueError(f"task {task.task_id} already exists")
+    metrics.task_created(task)
 
 
 def get(task_id: str) -> TaskModel | None:
@@ -73,11 +76,16 @@ def move(task_id: str, target: Status, **fields: Any) -> bool:
         actions.append(TaskModel.open_shard.remove())  # out of OpenTaskIndex in the same write
     condition = TaskModel.status.is_in(*[s.value for s in allowed_predecessors(target)])
     try:
-        TaskModel(task_id).update(actions=actions, condition=condition)
+        # The task as it was: whether this write started or ended it, and since when it exists (metrics).
+        written = TaskModel._get_connection().update_item(
+            task_id, actions=actions, condition=condition, return_values=ALL_OLD
+        )
     except UpdateError as exc:
         if exc.cause_response_code == _CONDITION_FAILED:
             return False
         raise
+    before = TaskModel.from_raw_data(written["Attributes"])
+    metrics.task_moved(before, target, err_code=int(attributes.get("err_code", 0)), at=timestamp)
     return True
 
 

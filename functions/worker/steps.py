@@ -10,7 +10,7 @@ Step = Callable[[dict[str, Any], float], Mapping[str, Any]]
 
 
 def _transcode(event: dict[str, Any], budget_seconds: float) -> Mapping[str, Any]:
-    return pipeline.transcode(event, remaining_seconds=budget_seconds)
+    return pipeline.transcode(event, remaining_seconds=budget_seconds, step="TranscodeOnFargate")
 
 
 STEPS: Final[dict[str, Step]] = {"transcode": _transcode}

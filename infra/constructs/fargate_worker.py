@@ -34,6 +34,7 @@ from infra.constructs.nag import acknowledge, acknowledge_resource
 from infra.constructs.storage import Storage
 from infra.constructs.workers import WORK_PREFIX
 from infra.settings import DeploymentSettings
+from transcoder import metric_names
 from transcoder.pipeline import handoff
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,6 +107,8 @@ class FargateWorker(constructs.Construct):
             environment={
                 "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
                 "POWERTOOLS_LOG_LEVEL": "INFO",
+                # Its metrics are EMF lines on stdout: the awslogs driver's PutLogEvents makes them metrics.
+                metric_names.NAMESPACE_ENV: metric_names.NAMESPACE,
                 "AWS_REGION": cdk.Stack.of(self).region,
                 "WORKER_TIME_BUDGET_SECONDS": str(settings.worker_time_budget_seconds),
                 **environment,

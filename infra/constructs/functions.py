@@ -9,6 +9,7 @@ from aws_cdk import aws_logs as logs
 from infra.bundling import RUNTIME, functions_code
 from infra.constructs.nag import acknowledge
 from infra.settings import DeploymentSettings
+from transcoder import metric_names
 
 LAMBDA_ARCHITECTURES = {"x86_64": lambda_.Architecture.X86_64, "arm64": lambda_.Architecture.ARM_64}
 SERVICE_NAME = "transcoder"
@@ -51,13 +52,23 @@ class ServiceFunction(constructs.Construct):
             role=self.role,
             log_group=self.log_group,
             layers=layers,
+            # X-Ray: API Gateway and Step Functions trace too, so a task's trace runs from its request to its
+            # last step (functions/handlers/tracing.py).
+            tracing=lambda_.Tracing.ACTIVE,
             environment={
                 "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
                 "POWERTOOLS_LOG_LEVEL": "INFO",
+                metric_names.NAMESPACE_ENV: metric_names.NAMESPACE,
                 **environment,
             },
         )
         self.log_group.grant_write(self.role)
+        acknowledge(
+            self.role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Active tracing's xray:PutTraceSegments and xray:PutTelemetryRecords accept only Resource '*' "
+            "(documented by AWS); CDK grants exactly these two.",
+        )
         acknowledge(
             self.function,
             "AwsSolutions-L1",

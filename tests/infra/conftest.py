@@ -64,6 +64,15 @@ class Synthesized:
         return matches[0]
 
     def allowed(self, handler: str) -> dict[str, list[Any]]:
+        """Action → resources that the role of the function with `handler` is allowed, besides X-Ray tracing.
+
+        Every function traces (active tracing): its role has exactly TRACING, checked here and left out.
+        """
+        granted = self.granted(handler)
+        assert {action: granted.pop(action, None) for action in TRACING} == TRACING, f"{handler} does not trace"
+        return granted
+
+    def granted(self, handler: str) -> dict[str, list[Any]]:
         """Action → resources that the role of the function with `handler` is allowed."""
         _, function = self.function_by_handler(handler)
         role = function["Properties"]["Role"]["Fn::GetAtt"][0]
@@ -80,6 +89,9 @@ class Synthesized:
                     allowed.setdefault(action, []).extend(resources)
         return allowed
 
+
+TRACING = {"xray:PutTelemetryRecords": ["*"], "xray:PutTraceSegments": ["*"]}
+"""What active tracing grants every function's role (X-Ray's actions take no resource but `*`)."""
 
 AGNOSTIC = cdk.Environment()
 """No account, no region: the plain Python synth of `make synth` and of local mode."""

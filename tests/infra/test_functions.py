@@ -259,7 +259,7 @@ def test_api_decrypts_only_access_key_secrets(synthesized: Synthesized) -> None:
     """kms:Decrypt on the access-key KMS key, and only for ciphertexts made for an access key."""
     _, function = synthesized.function_by_handler(API_HANDLER)
     role = function["Properties"]["Role"]["Fn::GetAtt"][0]
-    (key_id,) = synthesized.resources("AWS::KMS::Key")
+    key_id = synthesized.logical_id("Storage/AccessKeyEncryption")
     statements = [
         statement
         for policy in synthesized.resources("AWS::IAM::Policy").values()

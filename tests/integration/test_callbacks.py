@@ -11,10 +11,11 @@ import pytest
 
 from localmode.functions import LocalContext
 from localmode.streams import lambda_record
+from tests.emf import metric_lines
 from tests.integration.conftest import TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY, Aws
 from tests.integration.test_api_handler import _call
 from tests.receiver import Receiver, ReceiverServer
-from transcoder import repository
+from transcoder import metric_names, repository
 from transcoder.auth import keys
 from transcoder.callbacks import backoff
 from transcoder.callbacks.signature import verify
@@ -356,3 +357,22 @@ def test_a_disabled_key_signs_nothing(aws: Aws, wiring: Wiring, receiver: Receiv
     assert receiver.received == []
     dead = wiring.receive(wiring.dead_letters)
     assert "cannot sign" in dead[0]["MessageAttributes"]["reason"]["StringValue"]
+
+
+def test_callback_attempts_are_counted_delivered_failed_and_abandoned(
+    aws: Aws, wiring: Wiring, receiver: Receiver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, messages = _queued_callback(wiring, f"{receiver.url}/hook")
+    assert _callback(messages) == {"batchItemFailures": []}
+    receiver.status = 503
+    _, messages = _queued_callback(wiring, f"{receiver.url}/hook")
+    _callback(messages)
+    _, messages = _queued_callback(wiring, f"{receiver.url}/hook")
+    _callback(messages, sent_ago=backoff.MAX_AGE_SECONDS - 10)
+    counted = [line.name for line in metric_lines(capsys.readouterr().out) if line.name.startswith("Callback")]
+    assert counted == [
+        metric_names.CALLBACKS_DELIVERED,
+        metric_names.CALLBACK_FAILURES,
+        metric_names.CALLBACK_FAILURES,
+        metric_names.CALLBACKS_ABANDONED,
+    ]

@@ -12,7 +12,9 @@ from moto.core.config import default_user_config
 
 from handlers import reconcile as handler
 from localmode.functions import LocalContext
+from tests.emf import named
 from tests.integration.conftest import Aws
+from transcoder import metric_names as names
 from transcoder import reconcile, repository, tasks
 from transcoder.ids import new_task_id
 from transcoder.models import DEFAULT_ACCOUNT, TaskModel
@@ -193,11 +195,17 @@ def _insert_pending(created_seconds_ago: int) -> str:
     return task.task_id
 
 
-def test_sweep_ends_an_old_pending_task_without_execution_and_leaves_a_fresh_one(executing: None, aws: Aws) -> None:
+def test_sweep_ends_an_old_pending_task_without_execution_and_leaves_a_fresh_one(
+    executing: None, aws: Aws, capsys: pytest.CaptureFixture[str]
+) -> None:
     stuck = _insert_pending(created_seconds_ago=1000)
     fresh = _insert_pending(created_seconds_ago=10)
+    capsys.readouterr()
     report = reconcile.sweep(now=time.time(), limits=LIMITS)
     assert report.ended_task_ids == [stuck]
+    # What the StuckTasks alarm watches (infra/constructs/monitoring.py).
+    [found] = named(capsys.readouterr().out, names.STUCK_TASKS)
+    assert (found.value, found.dimension_sets) == (1, [{"service": "transcoder"}])
     task = _task(stuck)
     assert (task.status, task.err_code) == ("fail", 9002)
     assert task.err_message.startswith("the task stayed pending for 16 min and its execution never started")

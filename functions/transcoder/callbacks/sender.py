@@ -4,6 +4,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from transcoder import metrics
 from transcoder.auth import keys
 from transcoder.callbacks import delivery, signature
 from transcoder.models import TaskModel
@@ -31,6 +32,17 @@ def payload(task: TaskModel) -> bytes:
 
 
 def send(callback: Callback) -> delivery.Delivered:
+    """POST the callback; each attempt is counted delivered or failed (CallbacksDelivered, CallbackFailures)."""
+    try:
+        delivered = _send(callback)
+    except (delivery.Refused, delivery.NotDelivered, Unsignable):
+        metrics.callback_failed(callback.task.task_id)
+        raise
+    metrics.callback_delivered(callback.task.task_id)
+    return delivered
+
+
+def _send(callback: Callback) -> delivery.Delivered:
     task = callback.task
     found = keys.enabled_secret(task.callback_key_id) if task.callback_key_id else None
     if found is None or found[0] != task.account_id:

@@ -6,9 +6,10 @@ which goes to the task's chunks/ folder for Join.
 """
 
 import os
+import time
 from typing import Any
 
-from transcoder import repository, storage
+from transcoder import metrics, repository, storage
 from transcoder.errors import InputNotDecodable
 from transcoder.media.binaries import ffmpeg_path
 from transcoder.media.chunk_encode import chunk_command_in, chunk_file_names
@@ -55,6 +56,7 @@ def encode_chunk(event: dict[str, Any], remaining_seconds: float) -> ChunkResult
     source_url, logo_url = input_urls(payload, int(remaining_seconds) + READ_URL_SECONDS)
     names = chunk_file_names(plan, chunk)
     with scratch_dir(task_id) as scratch:
+        started = time.monotonic()
         try:
             run_ffmpeg(
                 chunk_command_in(plan, chunk, ffmpeg_path(), source_url, scratch, logo_url),
@@ -66,8 +68,12 @@ def encode_chunk(event: dict[str, Any], remaining_seconds: float) -> ChunkResult
             )
         except EncodeStopped:
             abandon(task_id, describe(payload["chunk"]))
+        encoded_in = time.monotonic() - started
         for name in names:  # one file, or one per variant of a ladder
             check_chunk(chunk, video_frame_times(os.path.join(scratch, name)))
+        metrics.encode_speed(
+            "EncodeChunk", task_id=task_id, media_seconds=float(chunk.output_duration), wall_seconds=encoded_in
+        )
         for name in names:
             storage_call(storage.upload, os.path.join(scratch, name), chunk_location(task_id, name), "video/mp4")
     if not repository.count_chunk_done(task_id, payload["total"]):

@@ -5,7 +5,7 @@ import posixpath
 import time
 from typing import Any
 
-from transcoder import repository
+from transcoder import metrics, repository
 from transcoder.errors import InputNotDecodable
 from transcoder.media.encode import ProgressCallback, run_encode
 from transcoder.media.info import MediaInfo
@@ -27,8 +27,11 @@ PROGRESS_INTERVAL_SECONDS = 2.0
 UPLOAD_MARGIN_SECONDS = 30.0
 
 
-def transcode(event: dict[str, Any], remaining_seconds: float) -> TranscodedResult:
-    """Encode the staged input with the task's template into the work bucket."""
+def transcode(event: dict[str, Any], remaining_seconds: float, *, step: str = "Transcode") -> TranscodedResult:
+    """Encode the staged input with the task's template into the work bucket.
+
+    `step` names where it runs in the EncodeSpeed metric: the Transcode function, or the Fargate worker.
+    """
     payload = parse(TranscodeEvent, event)
     task_id = payload["task_id"]
     enter(task_id, Status.RUNNING)
@@ -40,6 +43,7 @@ def transcode(event: dict[str, Any], remaining_seconds: float) -> TranscodedResu
     source_url, logo_url = input_urls(payload, int(remaining_seconds) + READ_URL_SECONDS)
     with scratch_dir(task_id) as scratch:
         local_output = os.path.join(scratch, output_name)
+        started = time.monotonic()
         try:
             run_encode(
                 plan,
@@ -53,8 +57,10 @@ def transcode(event: dict[str, Any], remaining_seconds: float) -> TranscodedResu
             )
         except EncodeStopped:
             abandon(task_id, "transcoding")
+        encoded_in = time.monotonic() - started
         result = probe(local_output)
         check_complete(source=media, encoded=result)
+        metrics.encode_speed(step, task_id=task_id, media_seconds=result.duration, wall_seconds=encoded_in)
         staged = stage_output(task_id, scratch, result)
     if not repository.still_wanted(task_id):
         abandon(task_id, "transcoding")
