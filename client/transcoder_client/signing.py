@@ -15,6 +15,8 @@ from email.utils import formatdate
 
 SCHEME = "Visionular"
 NONCE_HEADER = "x-wz-nonce"
+DATE_HEADER = "x-wz-date"
+"""(ext) The request's date where the sender cannot set Date (a browser): signed in Date's place."""
 _SIGNED_HEADER_PREFIX = "x-wz-"
 
 
