@@ -147,6 +147,13 @@ def test_iam_in_front_is_an_option(synth_variant: Callable[[dict[str, Any]], Syn
     assert _proxy_authorization(variant) == {"AWS_IAM"}
 
 
+def test_no_console_when_iam_is_in_front(synth_variant: Callable[[dict[str, Any]], Synthesized]) -> None:
+    """A browser cannot SigV4-sign: the console is deployed only where its signed calls can reach the API."""
+    variant = synth_variant({"transcoder": {"api_authorization": "iam"}})
+    handlers = {f["Properties"]["Handler"] for f in variant.service_functions().values()}
+    assert CONSOLE_HANDLER not in handlers
+
+
 def test_an_open_api_cannot_be_configured(synth_variant: Callable[[dict[str, Any]], Synthesized]) -> None:
     with pytest.raises(ValueError, match="api_authorization"):
         synth_variant({"transcoder": {"api_authorization": "none"}})

@@ -147,6 +147,8 @@ def test_environment(synthesized: Synthesized) -> None:
     functions = synthesized.service_functions()
     assert len(functions) == len(ALL_HANDLERS)
     for logical_id, function in functions.items():
+        if function["Properties"]["Handler"] == CONSOLE_HANDLER:
+            continue  # static files only: it reads no table or bucket (test_console_function_has_no_access)
         variables = function["Properties"]["Environment"]["Variables"]
         for name in SHARED_ENVIRONMENT:
             assert variables.get(name) == refs[name], f"{logical_id}: {name}"
@@ -389,3 +391,13 @@ def test_pipeline_roles_are_least_privilege(
         assert others == sorted([*base, "secretsmanager:GetSecretValue"])
         assert sorted(map(str, allowed["dynamodb:GetItem"])) == sorted(map(str, [tasks, storages]))
         assert allowed["secretsmanager:GetSecretValue"] == [STORAGE_SECRETS]
+
+
+def test_console_function_has_no_access(synthesized: Synthesized) -> None:
+    """The console's function serves files from its asset: no environment, no permission beyond its logs."""
+    _, function = synthesized.function_by_handler(CONSOLE_HANDLER)
+    variables = function["Properties"]["Environment"]["Variables"]
+    assert set(variables) == {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL"}
+    assert function["Properties"]["MemorySize"] == 128
+    allowed = synthesized.allowed(CONSOLE_HANDLER)
+    assert set(allowed) <= {"logs:CreateLogStream", "logs:PutLogEvents"}, allowed
