@@ -6,7 +6,6 @@ export function h(tag, attrs = {}, ...children) {
   for (const [name, value] of Object.entries(attrs)) {
     if (value === undefined || value === null || value === false) continue;
     if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
-    else if (name === "value") element.value = value;
     else element.setAttribute(name, value === true ? "" : String(value));
   }
   for (const child of children.flat()) {
