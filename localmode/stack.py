@@ -71,7 +71,7 @@ class LocalStack:
         if self.log_level:
             os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
         self.http_api = LocalHttpApi(self.emulator.registry, self.api_port)
-        allow_console(self.aws_url, self.input_bucket, self.output_bucket, console_origin=self.api_url)
+        allow_console_uploads(self.aws_url, self.input_bucket, console_origin=self.api_url)
         self.http_api.start()
         self.emulator.start_event_sources()
         self.startup_seconds = time.monotonic() - started
@@ -136,16 +136,14 @@ def _local_access_key() -> "NewAccessKey":
         raise SystemExit(f"{ACCESS_KEY_ENV[0]}/{ACCESS_KEY_ENV[1]}: {exc}") from exc
 
 
-def allow_console(endpoint_url: str, input_bucket: str, output_bucket: str, *, console_origin: str) -> None:
-    """CORS for the web console's origin: it posts upload forms to the input bucket, and hls.js reads HLS outputs.
+def allow_console_uploads(endpoint_url: str, bucket: str, *, console_origin: str) -> None:
+    """The web console posts upload forms straight to the input bucket: let its origin read the answers.
 
     The deployed input bucket allows API Gateway's origins the same way (infra/constructs/console.py).
     """
-    s3 = boto3.client("s3", endpoint_url=endpoint_url)
-    for bucket, methods in ((input_bucket, ["POST"]), (output_bucket, ["GET", "HEAD"])):
-        s3.put_bucket_cors(
-            Bucket=bucket,
-            CORSConfiguration={
-                "CORSRules": [{"AllowedMethods": methods, "AllowedOrigins": [console_origin], "MaxAgeSeconds": 3000}]
-            },
-        )
+    boto3.client("s3", endpoint_url=endpoint_url).put_bucket_cors(
+        Bucket=bucket,
+        CORSConfiguration={
+            "CORSRules": [{"AllowedMethods": ["POST"], "AllowedOrigins": [console_origin], "MaxAgeSeconds": 3000}]
+        },
+    )

@@ -163,7 +163,8 @@ async function taskDetail(taskId) {
       templates = templates || (await call("GET", "list_template")).list;
       const template = templates.find((t) => t.template_id === task.template_id || t.name === task.template_name);
       playerBox.hidden = false;
-      play(video, task.output_url, template && template.format);
+      play(video, task.output_url, template && template.format, (text) =>
+        playerBox.append(h("p", { class: "error", id: "player-error" }, text)));
     }
     if (!TERMINAL.has(task.status)) timer = setTimeout(() => guarded(head, refresh), POLL_MS);
   };
