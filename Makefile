@@ -12,11 +12,11 @@ MEDIA_DIR := .cache/media
 REAL_VIDEO := $(MEDIA_DIR)/movie.mp4
 
 .PHONY: help setup demo local test lint format typecheck unit integration infra e2e synth cfn-lint bench media clean \
-	deploy diff destroy
+	deploy diff destroy console chromium
 
 help:
 	@echo "make demo       run one real video through local mode (sets everything up)"
-	@echo "make local      start local mode: HTTP API on :8080, AWS endpoint on :5599 (TRANSCODER_API_PORT, TRANSCODER_AWS_PORT)"
+	@echo "make local      start local mode: HTTP API and web console on :8080, AWS endpoint on :5599 (TRANSCODER_API_PORT, TRANSCODER_AWS_PORT)"
 	@echo "                CONTEXT=\"name=value ...\" sets deployment settings (cdk.json's transcoder keys), also for demo"
 	@echo "make test       lint, type checks and the whole test suite"
 	@echo "make synth      synthesize the CDK app into cdk.out/ (cdk-nag on) and cfn-lint it"
@@ -39,13 +39,25 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
+# The web console: static files bundled by esbuild (hls.js from node_modules, no CDN), served by local mode at /.
+CONSOLE_SOURCES := console/build.mjs $(wildcard console/src/*)
+console/dist/index.html: node_modules/.installed $(CONSOLE_SOURCES)
+	node console/build.mjs
+	@touch $@
+
+console: console/dist/index.html
+
+# The console's browser test drives Debian's Chromium (Playwright's own browser download is never needed).
+chromium:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
 # CONTEXT="name=value name2=value2": deployment settings for local mode (python -m localmode run --context ...).
 CONTEXT_ARGS = $(foreach setting,$(CONTEXT),--context '$(setting)')
 
-demo: setup
+demo: setup console
 	$(RUN) python -m localmode demo $(CONTEXT_ARGS)
 
-local: setup
+local: setup console
 	$(RUN) python -m localmode run $(CONTEXT_ARGS)
 
 lint: setup
@@ -69,10 +81,10 @@ integration: setup
 infra: setup node_modules/.installed
 	$(RUN) pytest tests/infra
 
-e2e: setup media
+e2e: setup media console chromium
 	REAL_VIDEO=$(REAL_VIDEO) $(RUN) pytest tests/e2e
 
-test: lint typecheck media node_modules/.installed
+test: lint typecheck media node_modules/.installed console chromium
 	REAL_VIDEO=$(REAL_VIDEO) $(RUN) pytest --durations=20
 
 $(REAL_VIDEO):
@@ -83,7 +95,7 @@ $(REAL_VIDEO):
 
 media: $(REAL_VIDEO)
 
-synth: setup
+synth: setup node_modules/.installed
 	rm -rf cdk.out
 	$(RUN) python -c "from infra.app import build_app; build_app(outdir='cdk.out').synth()"
 	$(MAKE) cfn-lint
@@ -107,4 +119,4 @@ bench: setup
 	$(RUN) python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf cdk.out build .cache .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out build .cache .pytest_cache .mypy_cache .ruff_cache console/dist

@@ -19,6 +19,8 @@ FUNCTIONS_DIR = ROOT / "functions"
 # the two can never disagree: the protocol package of the client's distribution, copied in alone.
 PROTOCOL_PACKAGE_DIR = ROOT / "client" / "transcoder_protocol"
 FFMPEG_LAYER_DIR = ROOT / "layers" / "ffmpeg"
+CONSOLE_DIR = ROOT / "console"
+CONSOLE_HANDLER = FUNCTIONS_DIR / "handlers" / "console_site.py"
 # The newest runtime whose CPython the bundling can compile bytecode with and the tests can import the asset
 # with on these machines (3.14 is offered too, but no local 3.14 interpreter exists to check it).
 RUNTIME = lambda_.Runtime.PYTHON_3_13
@@ -155,6 +157,39 @@ class _FfmpegLayerBundler:
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
         return True
+
+
+@jsii.implements(cdk.ILocalBundling)
+class _ConsoleSiteBundler:
+    """The console's handler and its built static files: `handlers/console_site.py` beside `console/`."""
+
+    def try_bundle(self, output_dir: str, *, image: cdk.DockerImage, **_: object) -> bool:
+        build_console(Path(output_dir) / "console")
+        handlers = Path(output_dir) / "handlers"
+        handlers.mkdir()
+        shutil.copy(FUNCTIONS_DIR / "handlers" / "__init__.py", handlers / "__init__.py")
+        shutil.copy(CONSOLE_HANDLER, handlers / CONSOLE_HANDLER.name)
+        return True
+
+
+def build_console(output_dir: Path) -> None:
+    """Bundle the console (esbuild, hls.js and the signing code from node_modules) into `output_dir`."""
+    if not (ROOT / "node_modules" / "esbuild").is_dir():
+        raise FileNotFoundError("node_modules is missing: run `make console` (npm ci) before synthesizing")
+    subprocess.run(
+        ["node", str(CONSOLE_DIR / "build.mjs"), str(output_dir)], cwd=ROOT, check=True, stdout=subprocess.DEVNULL
+    )
+
+
+def console_site_code() -> lambda_.Code:
+    return lambda_.Code.from_asset(
+        str(CONSOLE_DIR),
+        asset_hash_type=cdk.AssetHashType.CUSTOM,
+        asset_hash=content_hash(
+            CONSOLE_DIR / "src", CONSOLE_DIR / "build.mjs", CONSOLE_HANDLER, ROOT / "package-lock.json", salt="console"
+        ),
+        bundling=cdk.BundlingOptions(image=RUNTIME.bundling_image, local=_ConsoleSiteBundler()),
+    )
 
 
 def content_hash(*paths: Path, salt: str) -> str:

@@ -6,6 +6,7 @@ from aws_cdk import aws_iam as iam
 
 from infra.constructs.api import Api
 from infra.constructs.callbacks import Callbacks
+from infra.constructs.console import ConsoleSite
 from infra.constructs.fargate_worker import FargateWorker
 from infra.constructs.ingest import Ingest
 from infra.constructs.monitoring import Monitoring
@@ -57,6 +58,11 @@ class TranscoderStack(cdk.Stack):
             storage=self.storage,
             environment={**environment, "STATE_MACHINE_ARN": self.pipeline.state_machine.state_machine_arn},
         )
+        # A browser cannot SigV4-sign its calls: with IAM in front of the API, the console could not use it.
+        if settings.api_authorization == "signature":
+            ConsoleSite(
+                self, "Console", settings=settings, rest_api=self.api.rest_api, input_bucket=self.storage.input_bucket
+            )
         self.pipeline.state_machine.grant_start_execution(self.api.handler.role)
         # cancel_task and del_task stop a task's execution, named by the task id.
         executions = executions_of(self.pipeline.state_machine)

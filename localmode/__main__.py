@@ -66,6 +66,7 @@ def _banner(stack: LocalStack, state_file: Path) -> str:
     return f"""
 Local mode is running (started in {stack.startup_seconds:.1f} s).
   HTTP API:          {api}
+  web console:       {api}/   (sign in with the access key below)
   AWS endpoint:      {aws}   (S3, DynamoDB, Step Functions, SQS)
   input bucket:      {stack.input_bucket}
   output bucket:     {stack.output_bucket}

@@ -27,12 +27,20 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 API_HANDLER = "handlers.api.handler"
+CONSOLE_HANDLER = "handlers.console_site.handler"
 STAGE = "v1"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 
 
+def console_path(path: str) -> str:
+    """Local mode serves the web console at / (the deployed API at /console/): its path as the function sees it."""
+    return path if path == "/console" or path.startswith("/console/") else "/console" + path
+
+
 def to_rest_event(method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str) -> dict[str, Any]:
     parts = urlsplit(target)
+    if not parts.path.startswith("/api/"):
+        return _console_event(method, parts.path, headers, source_ip)
     query = parse_qs(parts.query, keep_blank_values=True)
     text, is_base64 = _event_body(body)
     return {
@@ -61,6 +69,30 @@ def to_rest_event(method: str, target: str, headers: dict[str, str], body: bytes
     }
 
 
+def _console_event(method: str, path: str, headers: dict[str, str], source_ip: str) -> dict[str, Any]:
+    """A request for the console's static files, as API Gateway passes it to the console's function."""
+    function_path = console_path(path)
+    resource = "/console" if function_path == "/console" else "/console/{file}"
+    return {
+        "resource": resource,
+        "path": function_path,
+        "httpMethod": method,
+        "headers": headers,
+        "queryStringParameters": None,
+        "pathParameters": {"file": function_path.removeprefix("/console/")} if resource != "/console" else None,
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": method,
+            "path": path,
+            "stage": STAGE,
+            "requestId": str(uuid.uuid4()),
+            "identity": {"sourceIp": source_ip},
+        },
+        "body": None,
+        "isBase64Encoded": False,
+    }
+
+
 def _event_body(body: bytes) -> tuple[str | None, bool]:
     """Text as it came; bytes that are not UTF-8 base64-encoded, as API Gateway passes binary bodies."""
     if not body:
@@ -85,6 +117,7 @@ class LocalHttpApi:
     def __init__(self, registry: FunctionRegistry, port: int) -> None:
         self.registry = registry
         self.function_name = registry.by_handler(API_HANDLER).name
+        self.console_function_name = registry.by_handler(CONSOLE_HANDLER).name
         self._sockets: dict[int, Any] = {}
         self.server = _ApiServer(
             self,
@@ -132,13 +165,14 @@ class LocalHttpApi:
         event = to_rest_event(
             environ["REQUEST_METHOD"], environ["REQUEST_URI"], _request_headers(environ), body, environ["REMOTE_ADDR"]
         )
-        status, headers, answer = self._invoke(event)
+        status, headers, answer = self._invoke(event, is_api=event["resource"] == "/api/{proxy+}")
         headers["Content-Length"] = str(len(answer))
         start_response(_status_line(status), list(headers.items()))
         return [answer]
 
-    def _invoke(self, event: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
-        payload, error = self.registry.invoke(self.function_name, event)
+    def _invoke(self, event: dict[str, Any], *, is_api: bool = True) -> tuple[int, dict[str, str], bytes]:
+        function_name = self.function_name if is_api else self.console_function_name
+        payload, error = self.registry.invoke(function_name, event)
         if error:
             # What API Gateway answers when the integration fails.
             return 502, {}, json.dumps({"message": "Internal server error"}).encode()

@@ -6,6 +6,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import boto3
+
 from localmode.emulator import Emulator, set_local_environment
 from localmode.http_api import LocalHttpApi
 from localmode.ports import API_PORT_ENV, AWS_PORT_ENV, DEFAULT_API_PORT, DEFAULT_AWS_PORT, ensure_free
@@ -69,6 +71,7 @@ class LocalStack:
         if self.log_level:
             os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
         self.http_api = LocalHttpApi(self.emulator.registry, self.api_port)
+        allow_console_uploads(self.aws_url, self.input_bucket, console_origin=self.api_url)
         self.http_api.start()
         self.emulator.start_event_sources()
         self.startup_seconds = time.monotonic() - started
@@ -131,3 +134,16 @@ def _local_access_key() -> "NewAccessKey":
         )
     except ValueError as exc:
         raise SystemExit(f"{ACCESS_KEY_ENV[0]}/{ACCESS_KEY_ENV[1]}: {exc}") from exc
+
+
+def allow_console_uploads(endpoint_url: str, bucket: str, *, console_origin: str) -> None:
+    """The web console posts upload forms straight to the input bucket: let its origin read the answers.
+
+    The deployed input bucket allows API Gateway's origins the same way (infra/constructs/console.py).
+    """
+    boto3.client("s3", endpoint_url=endpoint_url).put_bucket_cors(
+        Bucket=bucket,
+        CORSConfiguration={
+            "CORSRules": [{"AllowedMethods": ["POST"], "AllowedOrigins": [console_origin], "MaxAgeSeconds": 3000}]
+        },
+    )

@@ -1,6 +1,8 @@
 """Request signing for callers of this package: the protocol's own signer (transcoder_protocol.signing)."""
 
 from transcoder_protocol.signing import (
+    BROWSER_DATE_HEADER,
+    NONCE_HEADER,
     SCHEME,
     authorization,
     canonical_headers,
@@ -12,6 +14,8 @@ from transcoder_protocol.signing import (
 )
 
 __all__ = [
+    "BROWSER_DATE_HEADER",
+    "NONCE_HEADER",
     "SCHEME",
     "authorization",
     "canonical_headers",

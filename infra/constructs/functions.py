@@ -30,6 +30,7 @@ class ServiceFunction(constructs.Construct):
         environment: dict[str, str],
         layers: list[lambda_.ILayerVersion] | None = None,
         ephemeral_storage_mib: int = 512,
+        code: lambda_.Code | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.log_group = logs.LogGroup(
@@ -44,7 +45,7 @@ class ServiceFunction(constructs.Construct):
             "Function",
             runtime=RUNTIME,
             architecture=LAMBDA_ARCHITECTURES[settings.architecture],
-            code=functions_code(settings.architecture),
+            code=code or functions_code(settings.architecture),
             handler=handler,
             memory_size=memory_mb,
             timeout=timeout,

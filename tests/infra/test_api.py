@@ -35,39 +35,76 @@ def test_rest_api_is_regional(synthesized: Synthesized, rest_api_id: str) -> Non
     assert properties["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
 
 
-def test_only_api_proxy_any_is_exposed(synthesized: Synthesized, rest_api_id: str) -> None:
+CONSOLE_HANDLER = "handlers.console_site.handler"
+
+
+def _methods_by_path(synthesized: Synthesized, rest_api_id: str) -> dict[str, dict[str, Any]]:
     paths = _resource_paths(synthesized, rest_api_id)
-    assert sorted(paths.values()) == ["/api", "/api/{proxy+}"]
-    methods = synthesized.resources("AWS::ApiGateway::Method")
-    assert len(methods) == 1, "only one method: no root or /api method that bypasses the proxy"
-    (method,) = methods.values()
-    properties = method["Properties"]
-    assert properties["HttpMethod"] == "ANY"
-    assert paths[properties["ResourceId"]["Ref"]] == "/api/{proxy+}"
+    return {
+        f"{m['Properties']['HttpMethod']} {paths[m['Properties']['ResourceId']['Ref']]}": m
+        for m in synthesized.resources("AWS::ApiGateway::Method").values()
+    }
 
 
-def test_proxy_integrates_the_api_function(synthesized: Synthesized) -> None:
-    (method,) = synthesized.resources("AWS::ApiGateway::Method").values()
+def test_only_api_proxy_any_and_the_console_are_exposed(synthesized: Synthesized, rest_api_id: str) -> None:
+    paths = _resource_paths(synthesized, rest_api_id)
+    assert sorted(paths.values()) == ["/api", "/api/{proxy+}", "/console", "/console/{file}"]
+    # No root or /api method that bypasses the proxy; the console's static files are read-only.
+    assert sorted(_methods_by_path(synthesized, rest_api_id)) == [
+        "ANY /api/{proxy+}",
+        "GET /console",
+        "GET /console/{file}",
+    ]
+
+
+def _integrated_function(method: dict[str, Any]) -> str:
     integration = method["Properties"]["Integration"]
     assert integration["Type"] == "AWS_PROXY"
     assert integration["IntegrationHttpMethod"] == "POST"
-    api_function, _ = synthesized.function_by_handler("handlers.api.handler")
     uri_parts = integration["Uri"]["Fn::Join"][1]
-    assert {"Fn::GetAtt": [api_function, "Arn"]} in uri_parts
     assert uri_parts[-1] == "/invocations"
+    (function,) = [p["Fn::GetAtt"][0] for p in uri_parts if isinstance(p, dict) and "Fn::GetAtt" in p]
+    return str(function)
 
 
-def test_api_gateway_may_invoke_only_the_api_function(synthesized: Synthesized, rest_api_id: str) -> None:
+def test_proxy_integrates_the_api_function_and_the_console_its_own(synthesized: Synthesized, rest_api_id: str) -> None:
+    methods = _methods_by_path(synthesized, rest_api_id)
     api_function, _ = synthesized.function_by_handler("handlers.api.handler")
-    permissions = synthesized.resources("AWS::Lambda::Permission")
+    console_function, _ = synthesized.function_by_handler(CONSOLE_HANDLER)
+    assert _integrated_function(methods["ANY /api/{proxy+}"]) == api_function
+    assert _integrated_function(methods["GET /console"]) == console_function
+    assert _integrated_function(methods["GET /console/{file}"]) == console_function
+
+
+def test_api_gateway_may_invoke_only_the_api_and_console_functions(synthesized: Synthesized, rest_api_id: str) -> None:
+    api_function, _ = synthesized.function_by_handler("handlers.api.handler")
+    console_function, _ = synthesized.function_by_handler(CONSOLE_HANDLER)
+    permissions = {
+        logical_id: permission
+        for logical_id, permission in synthesized.resources("AWS::Lambda::Permission").items()
+        # EventBridge's (the reconcile rules') are the reconcile construct's to test.
+        if permission["Properties"]["Principal"] != "events.amazonaws.com"
+    }
     assert permissions
+    invoked = set()
     for logical_id, permission in permissions.items():
         properties = permission["Properties"]
         assert properties["Principal"] == "apigateway.amazonaws.com", logical_id
-        assert properties["FunctionName"] == {"Fn::GetAtt": [api_function, "Arn"]}, logical_id
+        invoked.add(properties["FunctionName"]["Fn::GetAtt"][0])
         assert properties["Action"] == "lambda:InvokeFunction"
         source_arn: list[Any] = properties["SourceArn"]["Fn::Join"][1]
         assert {"Ref": rest_api_id} in source_arn, logical_id
+    assert invoked == {api_function, console_function}
+
+
+def test_the_input_bucket_lets_console_pages_post_upload_forms(synthesized: Synthesized) -> None:
+    bucket = synthesized.resources("AWS::S3::Bucket")[synthesized.logical_id("Storage/Input")]
+    (rule,) = bucket["Properties"]["CorsConfiguration"]["CorsRules"]
+    assert rule["AllowedMethods"] == ["POST"]
+    (origin,) = rule["AllowedOrigins"]
+    assert origin == {
+        "Fn::Join": ["", ["https://*.execute-api.", {"Ref": "AWS::Region"}, ".", {"Ref": "AWS::URLSuffix"}]]
+    }
 
 
 def test_stage_access_logs_tracing_and_throttling(synthesized: Synthesized) -> None:
@@ -113,6 +150,13 @@ def test_the_function_checks_signatures_by_default(synthesized: Synthesized) -> 
 def test_iam_in_front_is_an_option(synth_variant: Callable[[dict[str, Any]], Synthesized]) -> None:
     variant = synth_variant({"transcoder": {"api_authorization": "iam"}})
     assert _proxy_authorization(variant) == {"AWS_IAM"}
+
+
+def test_no_console_when_iam_is_in_front(synth_variant: Callable[[dict[str, Any]], Synthesized]) -> None:
+    """A browser cannot SigV4-sign: the console is deployed only where its signed calls can reach the API."""
+    variant = synth_variant({"transcoder": {"api_authorization": "iam"}})
+    handlers = {f["Properties"]["Handler"] for f in variant.service_functions().values()}
+    assert CONSOLE_HANDLER not in handlers
 
 
 def test_an_open_api_cannot_be_configured(synth_variant: Callable[[dict[str, Any]], Synthesized]) -> None:

@@ -15,6 +15,8 @@ import pytest
 from infra.bundling import PYTHON_VERSION, bundle_functions, find_interpreter
 from tests.infra.conftest import Synthesized
 
+CONSOLE_HANDLER = "handlers.console_site.handler"
+MAX_CONSOLE_ASSET_BYTES = 2 * 1024 * 1024
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_LAYER = ROOT / "layers" / "ffmpeg" / "build.py"
 # What the Lambda Python runtime puts on sys.path besides the function's code and layers.
@@ -97,6 +99,8 @@ def test_all_functions_share_one_code_asset(synthesized: Synthesized, api_asset:
     """Every function but CDK's inline BucketNotificationsHandler (the one acknowledged exception) runs our asset."""
     synthesized.cdk_inline_function()
     functions = synthesized.service_functions()
+    (console_id, _) = synthesized.function_by_handler(CONSOLE_HANDLER)
+    functions.pop(console_id)  # the web console's static files: an asset of their own (test_console_asset)
     assert len(functions) == 12  # API, ingest, eight pipeline steps, notify, callback
     for logical_id, function in functions.items():
         assert _asset_dir(synthesized, function["Properties"]["Code"]) == api_asset, logical_id
@@ -280,3 +284,22 @@ def test_bundling_works_when_the_cdk_cli_forces_colour(tmp_path: Path, monkeypat
     bundle_functions(str(tmp_path), "x86_64")
     assert (tmp_path / "pydantic_core").is_dir()
     assert (tmp_path / "handlers" / "api.py").is_file()
+
+
+def test_console_asset_is_the_built_page_and_its_handler_only(synthesized: Synthesized) -> None:
+    """The console's function carries its static files and a standard-library handler, nothing of the API's."""
+    _, function = synthesized.function_by_handler(CONSOLE_HANDLER)
+    asset = _asset_dir(synthesized, function["Properties"]["Code"])
+    files = sorted(str(p.relative_to(asset)) for p in asset.rglob("*") if p.is_file())
+    assert files == [
+        "console/console.css",
+        "console/console.js",
+        "console/index.html",
+        "handlers/__init__.py",
+        "handlers/console_site.py",
+    ]
+    assert sum((asset / f).stat().st_size for f in files) < MAX_CONSOLE_ASSET_BYTES
+    # hls.js is bundled from node_modules: the page loads nothing from another site.
+    page = (asset / "console" / "index.html").read_text()
+    assert "http" not in page
+    assert "hlsManifestParsed" in (asset / "console" / "console.js").read_text()

@@ -28,8 +28,17 @@ PIPELINE_HANDLERS = {
 NOTIFY_HANDLER = "handlers.notify.handler"
 CALLBACK_HANDLER = "handlers.callback.handler"
 RECONCILE_HANDLERS = ["handlers.reconcile.execution_ended", "handlers.reconcile.sweep"]
+CONSOLE_HANDLER = "handlers.console_site.handler"
 ALL_HANDLERS = sorted(
-    [API_HANDLER, INGEST_HANDLER, *PIPELINE_HANDLERS.values(), NOTIFY_HANDLER, CALLBACK_HANDLER, *RECONCILE_HANDLERS]
+    [
+        API_HANDLER,
+        INGEST_HANDLER,
+        *PIPELINE_HANDLERS.values(),
+        NOTIFY_HANDLER,
+        CALLBACK_HANDLER,
+        *RECONCILE_HANDLERS,
+        CONSOLE_HANDLER,
+    ]
 )
 # The functions that start pipeline executions: the API and the drop-a-file ingest; and the sweep, which names
 # executions to describe them (its role allows nothing else on them).
@@ -106,7 +115,9 @@ def test_arm64_assets_differ_from_x86_64(synthesized: Synthesized, synth_variant
     arm = synth_variant({"transcoder": {"architecture": "arm64"}})
 
     def code_keys(s: Synthesized) -> set[str]:
-        keys = {f["Properties"]["Code"]["S3Key"] for f in s.service_functions().values()}
+        # The console's asset is static text and a standard-library module: the same on both.
+        functions = [f for f in s.service_functions().values() if f["Properties"]["Handler"] != CONSOLE_HANDLER]
+        keys = {f["Properties"]["Code"]["S3Key"] for f in functions}
         keys |= {layer["Properties"]["Content"]["S3Key"] for layer in s.resources("AWS::Lambda::LayerVersion").values()}
         return keys
 
@@ -146,6 +157,8 @@ def test_environment(synthesized: Synthesized) -> None:
     functions = synthesized.service_functions()
     assert len(functions) == len(ALL_HANDLERS)
     for logical_id, function in functions.items():
+        if function["Properties"]["Handler"] == CONSOLE_HANDLER:
+            continue  # static files only: it reads no table or bucket (test_console_function_has_no_access)
         variables = function["Properties"]["Environment"]["Variables"]
         for name in SHARED_ENVIRONMENT:
             assert variables.get(name) == refs[name], f"{logical_id}: {name}"
@@ -391,3 +404,13 @@ def test_pipeline_roles_are_least_privilege(
         assert others == sorted([*base, "secretsmanager:GetSecretValue"])
         assert sorted(map(str, allowed["dynamodb:GetItem"])) == sorted(map(str, [tasks, storages]))
         assert allowed["secretsmanager:GetSecretValue"] == [STORAGE_SECRETS]
+
+
+def test_console_function_has_no_access(synthesized: Synthesized) -> None:
+    """The console's function serves files from its asset: no environment, no permission beyond its logs."""
+    _, function = synthesized.function_by_handler(CONSOLE_HANDLER)
+    variables = function["Properties"]["Environment"]["Variables"]
+    assert set(variables) == {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL", "POWERTOOLS_METRICS_NAMESPACE"}
+    assert function["Properties"]["MemorySize"] == 128
+    allowed = synthesized.allowed(CONSOLE_HANDLER)
+    assert set(allowed) <= {"logs:CreateLogStream", "logs:PutLogEvents"}, allowed

@@ -188,3 +188,36 @@ def test_rest_events_give_the_signed_parts() -> None:
     assert request.headers == {"date": "d", "x-wz-nonce": "n"}
     assert request.body == b""
     assert from_rest_event({**event, "body": "e30=", "isBase64Encoded": True}).body == b"{}"
+
+
+def _signed_with_wz_date(date: float) -> SignedRequest:
+    """Signed as the web console signs: the date in X-WZ-Date (browsers may not set Date)."""
+    when = formatdate(date, usegmt=True)
+    wz = {"x-wz-date": when, "x-wz-nonce": "console-1"}
+    text = signing.string_to_sign(
+        method="GET", content_md5="", content_type="", date=when, headers=wz, path="/api/list_template"
+    )
+    sign = signing.signature("SecretA0123456789abcdefghijklmno", text)
+    return SignedRequest(
+        "GET", "/api/list_template", [], {**wz, "authorization": signing.authorization("AKIDACCOUNTA0001", sign)}, b""
+    )
+
+
+def test_x_wz_date_takes_dates_place_for_browsers() -> None:
+    assert _verify(_signed_with_wz_date(NOW)) == "account-a"
+
+
+def test_a_stale_x_wz_date_fails_even_beside_a_fresh_date() -> None:
+    stale = _signed_with_wz_date(NOW - 16 * 60)
+    with pytest.raises(AuthFailure, match="15 minutes"):
+        _verify(stale)
+    # A replayer cannot refresh it with a Date header of its own: X-WZ-Date, the signed one, decides.
+    with pytest.raises(AuthFailure, match="15 minutes"):
+        _verify(_with(stale, headers={**stale.headers, "date": formatdate(NOW, usegmt=True)}))
+
+
+def test_an_x_wz_date_changed_after_signing_fails() -> None:
+    request = _signed_with_wz_date(NOW)
+    moved = _with(request, headers={**request.headers, "x-wz-date": formatdate(NOW + 60, usegmt=True)})
+    with pytest.raises(AuthFailure, match="Signature does not match"):
+        _verify(moved)

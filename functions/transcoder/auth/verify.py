@@ -86,7 +86,8 @@ def verify(
     match = _AUTHORIZATION.match(authorization.strip())
     if match is None:
         raise AuthFailure(f"Authorization header must be '{signing.SCHEME} AccessKeyId=<AK>, Signature=<SIGN>'")
-    _check_date(request.headers.get("date", ""), now)
+    date = _signed_date(request.headers)
+    _check_date(date, now)
     content_md5, content_type = _body_headers(request)
     nonce = request.headers.get(signing.NONCE_HEADER.lower())
     if nonce is not None and not 1 <= len(nonce.strip()) <= MAX_NONCE_LENGTH:
@@ -101,7 +102,7 @@ def verify(
         method=request.method,
         content_md5=content_md5,
         content_type=content_type,
-        date=request.headers["date"],
+        date=date,
         headers=request.headers,
         path=request.path,
         query=request.query,
@@ -124,9 +125,18 @@ def verify(
     return Caller(account_id=account_id, access_key_id=access_key_id)
 
 
+def _signed_date(headers: Mapping[str, str]) -> str:
+    """The request's date: X-WZ-Date (ext) when sent, else Date.
+
+    Browsers may not set Date (a forbidden request header), so the web console sends X-WZ-Date; it takes
+    Date's place in the string to sign (and, as an x-wz-* header, is signed among the canonical headers too).
+    """
+    return headers.get(signing.BROWSER_DATE_HEADER.lower()) or headers.get(signing.DATE_HEADER.lower(), "")
+
+
 def _check_date(value: str, now: float) -> None:
     if not value:
-        raise AuthFailure("Date header is missing")
+        raise AuthFailure("Date header is missing (or X-WZ-Date, where a browser cannot set Date)")
     try:
         date = parsedate_to_datetime(value)
     except (TypeError, ValueError) as exc:
