@@ -51,6 +51,10 @@ class ApiError(Exception):
         self.detail = detail
 
 
+def status_of(code: ApiCode) -> int:
+    return _STATUS[code]
+
+
 def message(code: ApiCode, detail: str = "") -> str:
     prefix = _MSG_PREFIX[code]
     return f"{prefix}: {detail}" if detail else prefix
@@ -58,4 +62,4 @@ def message(code: ApiCode, detail: str = "") -> str:
 
 def envelope(code: ApiCode, data: Any = None, *, detail: str = "", request_id: str = "") -> Response[Any]:
     body = {"code": int(code), "msg": message(code, detail), "data": data, "request_id": request_id}
-    return Response(status_code=_STATUS[code], content_type=content_types.APPLICATION_JSON, body=body)
+    return Response(status_code=status_of(code), content_type=content_types.APPLICATION_JSON, body=body)
