@@ -7,6 +7,7 @@ never with the API function: the other routes' cold starts do not pay for the do
 import functools
 import json
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
@@ -39,7 +40,9 @@ def served_from() -> str:
     """
     event = router.current_event
     requested = str(event.request_context.path or event.path)
-    return requested.removesuffix(event.path) if requested.endswith(event.path) else ""
+    prefix = requested.removesuffix(event.path) if requested.endswith(event.path) else ""
+    # It goes into the page's HTML and the document: only what a path may hold, percent-encoded.
+    return quote(prefix, safe="/-._~")
 
 
 @functools.lru_cache(maxsize=4)

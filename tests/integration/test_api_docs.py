@@ -16,13 +16,12 @@ from tests.integration.test_api_handler import _call
 CONTEXT = LocalContext("api", 512, "arn:aws:lambda:us-east-1:123456789012:function:api", 29)
 
 
-def _get(target: str, *, stage_in_path: bool = False) -> dict[str, Any]:
+def _get(target: str, *, stage_in_path: bool = False, prefix: str = "") -> dict[str, Any]:
     """An unsigned GET; `stage_in_path`: as API Gateway's execute-api host passes it (`/v1/api/...`)."""
     from handlers.api import handler
 
     event = to_rest_event("GET", target, {}, b"", "127.0.0.1")
-    if stage_in_path:
-        event["requestContext"]["path"] = "/v1" + event["path"]
+    event["requestContext"]["path"] = ("/v1" if stage_in_path else prefix) + event["path"]
     return dict(handler(event, CONTEXT))
 
 
@@ -85,3 +84,9 @@ def test_only_the_documentation_files_are_public(aws: Aws) -> None:
     status, body = _call("GET", "/api/swagger/html.py")
     assert (status, body["code"]) == (404, 1004), body
     assert "no Swagger UI file 'html.py'" in body["msg"]
+
+
+def test_the_path_prefix_cannot_write_markup_into_the_page(aws: Aws) -> None:
+    html = _get("/api/swagger", prefix="/x'><script>alert(1)</script>")["body"]
+    assert "<script>alert" not in html
+    assert "src='/x%27%3E%3Cscript%3Ealert%281%29%3C/script%3E/api/swagger/swagger-ui-bundle.min.js" in html
