@@ -56,7 +56,9 @@ def to_rest_event(method: str, target: str, headers: dict[str, str], body: bytes
         "requestContext": {
             "resourcePath": "/api/{proxy+}",
             "httpMethod": method,
-            "path": f"/{STAGE}{parts.path}",
+            # The path as the client requested it: local mode serves the API at the root, as a custom domain
+            # does (on the execute-api host it is `/v1/api/...`); the documentation's links follow it.
+            "path": parts.path,
             "stage": STAGE,
             "requestId": str(uuid.uuid4()),
             "requestTimeEpoch": int(time.time() * 1000),

@@ -15,8 +15,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from handlers import client_token, storage_routes, template_routes, upload_routes
+from handlers import client_token, docs_routes, storage_routes, template_routes, upload_routes
 from handlers.account import ACCESS_KEY_ID_KEY, ACCOUNT_KEY, access_key_of, account_of
+from transcoder.api.answers import answers
 from transcoder.api.body import parse_json_body
 from transcoder.api.envelope import ApiCode, ApiError, envelope
 from transcoder.api.requests import CreateTaskRequest, TaskIdRequest, validation_error
@@ -41,13 +42,14 @@ app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=pars
 app.include_router(template_routes.router)
 app.include_router(storage_routes.router)
 app.include_router(upload_routes.router)
+app.include_router(docs_routes.router)
 
 
 def _request_id() -> str:
     return str(app.current_event.request_context.request_id or "")
 
 
-@app.post("/api/create_task")
+@app.post("/api/create_task", responses=answers("TaskId", ApiCode.OPERATION_FAIL))
 def create_task(request: CreateTaskRequest) -> Response[Any]:
     fields = request.model_dump(exclude={"client_token"})
     if request.client_token is None:
@@ -86,7 +88,7 @@ def _create_once(call: dict[str, Any]) -> dict[str, Any]:
     return _create(call["request"])
 
 
-@app.get("/api/query_task")
+@app.get("/api/query_task", responses=answers("TaskView", ApiCode.EMPTY_RESULT))
 def query_task(task_id: Annotated[str, Query(min_length=1, max_length=64)]) -> Response[Any]:
     return envelope(ApiCode.SUCCESS, tasks.task_view(_existing_task(task_id)), request_id=_request_id())
 
@@ -95,7 +97,7 @@ def query_task(task_id: Annotated[str, Query(min_length=1, max_length=64)]) -> R
 UnixSeconds = Annotated[int, Query(ge=1_000_000_000, le=9_999_999_999)]
 
 
-@app.get("/api/list_task")
+@app.get("/api/list_task", responses=answers("TaskList"))
 def list_task(
     start_time: UnixSeconds,
     end_time: UnixSeconds,
@@ -121,7 +123,7 @@ def list_task(
 HoursAgo = Annotated[int, Query(ge=0, le=720)]
 
 
-@app.get("/api/list_summary")
+@app.get("/api/list_summary", responses=answers("SummaryList"))
 def list_summary(start_time: HoursAgo = 48, end_time: HoursAgo = 24) -> Response[Any]:
     if start_time <= end_time:
         raise ApiError(ApiCode.BAD_PARAM, "start_time: must be more hours ago than end_time")
@@ -133,13 +135,13 @@ def list_summary(start_time: HoursAgo = 48, end_time: HoursAgo = 24) -> Response
     return envelope(ApiCode.SUCCESS, {"list": rows, "num": len(rows)}, request_id=_request_id())
 
 
-@app.post("/api/cancel_task")
+@app.post("/api/cancel_task", responses=answers("TaskView", ApiCode.EMPTY_RESULT))
 def cancel_task(request: TaskIdRequest) -> Response[Any]:
     task = tasks.cancel_task(_existing_task(request.task_id))
     return envelope(ApiCode.SUCCESS, tasks.task_view(task), request_id=_request_id())
 
 
-@app.delete("/api/del_task")
+@app.delete("/api/del_task", responses=answers(None, ApiCode.EMPTY_RESULT))
 def del_task(request: TaskIdRequest) -> Response[Any]:
     tasks.delete_task(_existing_task(request.task_id))
     return envelope(ApiCode.SUCCESS, None, request_id=_request_id())
@@ -153,20 +155,6 @@ def _existing_task(task_id: str) -> "TaskModel":
     if task is None or task.account_id != account_of(app.context):
         raise ApiError(ApiCode.EMPTY_RESULT, f"task {task_id} does not exist")
     return task
-
-
-@app.get("/api/openapi.json", include_in_schema=False)
-def openapi() -> Response[str]:
-    """The OpenAPI document of this API, generated from the routes and their models."""
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_document())
-
-
-def openapi_document() -> str:
-    return app.get_openapi_json_schema(
-        title="Video transcoding API",
-        version="1.0.0",
-        description="Tasks, templates and storages; the contract is api.md. Every answer is {code, msg, data}.",
-    )
 
 
 @app.exception_handler(ApiError)
@@ -224,8 +212,8 @@ def _refused_body(event: dict[str, Any]) -> str | None:
     return None
 
 
-# The only paths answered without a signature: api.md exempts list_storage_type; the OpenAPI document is public.
-UNSIGNED_PATHS = frozenset({"/api/list_storage_type", "/api/openapi.json"})
+# The only paths answered without a signature: api.md exempts list_storage_type; the documentation is public.
+UNSIGNED_PATHS = frozenset({"/api/list_storage_type", *docs_routes.PUBLIC_PATHS})
 
 
 def _authenticate(event: dict[str, Any]) -> Caller:

@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from handlers.account import account_of
+from transcoder.api.answers import answers
 from transcoder.api.envelope import ApiCode, ApiError, envelope
 from transcoder.api.storage_requests import AddStorageRequest, StorageRef
 from transcoder.endpoints import STORAGE_TYPES, Keys
@@ -37,7 +38,7 @@ def _found(account_id: str, storage_id: str | None) -> "storages.Storage":
     return found
 
 
-@router.post("/api/add_storage")
+@router.post("/api/add_storage", responses=answers("StorageId", ApiCode.DUPLICATED_ENTITY))
 def add_storage(request: AddStorageRequest) -> Response[Any]:
     keys = None
     if request.storage_ak is not None and request.storage_sk is not None:
@@ -64,25 +65,25 @@ def add_storage(request: AddStorageRequest) -> Response[Any]:
     return envelope(ApiCode.SUCCESS, {"storage_id": added.storage_id}, request_id=_request_id())
 
 
-@router.get("/api/query_storage")
-@router.get("/api/storage")
+@router.get("/api/query_storage", responses=answers("StorageView", ApiCode.EMPTY_RESULT))
+@router.get("/api/storage", responses=answers("StorageView", ApiCode.EMPTY_RESULT))
 def query_storage(storage_id: StorageIdParam = None, StorageId: StorageIdParam = None) -> Response[Any]:
     found = _found(account_of(router.context), storage_id or StorageId)
     return envelope(ApiCode.SUCCESS, found.view(), request_id=_request_id())
 
 
-@router.get("/api/list_storage")
+@router.get("/api/list_storage", responses=answers("StorageList"))
 def list_storage() -> Response[Any]:
     views = [s.view() for s in storages.list_all(account_of(router.context))]
     return envelope(ApiCode.SUCCESS, {"list": views, "num": len(views)}, request_id=_request_id())
 
 
-@router.get("/api/list_storage_type")
+@router.get("/api/list_storage_type", responses=answers("StorageTypeList", signed=False))
 def list_storage_type() -> Response[Any]:
     return envelope(ApiCode.SUCCESS, {"list": list(STORAGE_TYPES), "num": len(STORAGE_TYPES)}, request_id=_request_id())
 
 
-@router.delete("/api/del_storage")
+@router.delete("/api/del_storage", responses=answers(None, ApiCode.EMPTY_RESULT, ApiCode.OPERATION_FAIL))
 def del_storage(request: StorageRef) -> Response[Any]:
     account_id = account_of(router.context)
     found = _found(account_id, request.storage_id)

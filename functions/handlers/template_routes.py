@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import ValidationError
 
 from handlers.account import account_of
+from transcoder.api.answers import answers
 from transcoder.api.envelope import ApiCode, ApiError, envelope
 from transcoder.api.requests import validation_error
 from transcoder.api.template_requests import AddTemplateRequest, TemplateFields, TemplateRef, UpdateTemplateRequest
@@ -50,7 +51,7 @@ def _readable_logo(template: Template) -> Template:
     return template
 
 
-@router.post("/api/add_template")
+@router.post("/api/add_template", responses=answers("TemplateView", ApiCode.DUPLICATED_ENTITY))
 def add_template(request: AddTemplateRequest) -> Response[Any]:
     template = _readable_logo(request.to_template(template_id=template_store.new_template_id(), name=request.name))
     try:
@@ -60,7 +61,7 @@ def add_template(request: AddTemplateRequest) -> Response[Any]:
     return envelope(ApiCode.SUCCESS, template.to_dict(), request_id=_request_id())
 
 
-@router.get("/api/query_template")
+@router.get("/api/query_template", responses=answers("TemplateView", ApiCode.EMPTY_RESULT))
 def query_template(
     template_id: Annotated[str | None, Query(max_length=64)] = None,
     name: Annotated[str | None, Query(max_length=64)] = None,
@@ -68,7 +69,7 @@ def query_template(
     return envelope(ApiCode.SUCCESS, _found(name, template_id).to_dict(), request_id=_request_id())
 
 
-@router.put("/api/update_template")
+@router.put("/api/update_template", responses=answers("TemplateView", ApiCode.EMPTY_RESULT, ApiCode.OPERATION_FAIL))
 def update_template(request: UpdateTemplateRequest) -> Response[Any]:
     current = _custom(_found(request.name, None), "changed")
     merged = {**current.to_dict(), **request.changes()}
@@ -81,13 +82,13 @@ def update_template(request: UpdateTemplateRequest) -> Response[Any]:
     return envelope(ApiCode.SUCCESS, updated.to_dict(), request_id=_request_id())
 
 
-@router.get("/api/list_template")
+@router.get("/api/list_template", responses=answers("TemplateList"))
 def list_template() -> Response[Any]:
     templates = [t.to_dict() for t in template_store.list_all(account_id=account_of(router.context))]
     return envelope(ApiCode.SUCCESS, {"list": templates, "num": len(templates)}, request_id=_request_id())
 
 
-@router.delete("/api/del_template")
+@router.delete("/api/del_template", responses=answers(None, ApiCode.EMPTY_RESULT, ApiCode.OPERATION_FAIL))
 def del_template(request: TemplateRef) -> Response[Any]:
     template = _custom(_found(request.name, request.template_id), "deleted")
     template_store.delete(template, account_id=account_of(router.context))

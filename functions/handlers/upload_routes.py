@@ -6,6 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from handlers.account import account_of
+from transcoder.api.answers import answers
 from transcoder.api.envelope import ApiCode, ApiError, envelope
 from transcoder.api.upload_requests import CreateUploadRequest
 from transcoder.lazy import lazy_import
@@ -20,7 +21,7 @@ logger = service_logger()
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools declares no __init__ types
 
 
-@router.post("/api/create_upload")
+@router.post("/api/create_upload", responses=answers("UploadForm"))
 def create_upload(request: CreateUploadRequest) -> Response[Any]:
     try:
         upload = uploads.create_upload(

@@ -1,5 +1,7 @@
 """The HTTPS API: API Gateway (REST) with access logs, in front of the API function."""
 
+import json
+
 import aws_cdk as cdk
 import constructs
 from aws_cdk import aws_apigateway as apigateway
@@ -19,6 +21,10 @@ from infra.settings import DeploymentSettings
 
 UPLOADS_PREFIX = f"{ACCOUNTS_PREFIX}*/uploads/"
 """transcoder.uploads: every account's uploads, `accounts/<account>/uploads/…` of the input bucket."""
+# API Gateway's throttling answer, in the contract's envelope (1007, as functions/transcoder/api/envelope.py builds it).
+THROTTLED_BODY = json.dumps(
+    {"code": 1007, "msg": "too many requests", "data": None, "request_id": "$context.requestId"}
+)
 
 
 class Api(constructs.Construct):
@@ -126,6 +132,14 @@ class Api(constructs.Construct):
                 throttling_rate_limit=100,
                 throttling_burst_limit=200,
             ),
+        )
+        # API Gateway's own throttling (the stage's limits) answers in the contract's envelope, as the OpenAPI
+        # document declares (429, code 1007), instead of its default `{"message": ...}`.
+        self.rest_api.add_gateway_response(
+            "Throttled",
+            type=apigateway.ResponseType.THROTTLED,
+            status_code="429",
+            templates={"application/json": THROTTLED_BODY},
         )
         integration = apigateway.LambdaIntegration(self.handler.function)
         api_resource = self.rest_api.root.add_resource("api")

@@ -167,3 +167,16 @@ def test_an_open_api_cannot_be_configured(synth_variant: Callable[[dict[str, Any
 def test_operators_find_the_key_table_and_kms_key(synthesized: Synthesized) -> None:
     outputs = synthesized.template_dict["Outputs"]
     assert {"AccessKeysTableName", "AccessKeyEncryptionKeyArn"} <= set(outputs)
+
+
+def test_throttling_answers_in_the_documented_envelope(synthesized: Synthesized, rest_api_id: str) -> None:
+    from tests.openapi_conformance import assert_documented
+    from transcoder.api.envelope import ApiCode, envelope
+
+    (response,) = synthesized.resources("AWS::ApiGateway::GatewayResponse").values()
+    properties = response["Properties"]
+    assert (properties["ResponseType"], properties["StatusCode"]) == ("THROTTLED", "429")
+    assert properties["RestApiId"] == {"Ref": rest_api_id}
+    body = json.loads(properties["ResponseTemplates"]["application/json"])
+    assert body == envelope(ApiCode.TOO_MANY_REQUESTS, request_id="$context.requestId").body
+    assert_documented("GET", "/api/query_task", 429, body)

@@ -9,6 +9,7 @@ import pytest
 from localmode.functions import LocalContext
 from localmode.http_api import to_rest_event
 from tests.integration.conftest import TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY, Aws
+from tests.openapi_conformance import assert_documented, is_documented
 from transcoder_client.signing import signed_headers
 
 
@@ -37,7 +38,11 @@ def call_handler(method: str, target: str, headers: dict[str, str], body: bytes)
 
     event = to_rest_event(method, target, headers, body, "127.0.0.1")
     response = handler(event, LocalContext("api", 512, "arn:aws:lambda:us-east-1:123456789012:function:api", 29))
-    return response["statusCode"], json.loads(response["body"])
+    status, answer = response["statusCode"], json.loads(response["body"])
+    # Every answer these tests see is also checked against the OpenAPI document.
+    if is_documented(method, urlsplit(target).path):
+        assert_documented(method, urlsplit(target).path, status, answer)
+    return status, answer
 
 
 def _call(

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 
 from transcoder_protocol.codes import HTTP_STATUS, MESSAGE_PREFIX, ApiCode
 
-__all__ = ["ApiCode", "ApiError", "envelope", "message"]
+__all__ = ["ApiCode", "ApiError", "envelope", "message", "status_of"]
 
 
 class ApiError(Exception):
@@ -18,6 +18,10 @@ class ApiError(Exception):
         self.detail = detail
 
 
+def status_of(code: ApiCode) -> int:
+    return HTTP_STATUS[code]
+
+
 def message(code: ApiCode, detail: str = "") -> str:
     prefix = MESSAGE_PREFIX[code]
     return f"{prefix}: {detail}" if detail else prefix
@@ -25,4 +29,4 @@ def message(code: ApiCode, detail: str = "") -> str:
 
 def envelope(code: ApiCode, data: Any = None, *, detail: str = "", request_id: str = "") -> Response[Any]:
     body = {"code": int(code), "msg": message(code, detail), "data": data, "request_id": request_id}
-    return Response(status_code=HTTP_STATUS[code], content_type=content_types.APPLICATION_JSON, body=body)
+    return Response(status_code=status_of(code), content_type=content_types.APPLICATION_JSON, body=body)
