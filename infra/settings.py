@@ -4,6 +4,7 @@ import ipaddress
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Literal
 
+from transcoder.pricing import DEFAULT_PRICES, Prices
 from transcoder.template_rules import DEFAULT_LIMITS, OutputLimits
 
 if TYPE_CHECKING:
@@ -93,6 +94,21 @@ class DeploymentSettings:
     worker_time_budget_seconds: int = 12 * 3600
     """How long one worker step may run (the ECS state's timeout adds a margin for the container's start)."""
 
+    # Prices (USD) the Plan estimates with and `cost` is charged at (transcoder.pricing, where each default,
+    # us-east-1's published on-demand price, is cited): set your region's, or your discounted, prices.
+    price_lambda_gb_second_x86_64: float = DEFAULT_PRICES.lambda_gb_second_x86_64
+    price_lambda_gb_second_arm64: float = DEFAULT_PRICES.lambda_gb_second_arm64
+    price_lambda_request: float = DEFAULT_PRICES.lambda_request
+    price_fargate_vcpu_hour_x86_64: float = DEFAULT_PRICES.fargate_vcpu_hour_x86_64
+    price_fargate_gb_hour_x86_64: float = DEFAULT_PRICES.fargate_gb_hour_x86_64
+    price_fargate_vcpu_hour_arm64: float = DEFAULT_PRICES.fargate_vcpu_hour_arm64
+    price_fargate_gb_hour_arm64: float = DEFAULT_PRICES.fargate_gb_hour_arm64
+    price_fargate_storage_gb_hour: float = DEFAULT_PRICES.fargate_storage_gb_hour
+    """Fargate ephemeral storage beyond the 20 GB every task gets."""
+    price_state_transition: float = DEFAULT_PRICES.state_transition
+    price_s3_put_request: float = DEFAULT_PRICES.s3_put_request
+    price_s3_get_request: float = DEFAULT_PRICES.s3_get_request
+
     def __post_init__(self) -> None:
         if self.architecture not in ("x86_64", "arm64"):
             raise ValueError(f"architecture must be x86_64 or arm64, not {self.architecture!r}")
@@ -123,6 +139,7 @@ class DeploymentSettings:
             raise ValueError("log_retention_days must be one of 1, 7, 14, 30, 90, 180, 365")
         self.output_limits()  # raises ValueError naming the setting out of range
         self._check_worker()
+        self.prices()  # raises ValueError naming the price out of range
         if self.presign_expiry_seconds < 60 or self.presign_expiry_seconds > 604800:
             raise ValueError("presign_expiry_seconds must be between 60 and 604800 (7 days)")
 
@@ -140,6 +157,23 @@ class DeploymentSettings:
             raise ValueError("worker_ephemeral_storage_gib must be between 21 and 200 (Fargate's limits)")
         if not 60 <= self.worker_time_budget_seconds <= 7 * 86400:
             raise ValueError("worker_time_budget_seconds must be between 60 and 604800 (7 days)")
+
+    def prices(self) -> Prices:
+        return Prices(**{item.name: getattr(self, f"price_{item.name}") for item in fields(Prices)})
+
+    def cost_environment(self) -> dict[str, str]:
+        """What the Plan's estimate and the steps' charges read (transcoder.costs.Sizes, transcoder.pricing)."""
+        return {
+            "PRICES": self.prices().to_env(),
+            "ARCHITECTURE": self.architecture,
+            "STEP_MEMORY_MB": str(self.step_memory_mb),
+            "TRANSCODE_MEMORY_MB": str(self.transcode_memory_mb),
+            "CHUNK_MEMORY_MB": str(self.chunk_memory_mb),
+            "JOIN_MEMORY_MB": str(self.join_memory_mb),
+            "WORKER_CPU": str(self.worker_cpu),
+            "WORKER_MEMORY_MIB": str(self.worker_memory_mib),
+            "WORKER_EPHEMERAL_STORAGE_GIB": str(self.worker_ephemeral_storage_gib),
+        }
 
     def output_limits(self) -> OutputLimits:
         return OutputLimits(
