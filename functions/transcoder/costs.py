@@ -18,13 +18,18 @@ import math
 import os
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from transcoder.cost_cap import exceeds
 from transcoder.errors import CostOverCap
 from transcoder.media.encode_plan import EncodePlan
 from transcoder.media.info import MediaInfo
-from transcoder.pipeline.payloads import Runner
 from transcoder.pricing import MB_PER_VCPU, Architecture, Prices
+
+if TYPE_CHECKING:
+    # Only the type: importing the pipeline package loads its steps, whose table models read their names from
+    # the environment at import (the bench imports this module before local mode has set it).
+    from transcoder.pipeline.payloads import Runner
 
 DECODE_CPU_PER_MEGAPIXEL = 0.0027
 """One-core CPU seconds per million source pixels decoded (and scaled) by the encode: H.264 sources."""
@@ -84,7 +89,7 @@ class Sizes:
 
 @dataclass(frozen=True)
 class Estimate:
-    runner: Runner
+    runner: "Runner"
     lambda_dollars: float
     fargate_dollars: float
     requests_dollars: float
@@ -116,11 +121,11 @@ def encode_cpu_per_second(plan: EncodePlan, media: MediaInfo) -> float:
     return (source * DECODE_CPU_PER_MEGAPIXEL + _output_pixel_rate(plan, media) * per_output) / 1e6
 
 
-def transitions(runner: Runner, chunks: int) -> int:
+def transitions(runner: "Runner", chunks: int) -> int:
     return TRANSITIONS[runner] + (TRANSITIONS_PER_CHUNK * chunks if runner == "chunks" else 0)
 
 
-def s3_requests(runner: Runner, chunks: int, output_bytes: int) -> tuple[int, int]:
+def s3_requests(runner: "Runner", chunks: int, output_bytes: int) -> tuple[int, int]:
     """(PUT/COPY/LIST-priced requests, GET-priced requests) of a task's path to success."""
     parts = max(1, math.ceil(output_bytes / PART_BYTES))
     # Download's probe (a few ranged GETs), the encode's read of the source, Upload's CopyObject.
@@ -135,7 +140,7 @@ def s3_requests(runner: Runner, chunks: int, output_bytes: int) -> tuple[int, in
     return puts + 1 + chunks + 1 + 3 + parts, gets + 3 + 2 * chunks + 1 + 1 + (chunks + 1)
 
 
-def overhead_cost(prices: Prices, runner: Runner, chunks: int, output_bytes: int) -> float:
+def overhead_cost(prices: Prices, runner: "Runner", chunks: int, output_bytes: int) -> float:
     """Step Functions transitions and S3 requests of the runner's path: estimated and billed alike."""
     puts, gets = s3_requests(runner, chunks, output_bytes)
     return prices.requests(transitions=transitions(runner, chunks), s3_puts=puts, s3_gets=gets)
@@ -148,7 +153,7 @@ def refused_cost(prices: Prices) -> float:
 
 def estimate(
     *,
-    runner: Runner,
+    runner: "Runner",
     plan: EncodePlan,
     media: MediaInfo,
     chunks: int,
