@@ -1,18 +1,19 @@
 """Cost figures: the Plan's estimate against what tasks were charged in local mode, and each runner's price of
 an output minute (Lambda and Fargate, x86_64 and arm64), from the same measured CPU seconds."""
 
+import json
 import os
+import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-import boto3
-
+from bench.load import emulator_client
 from infra.settings import DeploymentSettings
 from localmode.access import local_client
 from localmode.media import generate_clip
-from localmode.ports import free_port
-from localmode.stack import LocalStack
+from localmode.process import local_mode_process
 from transcoder.pricing import MB_PER_VCPU, Architecture
 
 TARGET_RATIO = (0.8, 1.2)
@@ -26,39 +27,41 @@ class Case:
     template: str = "MP4_264_360p"
 
 
-LOCAL_SETTINGS: list[tuple[dict[str, Any] | None, list[Case]]] = [
+LOCAL_SETTINGS: list[tuple[dict[str, str], list[Case]]] = [
     # cdk.json's settings: up to chunk_min_input_seconds (60 s) in one Lambda, longer in 10 s chunks.
-    (None, [Case("lambda", 30), Case("chunks", 90)]),
+    ({}, [Case("lambda", 30), Case("chunks", 90)]),
     # Every output over 1 MiB on the worker.
-    ({"lambda_max_output_mib": 1}, [Case("fargate", 30)]),
+    ({"lambda_max_output_mib": "1"}, [Case("fargate", 30)]),
 ]
 
 
 def measure_cost_estimates(scratch: str) -> list[dict[str, Any]]:
     """Tasks run through local mode on generated inputs; estimated_cost and cost read from query_task."""
     figures: list[dict[str, Any]] = []
-    for settings, cases in LOCAL_SETTINGS:
-        stack = LocalStack(api_port=0, aws_port=free_port(), log_level="ERROR", settings=settings).start()
-        try:
+    for number, (context, cases) in enumerate(LOCAL_SETTINGS):
+        # One local mode per set of settings, each its own process: moto's state is per process.
+        folder = Path(scratch) / f"cost-local-{number}"
+        folder.mkdir()
+        with local_mode_process(folder, context=context) as (info, _):
             for case in cases:
-                figures.append(_run_case(stack, case, scratch))
-        finally:
-            stack.stop()
+                figure = _run_case(info, case, scratch)
+                print(json.dumps(figure), file=sys.stderr, flush=True)  # a later failure keeps this one
+                figures.append(figure)
     return figures
 
 
-def _run_case(stack: LocalStack, case: Case, scratch: str) -> dict[str, Any]:
+def _run_case(info: dict[str, Any], case: Case, scratch: str) -> dict[str, Any]:
     clip = os.path.join(scratch, f"cost-{case.seconds:g}s-{case.size}.mp4")
     source = generate_clip(clip, seconds=case.seconds, size=case.size)
     key = f"bench-cost-{case.runner}.mp4"
-    boto3.client("s3", endpoint_url=stack.aws_url).upload_file(source, stack.input_bucket, key)
-    client = local_client(stack.describe())
+    emulator_client(info, "s3").upload_file(source, str(info["input_bucket"]), key)
+    client = local_client(info)
     created = client.create_task(
-        f"s3://{stack.input_bucket}/{key}", f"bench/cost-{case.runner}", template_name=case.template
+        f"s3://{info['input_bucket']}/{key}", f"bench/cost-{case.runner}", template_name=case.template
     )
     task_id = created["task_id"]
     client.wait(task_id, interval=0.5, timeout=3600)
-    _wait_for_execution_end(stack, task_id)  # the last step's charge lands as its invocation ends
+    _wait_for_execution_end(info, task_id)  # the last step's charge lands as its invocation ends
     task = client.query_task(task_id)
     if task["status"] != "success":
         raise RuntimeError(f"benchmark task failed: {task}")
@@ -74,20 +77,19 @@ def _run_case(stack: LocalStack, case: Case, scratch: str) -> dict[str, Any]:
         "target_ratio": list(TARGET_RATIO),
         "within_target": TARGET_RATIO[0] <= ratio <= TARGET_RATIO[1],
         "method": (
-            "local mode in this process: create_task, wait for the execution to end, then query_task's "
-            "estimated_cost (the Plan's model, transcoder/costs.py) ÷ cost (each step's handler wall time, rounded "
-            "up to 1 ms, x its function's memory x the GB-second price, plus the request; the worker's wall time x "
-            "its vCPUs and memory, at least a minute; the transitions and S3 requests as estimated). Local "
-            "functions do not get the vCPUs their memory buys on Lambda: this 2-core machine is shared by every "
-            "invocation (and by other sessions)"
+            "python -m localmode run in its own process: create_task, wait for the execution to end, then "
+            "query_task's estimated_cost (the Plan's model, transcoder/costs.py) ÷ cost (each step's handler wall "
+            "time, rounded up to 1 ms, x its function's memory x the GB-second price, plus the request; the worker's "
+            "wall time x its vCPUs and memory, at least a minute; the transitions and S3 requests as estimated). "
+            "Local functions do not get the vCPUs their memory buys on Lambda: this 2-core machine is shared by "
+            "every invocation (and by other sessions)"
         ),
     }
 
 
-def _wait_for_execution_end(stack: LocalStack, task_id: str) -> None:
-    machine_arn = stack.environment["STATE_MACHINE_ARN"]
-    execution_arn = machine_arn.replace(":stateMachine:", ":execution:") + f":{task_id}"
-    sfn = boto3.client("stepfunctions", endpoint_url=stack.aws_url)
+def _wait_for_execution_end(info: dict[str, Any], task_id: str) -> None:
+    execution_arn = str(info["state_machine_arn"]).replace(":stateMachine:", ":execution:") + f":{task_id}"
+    sfn = emulator_client(info, "stepfunctions")
     deadline = time.monotonic() + 60
     while "stopDate" not in sfn.describe_execution(executionArn=execution_arn) and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -144,7 +144,7 @@ def run_burst(info: Mapping[str, object], burst: Burst = Burst()) -> LoadReport:
         raise ValueError("the load test only targets local mode on 127.0.0.1")
     bucket = str(info["input_bucket"])
     run = uuid.uuid4().hex[:8]
-    s3 = _emulator_client(info, "s3", Config(max_pool_connections=burst.drops + 1))
+    s3 = emulator_client(info, "s3", Config(max_pool_connections=burst.drops + 1))
     report = LoadReport(burst)
     with _tiny_clip() as clip:
         # Top level: an input for create_task, not a drop.
@@ -181,7 +181,7 @@ def run_burst(info: Mapping[str, object], burst: Burst = Burst()) -> LoadReport:
     return report
 
 
-def _emulator_client(info: Mapping[str, object], service: str, config: Config | None = None) -> Any:
+def emulator_client(info: Mapping[str, object], service: str, config: Config | None = None) -> Any:
     """A client of local mode's AWS endpoint, which takes any credentials (these exist nowhere else)."""
     make_client: Any = boto3.client  # one helper for both services: boto3's overloads want a literal name
     return make_client(
@@ -224,7 +224,7 @@ def _is_reset(error: BaseException) -> bool:
 
 def _wait_for_tasks(info: Mapping[str, object], report: LoadReport, last_sent: float, timeout: float) -> None:
     """Poll the task table (a test's view) until every expected task is terminal, or the deadline passes."""
-    dynamodb = _emulator_client(info, "dynamodb")
+    dynamodb = emulator_client(info, "dynamodb")
     inputs = {report.api_input, *report.drop_inputs}
     deadline = last_sent + timeout
     while True:
