@@ -166,6 +166,8 @@ def estimate(
     video_cpu = encode_cpu_per_second(plan, media) * media.duration
     audio_cpu = AUDIO_CPU_PER_SECOND * media.duration if plan.has_audio else 0.0
     copy_seconds = output_bytes / S3_BYTES_PER_SECOND
+    # ffmpeg streams the source from S3 while it works: the slower of the two (bench/aws_model.py does the same).
+    source_seconds = media.size_bytes / S3_BYTES_PER_SECOND
 
     def invocation(seconds: float, memory_mb: int) -> float:
         return prices.lambda_invocation(seconds, memory_mb, arch)
@@ -176,20 +178,23 @@ def estimate(
     fargate = 0.0
     if runner == "lambda":
         memory = sizes.transcode_memory_mb
-        encode = (video_cpu + audio_cpu) / vcpus(memory) + STEP_SECONDS["encode"] + copy_seconds
+        encode = max((video_cpu + audio_cpu) / vcpus(memory), source_seconds) + STEP_SECONDS["encode"] + copy_seconds
         dollars += invocation(encode, memory)
     elif runner == "chunks":
         count = max(1, chunks)
         memory = sizes.chunk_memory_mb
-        per_chunk = video_cpu / count / vcpus(memory) + STEP_SECONDS["encode"]
+        per_chunk = max(video_cpu / count / vcpus(memory), source_seconds / count) + STEP_SECONDS["encode"]
         dollars += count * invocation(per_chunk, memory)
         # Single-threaded work (AAC, stream copy) uses at most one vCPU.
         join_cpus = min(1.0, vcpus(sizes.join_memory_mb))
         if plan.has_audio:
-            dollars += invocation(audio_cpu / join_cpus + STEP_SECONDS["encode"], sizes.join_memory_mb)
+            # The audio is read from the whole source (MP4 interleaves it with the video).
+            audio = max(audio_cpu / join_cpus, source_seconds) + STEP_SECONDS["encode"]
+            dollars += invocation(audio, sizes.join_memory_mb)
         dollars += invocation(STEP_SECONDS["join"] + 2 * copy_seconds, sizes.join_memory_mb)
     else:
-        seconds = (video_cpu + audio_cpu) / (sizes.worker_cpu / 1024) + STEP_SECONDS["encode"] + copy_seconds
+        encode = max((video_cpu + audio_cpu) / (sizes.worker_cpu / 1024), source_seconds)
+        seconds = encode + STEP_SECONDS["encode"] + copy_seconds
         fargate = prices.fargate_task(
             seconds,
             cpu_units=sizes.worker_cpu,
