@@ -22,8 +22,9 @@ FARGATE_INCLUDED_STORAGE_GIB = 20
 """Every Fargate task gets 20 GB of ephemeral storage without charge; more is billed per GB-hour
 (https://aws.amazon.com/fargate/pricing/)."""
 FARGATE_MINIMUM_SECONDS = 60
-"""Fargate Linux tasks are billed per second, rounded up, with a one-minute minimum
-(https://aws.amazon.com/fargate/pricing/)."""
+"""Fargate bills from the image pull until the task ends, rounded up to the second
+(https://aws.amazon.com/fargate/pricing/), with a one-minute minimum (as stated at
+https://www.vantage.sh/blog/fargate-pricing)."""
 
 
 @dataclass(frozen=True)
