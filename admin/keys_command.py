@@ -1,4 +1,4 @@
-"""`transcoder keys create|disable|enable|list`: the operator's access-key command (api.md, ext).
+"""`transcoder keys create|disable|enable|list|account`: the operator's access-key command (api.md, ext).
 
 It works on the deployment's key table directly, with the operator's own AWS credentials (or against
 local mode's emulator with `transcoder keys --local ...`), never through the API: the API cannot mint keys.
@@ -25,8 +25,14 @@ def register(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]")
     create = actions.add_parser("create", help="a new key for an account; its secret is shown once")
     create.add_argument("--account", required=True, help="the account the key's requests act for")
     create.add_argument("--description", default="", help="a note for operators (who holds the key)")
+    create.add_argument("--max-cost", type=float, help="also set the account's default max_cost (USD)")
     for name, help_text in (("disable", "refuse the key's requests from now on"), ("enable", "accept them again")):
         actions.add_parser(name, help=help_text).add_argument("access_key_id")
+    account = actions.add_parser("account", help="show or set an account's default max_cost (USD) of its tasks")
+    account.add_argument("account")
+    cap = account.add_mutually_exclusive_group()
+    cap.add_argument("--max-cost", type=float, help="tasks that give no max_cost are capped at this")
+    cap.add_argument("--no-max-cost", action="store_true", help="remove the account's default cap")
     listing = actions.add_parser("list", help="every key (never secrets)")
     listing.add_argument("--account", help="only this account's keys")
     parser.set_defaults(handler=run)
@@ -35,10 +41,14 @@ def register(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]")
 def run(ctx: Context) -> int:
     args = ctx.args
     _use_deployment(ctx)
-    from transcoder.auth import keys  # after _use_deployment: pynamodb reads the table name at import
+    from transcoder.auth import accounts, keys  # after _use_deployment: pynamodb reads the table name at import
 
     try:
-        if args.keys_action == "create":
+        if args.keys_action == "account":
+            _account(accounts, args)
+        elif args.keys_action == "create":
+            if args.max_cost is not None:
+                accounts.set_max_cost(args.account, args.max_cost)  # refused before a key is made
             new = keys.create(args.account, description=args.description)
             print(f"access key id:     {new.access_key.access_key_id}")
             print(f"secret access key: {new.secret_access_key}")
@@ -54,6 +64,13 @@ def run(ctx: Context) -> int:
         print(f"transcoder keys: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _account(accounts: Any, args: Any) -> None:
+    if args.max_cost is not None or args.no_max_cost:
+        accounts.set_max_cost(args.account, None if args.no_max_cost else args.max_cost)
+    cap = accounts.default_max_cost(args.account)
+    print(f"account {args.account}: default max_cost {f'${cap:g}' if cap else 'none'}")
 
 
 def _print_keys(found: list[Any]) -> None:

@@ -7,6 +7,8 @@ make bench BENCH_ARGS="--only local_load"   # one figure (cold_start, package, c
 make bench BENCH_ARGS="--only chunked --chunk-seconds 10 --chunk-seconds 30"   # chunked at other lengths
 make bench BENCH_ARGS="--only aws_model"   # modelled AWS wall time and cost of chunked 10 and 60 min tasks
 make bench BENCH_ARGS="--only worker_overhead"   # the Fargate worker's path (local mode's child process) vs ffmpeg
+make bench BENCH_ARGS="--only cost_estimate"   # estimated_cost ÷ cost of tasks run through local mode
+make bench BENCH_ARGS="--only runner_cost"   # cost per output minute on Lambda and on Fargate, x86_64 and arm64
 """
 
 import argparse
@@ -21,19 +23,19 @@ from typing import Any
 from bench.aws_measure import aws_model_figures
 from bench.chunked import measure_chunked
 from bench.cold_start import api_cold_start
+from bench.cost_estimate import measure_cost_estimates, runner_cost_per_output_minute
 from bench.load import Burst, run_burst
 from bench.overhead import bare_encode, measure_overhead
+from infra.settings import DeploymentSettings
 from localmode.media import generate_clip
 from localmode.ports import free_port
 from localmode.process import local_mode_process
 from localmode.stack import LocalStack, use_static_ffmpeg
 from transcoder.media.chunk_plan import DEFAULT_CHUNK_SECONDS
+from transcoder.pricing import DEFAULT_PRICES, MB_PER_VCPU, Architecture
 from transcoder.templates import find_builtin
 
 ROOT = Path(__file__).resolve().parents[1]
-# Lambda's price per GB-second (us-east-1) and the vCPUs a memory size buys (1,769 MB is one vCPU).
-LAMBDA_PRICE_PER_GB_SECOND = {"x86_64": 0.0000166667, "arm64": 0.0000133334}
-MB_PER_VCPU = 1769
 
 
 def api_package_mb() -> dict[str, Any]:
@@ -51,17 +53,23 @@ def api_package_mb() -> dict[str, Any]:
     }
 
 
-def cost_per_output_minute(scratch: str, memory_mb: int = 3008, architecture: str = "x86_64") -> dict[str, Any]:
-    """CPU-seconds per output minute of 1080p → 720p H.264, priced as Lambda at the configured memory."""
+def cpu_seconds_per_output_minute(scratch: str) -> float:
+    """CPU seconds (user+sys) of the 720p encode of a 30 s 1080p30 clip, per output minute."""
     source = generate_clip(os.path.join(scratch, "1080p.mp4"), seconds=30, size="1920x1080", rate=30)
     template = find_builtin(name="MP4_264_720p")
     if template is None:
         raise LookupError("built-in template MP4_264_720p is missing")
     timed = bare_encode(source, template, os.path.join(scratch, "720p.mp4"))
-    cpu_per_minute = timed.cpu_seconds * 60 / 30
+    return timed.cpu_seconds * 60 / 30
+
+
+def cost_per_output_minute(
+    cpu_per_minute: float, memory_mb: int = 3008, architecture: Architecture = "x86_64"
+) -> dict[str, Any]:
+    """CPU-seconds per output minute of 1080p → 720p H.264, priced as Lambda at the configured memory."""
     vcpus = memory_mb / MB_PER_VCPU
-    lambda_seconds = cpu_per_minute / vcpus
-    dollars = lambda_seconds * memory_mb / 1024 * LAMBDA_PRICE_PER_GB_SECOND[architecture]
+    price = DEFAULT_PRICES.lambda_gb_second(architecture)
+    dollars = cpu_per_minute / vcpus * memory_mb / 1024 * price
     return {
         "figure": "cost per output minute (model)",
         "dollars": round(dollars, 5),
@@ -70,7 +78,7 @@ def cost_per_output_minute(scratch: str, memory_mb: int = 3008, architecture: st
         "method": (
             f"CPU seconds (user+sys) of the 720p encode of a 30 s 1080p30 clip, per output minute, spread over the "
             f"{vcpus:.2f} vCPUs of a {memory_mb} MB {architecture} Lambda at "
-            f"${LAMBDA_PRICE_PER_GB_SECOND[architecture]}/GB-s; assumes ffmpeg keeps those vCPUs busy"
+            f"${price}/GB-s; assumes ffmpeg keeps those vCPUs busy"
         ),
     }
 
@@ -105,7 +113,10 @@ def aws_model(scratch: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     return aws_model_figures(scratch, sample_seconds=30 if args.quick else 120)
 
 
-FIGURES = ("cold_start", "package", "cost", "overhead", "worker_overhead", "local_load", "chunked", "aws_model")
+FIGURES = (
+    "cold_start", "package", "cost", "runner_cost", "overhead", "worker_overhead", "local_load", "chunked",
+    "aws_model", "cost_estimate",
+)  # fmt: skip
 
 
 def main(argv: list[str]) -> int:
@@ -131,8 +142,14 @@ def main(argv: list[str]) -> int:
     if "package" in wanted:
         figures.append(api_package_mb())
     with tempfile.TemporaryDirectory(prefix="transcoder-bench-") as scratch:
-        if "cost" in wanted:
-            figures.append(cost_per_output_minute(scratch))
+        if wanted & {"cost", "runner_cost"}:
+            cpu_per_minute = cpu_seconds_per_output_minute(scratch)
+            if "cost" in wanted:
+                figures.append(cost_per_output_minute(cpu_per_minute))
+            if "runner_cost" in wanted:
+                figures.append(runner_cost_per_output_minute(cpu_per_minute, DeploymentSettings()))
+        if "cost_estimate" in wanted:
+            figures.extend(measure_cost_estimates(scratch))
         if "overhead" in wanted:
             figures.extend(_overheads(scratch, args))
         if "worker_overhead" in wanted:

@@ -8,7 +8,8 @@ source) ] → Join (downloads chunks and audio, stream copy, uploads the output)
 
 What is measured on this machine (bench/aws_measure.py) comes in as `Measured`: CPU seconds of each ffmpeg
 or ffprobe run pinned to one core, and the bytes each read and wrote. Everything else is a published
-figure, cited where it is defined below (and in README.md, "Measured figures"):
+figure, cited where it is defined below (and in README.md, "Measured figures"); prices are transcoder.pricing's
+defaults, cited there:
 
 - vCPUs per memory: "At 1,769 MB, a function has the equivalent of one vCPU"
   https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html
@@ -38,12 +39,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from transcoder.costs import TRANSITIONS, TRANSITIONS_PER_CHUNK
+from transcoder.pricing import DEFAULT_PRICES, MB_PER_VCPU
+
 Architecture = Literal["x86_64", "arm64"]
 
-PARENT_TRANSITIONS = 10
-"""States a chunked task's execution enters (infra/constructs/pipeline.py): Download, Plan, Runner,
-EncodeChunked, EncodeChunks, HasAudio, EncodeAudio, Join, Upload, TaskSucceeded."""
-CHILD_TRANSITIONS = 2
+PARENT_TRANSITIONS = TRANSITIONS["chunks"]
+"""States a chunked task's execution enters (infra/constructs/pipeline.py; transcoder.costs counts them)."""
+CHILD_TRANSITIONS = TRANSITIONS_PER_CHUNK
 """Per chunk: the child execution the Distributed Map starts, and its EncodeChunk Task."""
 UPLOAD_PART_BYTES = 8 * 1024 * 1024
 UPLOAD_THREADS = 10
@@ -55,21 +58,24 @@ of the output is one PUT per part, ten at a time."""
 class Published:
     """Latencies, throughputs and prices from AWS's documentation and published measurements (module docstring)."""
 
-    mb_per_vcpu: int = 1769
+    mb_per_vcpu: int = MB_PER_VCPU
     lambda_price_per_gb_second: dict[str, float] = field(
-        default_factory=lambda: {"x86_64": 0.0000166667, "arm64": 0.0000133334}
+        default_factory=lambda: {
+            "x86_64": DEFAULT_PRICES.lambda_gb_second_x86_64,
+            "arm64": DEFAULT_PRICES.lambda_gb_second_arm64,
+        }
     )
-    lambda_price_per_request: float = 0.20 / 1_000_000
+    lambda_price_per_request: float = DEFAULT_PRICES.lambda_request
     invoke_seconds: float = 0.1
     cold_start_seconds: float = 1.0
     lambda_scale_environments: int = 1000
     lambda_scale_period_seconds: float = 10.0
     map_run_overhead_seconds: float = 7.0
-    transition_price: float = 0.025 / 1000
+    transition_price: float = DEFAULT_PRICES.state_transition
     s3_bytes_per_second: float = 85e6
     s3_first_byte_seconds: float = 0.2
-    s3_put_price: float = 0.005 / 1000
-    s3_get_price: float = 0.0004 / 1000
+    s3_put_price: float = DEFAULT_PRICES.s3_put_request
+    s3_get_price: float = DEFAULT_PRICES.s3_get_request
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Literal
 
+from transcoder.pricing import DEFAULT_PRICES, Prices
 from transcoder.template_rules import DEFAULT_LIMITS, OutputLimits
 
 if TYPE_CHECKING:
@@ -105,6 +106,20 @@ class DeploymentSettings:
     by the sweep (9002): the execution-end rule, which ends it with a specific code, gets this long first."""
     alarm_email: str = ""
     """Where the alarms' topic sends email (a subscription to confirm once); empty: the topic has no subscriber."""
+    # Prices (USD) the Plan estimates with and `cost` is charged at (transcoder.pricing, where each default,
+    # us-east-1's published on-demand price, is cited): set your region's, or your discounted, prices.
+    price_lambda_gb_second_x86_64: float = DEFAULT_PRICES.lambda_gb_second_x86_64
+    price_lambda_gb_second_arm64: float = DEFAULT_PRICES.lambda_gb_second_arm64
+    price_lambda_request: float = DEFAULT_PRICES.lambda_request
+    price_fargate_vcpu_hour_x86_64: float = DEFAULT_PRICES.fargate_vcpu_hour_x86_64
+    price_fargate_gb_hour_x86_64: float = DEFAULT_PRICES.fargate_gb_hour_x86_64
+    price_fargate_vcpu_hour_arm64: float = DEFAULT_PRICES.fargate_vcpu_hour_arm64
+    price_fargate_gb_hour_arm64: float = DEFAULT_PRICES.fargate_gb_hour_arm64
+    price_fargate_storage_gb_hour: float = DEFAULT_PRICES.fargate_storage_gb_hour
+    """Fargate ephemeral storage beyond the 20 GB every task gets."""
+    price_state_transition: float = DEFAULT_PRICES.state_transition
+    price_s3_put_request: float = DEFAULT_PRICES.s3_put_request
+    price_s3_get_request: float = DEFAULT_PRICES.s3_get_request
 
     def __post_init__(self) -> None:
         if self.architecture not in ("x86_64", "arm64"):
@@ -139,6 +154,7 @@ class DeploymentSettings:
         self._check_sweep()
         if self.alarm_email and not _EMAIL.fullmatch(self.alarm_email):
             raise ValueError(f"alarm_email must be an email address, not {self.alarm_email!r}")
+        self.prices()  # raises ValueError naming the price out of range
         if self.presign_expiry_seconds < 60 or self.presign_expiry_seconds > 604800:
             raise ValueError("presign_expiry_seconds must be between 60 and 604800 (7 days)")
 
@@ -163,6 +179,23 @@ class DeploymentSettings:
         for name in ("stuck_pending_seconds", "stuck_grace_seconds"):
             if not 60 <= getattr(self, name) <= 7 * 86400:
                 raise ValueError(f"{name} must be between 60 and 604800 (7 days)")
+
+    def prices(self) -> Prices:
+        return Prices(**{item.name: getattr(self, f"price_{item.name}") for item in fields(Prices)})
+
+    def cost_environment(self) -> dict[str, str]:
+        """What the Plan's estimate and the steps' charges read (transcoder.costs.Sizes, transcoder.pricing)."""
+        return {
+            "PRICES": self.prices().to_env(),
+            "ARCHITECTURE": self.architecture,
+            "STEP_MEMORY_MB": str(self.step_memory_mb),
+            "TRANSCODE_MEMORY_MB": str(self.transcode_memory_mb),
+            "CHUNK_MEMORY_MB": str(self.chunk_memory_mb),
+            "JOIN_MEMORY_MB": str(self.join_memory_mb),
+            "WORKER_CPU": str(self.worker_cpu),
+            "WORKER_MEMORY_MIB": str(self.worker_memory_mib),
+            "WORKER_EPHEMERAL_STORAGE_GIB": str(self.worker_ephemeral_storage_gib),
+        }
 
     def output_limits(self) -> OutputLimits:
         return OutputLimits(

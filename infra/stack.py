@@ -43,6 +43,7 @@ class TranscoderStack(cdk.Stack):
             "IDEMPOTENCY_TABLE": self.storage.idempotency_table.table_name,
             "TEMPLATE_TABLE": self.storage.template_table.table_name,
             "STORAGE_TABLE": self.storage.storage_table.table_name,
+            **settings.cost_environment(),
         }
         self.workers = Workers(self, "Workers", settings=settings, storage=self.storage, environment=environment)
         self.fargate_worker = FargateWorker(

@@ -76,6 +76,7 @@ def _create(fields: dict[str, Any]) -> dict[str, Any]:
             storage_id=fields["storage_id"],
             callback_url=fields["callback_url"],
             access_key_id=access_key_of(app.context),
+            max_cost=fields.get("max_cost"),
         )
     except tasks.InvalidParameter as exc:
         raise ApiError(ApiCode.BAD_PARAM, str(exc)) from exc

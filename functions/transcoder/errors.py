@@ -35,6 +35,12 @@ class LogoNotUsable(TaskError):
     err_code = 2005
 
 
+class CostOverCap(TaskError):
+    """The Plan's cost estimate exceeds the task's `max_cost` (ext): refused before anything is encoded."""
+
+    err_code = 2006
+
+
 class TranscodeFailed(TaskError):
     err_code = 3001
 

@@ -88,6 +88,13 @@ class TaskModel(Model):
     chunks_done = NumberAttribute(default=0)
     """Chunks encoded so far (chunked runner): progress is chunks_done ÷ plan.chunks."""
 
+    # What the task costs, in USD (ext; transcoder.costs): the Plan's estimate, the cap it is checked against,
+    # and what it used, added by every step as it ends (an atomic ADD: chunks run at once).
+    max_cost = NumberAttribute(default=0)
+    """The task's cap: the request's `max_cost`, else its account's default; 0: none."""
+    estimated_cost = NumberAttribute(default=0)
+    cost = NumberAttribute(default=0)
+
     err_code = NumberAttribute(default=0)
     err_message = UnicodeAttribute(default="")
 

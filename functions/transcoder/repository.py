@@ -155,3 +155,29 @@ def still_wanted(task_id: str) -> bool:
     """
     task = get(task_id)
     return task is not None and not is_terminal(Status(task.status))
+
+
+def record_estimate(task_id: str, dollars: float) -> bool:
+    """The Plan's cost estimate, shown by query_task; False when the task has ended meanwhile."""
+    try:
+        TaskModel(task_id).update(
+            actions=[TaskModel.estimated_cost.set(dollars)],
+            condition=TaskModel.status.is_in(*[s.value for s in Status if not is_terminal(s)]),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == _CONDITION_FAILED:
+            return False
+        raise
+    return True
+
+
+def add_cost(task_id: str, dollars: float) -> None:
+    """Charge the task what a step used: an atomic ADD, so steps running at once (chunks) never lose one.
+
+    Also after the task has ended (the step that ended it is charged last); never for a deleted task.
+    """
+    try:
+        TaskModel(task_id).update(actions=[TaskModel.cost.add(dollars)], condition=TaskModel.task_id.exists())
+    except UpdateError as exc:
+        if exc.cause_response_code != _CONDITION_FAILED:
+            raise

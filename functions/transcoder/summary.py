@@ -1,4 +1,4 @@
-"""list_summary: per hour, task counts and output minutes by region, codec and definition."""
+"""list_summary: per hour, task counts, output minutes and cost (USD, ext) by region, codec and definition."""
 
 import re
 from collections import defaultdict
@@ -36,6 +36,7 @@ class _Bucket:
     success_count: int = 0
     fail_count: int = 0
     output_seconds: float = 0.0
+    cost: float = 0.0
 
 
 def summarize(tasks: Iterable[TaskModel]) -> list[dict[str, Any]]:
@@ -45,6 +46,7 @@ def summarize(tasks: Iterable[TaskModel]) -> list[dict[str, Any]]:
         codec = str((task.template or {}).get("vcodec") or "unknown")
         bucket = buckets[(hour, task.region, codec, definition(_short_side(task)))]
         bucket.task_count += 1
+        bucket.cost += float(task.cost or 0)
         if task.status == Status.SUCCESS.value:
             bucket.success_count += 1
             bucket.output_seconds += float(task.duration or 0)
@@ -60,6 +62,7 @@ def summarize(tasks: Iterable[TaskModel]) -> list[dict[str, Any]]:
             "success_count": bucket.success_count,
             "fail_count": bucket.fail_count,
             "output_minutes": round(bucket.output_seconds / 60, 3),
+            "cost": round(bucket.cost, 6),
         }
         for (hour, region, codec, quality), bucket in sorted(buckets.items())
     ]

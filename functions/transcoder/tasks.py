@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from transcoder import fetch, repository, storages, template_store
+from transcoder import cost_cap, fetch, repository, storages, template_store
+from transcoder.auth import accounts
 from transcoder.endpoints import RefusedEndpoint
 from transcoder.errors import INTERNAL_ERROR_CODE, TaskCancelled
 from transcoder.ids import new_task_id
@@ -159,15 +160,27 @@ def create_task(
     storage_id: str = DEFAULT_STORAGE_ID,
     callback_url: str | None = None,
     access_key_id: str = "",
+    max_cost: float | None = None,
 ) -> TaskModel:
     """Validate, write the task as `pending`, and start its pipeline execution."""
+    cap = check_max_cost(max_cost)
     source = resolve_input(input_url, account_id)
     template = resolve_template(template_name=template_name, template_id=template_id, account_id=account_id)
     storage = resolve_storage(storage_id, account_id)
     callback = resolve_callback(callback_url, storage, access_key_id=access_key_id)
     return create_task_for(
-        source, output, template, storage, account_id=account_id, input_text=input_url, callback=callback
+        source, output, template, storage, account_id=account_id, input_text=input_url, callback=callback, max_cost=cap
     )
+
+
+def check_max_cost(max_cost: float | None) -> float | None:
+    """A request's `max_cost` (ext), checked; None: not given (create_task_for applies the account's default)."""
+    if max_cost is None:
+        return None
+    try:
+        return cost_cap.checked_max_cost(max_cost)
+    except ValueError as exc:
+        raise InvalidParameter("max_cost", str(exc)) from exc
 
 
 def create_task_for(
@@ -179,8 +192,12 @@ def create_task_for(
     account_id: str,
     input_text: str | None = None,
     callback: Callback | None = None,
+    max_cost: float | None = None,
 ) -> TaskModel:
-    """The shared "create task" call of the API and of dropped files, once the request is resolved."""
+    """The shared "create task" call of the API and of dropped files, once the request is resolved.
+
+    `max_cost`: the task's cap, checked (check_max_cost); None: the account's default, if it has one.
+    """
     try:
         objkey = output_key(storage.prefix, output, template.extension)
     except ValueError as exc:
@@ -201,6 +218,7 @@ def create_task_for(
     task.template = template.to_dict()
     if callback:
         task.callback_url, task.callback_key_id = callback.url, callback.access_key_id
+    task.max_cost = max_cost if max_cost is not None else (accounts.default_max_cost(account_id) or 0)
     repository.insert(task)
     start_pipeline(task, source, storage.location_of(objkey), template)
     return task
@@ -305,7 +323,7 @@ _PUBLIC_FIELDS = (
     "task_id", "status", "progress", "create_time", "finish_time", "input", "output", "objkey",
     "bucket", "region", "region_type", "template_id", "template_name", "src_bitrate",
     "dst_bitrate", "duration", "src_width", "src_height", "dst_width", "dst_height",
-    "err_code", "err_message",
+    "err_code", "err_message", "max_cost", "estimated_cost", "cost",
 )  # fmt: skip
 _INTEGER_FIELDS = {
     "progress", "create_time", "finish_time", "src_width", "src_height", "dst_width",
@@ -319,7 +337,7 @@ def task_fields(task: TaskModel) -> dict[str, Any]:
     view["plan"] = dict(task.plan or {})
     for name in _INTEGER_FIELDS:
         view[name] = int(view[name] or 0)
-    for name in ("src_bitrate", "dst_bitrate", "duration"):
+    for name in ("src_bitrate", "dst_bitrate", "duration", "max_cost", "estimated_cost", "cost"):
         view[name] = float(view[name] or 0)
     return view
 

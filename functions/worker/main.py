@@ -27,6 +27,7 @@ from typing import Any, Final
 from pydantic import ValidationError
 
 from transcoder import pipeline
+from transcoder.charges import charge_worker
 from transcoder.errors import TranscodeFailed
 from transcoder.locations import parse_s3_url
 from transcoder.logs import service_logger
@@ -61,7 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     task_id = payload["task_id"]
     logger.append_keys(task_id=task_id, step=step_name)
-    deadline = time.monotonic() + budget
+    started = time.monotonic()
+    deadline = started + budget
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         result = STEPS[step_name](payload, deadline - time.monotonic())
@@ -73,8 +75,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         recorded = pipeline.record_failure({"task_id": task_id, "error": error})
         logger.info("failure recorded", extra=recorded)
         print(json.dumps({"errorType": error["Error"], "errorMessage": str(exc)}), file=sys.stderr)
+        charge_worker(task_id, time.monotonic() - started)
         return EXIT_STEP_FAILED
     logger.info("step done", extra={"result": location.url})
+    # The container's own run; Fargate also bills the image pull before it, which it cannot see.
+    charge_worker(task_id, time.monotonic() - started)
     return EXIT_SUCCESS
 
 

@@ -16,6 +16,8 @@ from infra.constructs.nag import acknowledge_managed_policy
 from infra.constructs.storage import Storage
 from infra.settings import DROP_PREFIX, DeploymentSettings
 
+ACCOUNT_ITEM_PREFIX = "account#"  # transcoder.auth.accounts.ACCOUNT_ITEM_PREFIX
+
 INGEST_TIMEOUT_SECONDS = 60
 MAX_RECEIVES = 5
 
@@ -62,7 +64,11 @@ class Ingest(constructs.Construct):
             handler="handlers.ingest.handler",
             memory_mb=settings.api_memory_mb,
             timeout=cdk.Duration.seconds(INGEST_TIMEOUT_SECONDS),
-            environment={**environment, "STATE_MACHINE_ARN": state_machine.state_machine_arn},
+            environment={
+                **environment,
+                "KEYS_TABLE": storage.access_key_table.table_name,
+                "STATE_MACHINE_ARN": state_machine.state_machine_arn,
+            },
         )
         self.handler.function.add_event_source(
             event_sources.SqsEventSource(
@@ -74,6 +80,14 @@ class Ingest(constructs.Construct):
         )
         # A dropped file's folder may name one of the account's custom templates.
         allow_items(self.handler.role, storage.template_table, ["dynamodb:GetItem"])
+        # The account's default max_cost: an item of the key table (transcoder.auth.accounts), and only those.
+        self.handler.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:GetItem"],
+                resources=[storage.access_key_table.table_arn],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{ACCOUNT_ITEM_PREFIX}*"]}},
+            )
+        )
         allow_items(
             self.handler.role,
             storage.idempotency_table,

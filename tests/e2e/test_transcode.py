@@ -29,6 +29,9 @@ def test_720p_clip_to_h264_360p(local: Local, clips: dict[str, Path], tmp_path: 
     assert isinstance(data["dst_bitrate"], float) and 0 < data["dst_bitrate"] < data["src_bitrate"]
     assert data["finish_time"] >= data["create_time"] > 0
     assert (data["dst_width"], data["dst_height"]) == (640, 360)
+    # What the Plan estimated, and what the steps were charged so far (USD, ext; Upload's own lands as it ends).
+    assert isinstance(data["estimated_cost"], float) and data["estimated_cost"] > 0
+    assert isinstance(data["cost"], float) and data["cost"] > 0
 
     output = _output(local, data, tmp_path)
     assert (output.video_codec, output.width, output.height, output.audio_codec) == ("h264", 640, 360, "aac")

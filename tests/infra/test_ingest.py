@@ -39,6 +39,7 @@ def ids(synthesized: Synthesized) -> dict[str, str]:
         "StateMachine": "Pipeline/StateMachine",
         "IngestFunction": "Ingest/Handler/Function",
         "IngestLogs": "Ingest/Handler/Logs",
+        "IngestRole": "Ingest/Handler/Role",
         "CdkHandler": CDK_NOTIFICATIONS_HANDLER,
         "CdkHandlerRole": f"{CDK_NOTIFICATIONS_HANDLER}/Role",
     }
@@ -192,9 +193,10 @@ def test_queue_feeds_the_ingest_function(synthesized: Synthesized, ids: dict[str
 def test_ingest_role_is_least_privilege(synthesized: Synthesized, ids: dict[str, str]) -> None:
     allowed = {action: sorted(map(str, resources)) for action, resources in synthesized.allowed(INGEST_HANDLER).items()}
     tasks, idempotency, templates = str(_arn(ids["Tasks"])), str(_arn(ids["Idempotency"])), str(_arn(ids["Templates"]))
-    queue, logs = str(_arn(ids["Notifications"])), str(_arn(ids["IngestLogs"]))
+    queue, logs, keys = str(_arn(ids["Notifications"])), str(_arn(ids["IngestLogs"])), str(_arn(ids["AccessKeys"]))
     assert allowed == {
-        "dynamodb:GetItem": sorted([tasks, idempotency, templates]),  # a folder may name a custom template
+        # A folder may name a custom template; the key table holds the account's default max_cost (below).
+        "dynamodb:GetItem": sorted([tasks, idempotency, templates, keys]),
         "dynamodb:PutItem": sorted([tasks, idempotency]),
         "dynamodb:UpdateItem": sorted([tasks, idempotency]),
         "dynamodb:DeleteItem": [idempotency],  # Powertools deletes a record whose call failed; never a task
@@ -275,3 +277,22 @@ def test_default_template_override(synthesized: Synthesized, synth_variant: Call
         assert {k: v for k, v in variables.items() if k != "DEFAULT_TEMPLATE"} == {
             k: v for k, v in default[handler].items() if k != "DEFAULT_TEMPLATE"
         }, handler
+
+
+def test_ingest_reads_only_account_items_of_the_key_table(synthesized: Synthesized, ids: dict[str, str]) -> None:
+    """The account's default max_cost is an item `account#<id>` of the key table; access keys are not its business."""
+    statements = [
+        statement
+        for policy in synthesized.resources("AWS::IAM::Policy").values()
+        if {"Ref": ids["IngestRole"]} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if _arn(ids["AccessKeys"]) in _as_list(statement["Resource"])
+    ]
+    assert statements == [
+        {
+            "Action": "dynamodb:GetItem",
+            "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["account#*"]}},
+            "Effect": "Allow",
+            "Resource": _arn(ids["AccessKeys"]),
+        }
+    ]

@@ -17,6 +17,7 @@ from mypy_boto3_stepfunctions import SFNClient
 from localmode.media import generate_clip
 from tests.https_site import serve_https
 from transcoder.auth import keys
+from transcoder.auth.accounts import AccountModel
 from transcoder.auth.keys import AccessKeyModel
 from transcoder.auth.nonces import NonceModel
 from transcoder.models import DEFAULT_ACCOUNT, TaskModel
@@ -74,7 +75,7 @@ def _forget_clients() -> None:
     tasks._sfn.cache_clear()
     keys._kms.cache_clear()
     keys._decrypt.cache_clear()
-    for model in (TaskModel, TemplateModel, AccessKeyModel, NonceModel, StorageModel):
+    for model in (TaskModel, TemplateModel, AccessKeyModel, AccountModel, NonceModel, StorageModel):
         model._connection = None
     storages.forget_clients()
     storage_secrets._client.cache_clear()

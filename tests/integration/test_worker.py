@@ -8,11 +8,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from localmode.media import probe_file
 from tests.integration.conftest import Aws
 from tests.integration.worker_steps import downloaded, wait_for_progress
 from transcoder import pipeline, repository
 from transcoder.pipeline import handoff
+from transcoder.pricing import Prices
 from transcoder.status import Status
 from worker.main import EXIT_STEP_FAILED, EXIT_SUCCESS, EXIT_USAGE
 
@@ -36,6 +39,11 @@ def test_worker_runs_the_transcode_step_and_hands_on_its_result(aws: Aws, clip_7
     worker = _start_worker({"WORKER_STEP": "transcode", "WORKER_PAYLOAD": json.dumps(event)})
     _, stderr = worker.communicate(timeout=300)
     assert worker.returncode == EXIT_SUCCESS, stderr
+    # The worker charged its run to the task: under a minute, so Fargate's minimum at the default size.
+    charged = repository.get(event["task_id"])
+    assert charged is not None
+    minimum = Prices().fargate_task(0, cpu_units=4096, memory_mib=8192, storage_gib=100, architecture="x86_64")
+    assert charged.cost == pytest.approx(minimum)
 
     result = handoff.read_result(event["task_id"], "transcode")
     assert result["encoded"]["files"] == ["clip.mp4"]

@@ -11,6 +11,7 @@ EXPECTED = {
     "InputOverLimits": 2003,
     "NoVideoStream": 2004,
     "LogoNotUsable": 2005,
+    "CostOverCap": 2006,
     "TranscodeFailed": 3001,
     "TranscodeTimedOut": 3002,
     "OutputWriteFailed": 4001,

@@ -1,11 +1,12 @@
 """Request bodies and how validation errors become the contract's 1001/1002 messages."""
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr
 
 from transcoder.api.envelope import ApiCode, ApiError
+from transcoder.cost_cap import checked_max_cost
 
 
 class CreateTaskRequest(BaseModel):
@@ -25,6 +26,12 @@ class CreateTaskRequest(BaseModel):
         min_length=1,
         max_length=2048,
         description="https URL the task is POSTed to, signed, when it ends (no credentials, public hosts only)",
+    )
+    max_cost: Annotated[float, AfterValidator(checked_max_cost)] | None = Field(
+        default=None,
+        strict=True,
+        description="USD (ext): the task ends fail 2006 at Plan, before any encode, if its estimated cost is higher; "
+        "absent: the account's default cap, if any",
     )
 
 

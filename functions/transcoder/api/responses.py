@@ -56,6 +56,9 @@ class TaskView(_Model):
     err_code: int = Field(description="0 on success, else a transcode error code (api.md)")
     err_message: str
     plan: TaskPlan
+    max_cost: float = Field(description="USD (ext): the cap the task ran under (its own, or its account's); 0: none")
+    estimated_cost: float = Field(description="USD (ext): the Plan's estimate, before any encode; 0 before planning")
+    cost: float = Field(description="USD (ext): what the task used so far, from each step's billed duration")
 
 
 class TaskId(_Model):
@@ -81,6 +84,7 @@ class SummaryRow(_Model):
     success_count: int
     fail_count: int
     output_minutes: float
+    cost: float = Field(description="USD (ext): the tasks' `cost`, summed")
 
 
 class SummaryList(_Model):

@@ -134,12 +134,17 @@ def set_status(access_key_id: str, status: str) -> AccessKey:
 
 def list_all(account_id: str | None = None) -> list[AccessKey]:
     """Every key, for the operator: the key table holds one small item per key."""
-    condition = AccessKeyModel.account_id == account_id if account_id else None
+    # The table also holds each account's settings (transcoder.auth.accounts): items without a secret.
+    condition = AccessKeyModel.secret_ciphertext.exists()
+    if account_id:
+        condition &= AccessKeyModel.account_id == account_id
     return sorted((_view(item) for item in AccessKeyModel.scan(condition)), key=lambda k: k.create_time)
 
 
 def enabled_secret(access_key_id: str) -> tuple[str, str] | None:
     """(account_id, secret access key) of an enabled key; None for an unknown or disabled one."""
+    if not is_access_key_id(access_key_id):
+        return None  # nothing else in the key table (an account's settings item) is a key
     try:
         item = AccessKeyModel.get(access_key_id, consistent_read=True)
     except DoesNotExist:

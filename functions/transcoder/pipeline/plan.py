@@ -9,10 +9,12 @@ the state machine's 256 KiB payload.
 import json
 from typing import Any
 
-from transcoder import repository, storage
+from transcoder import costs, repository, storage
+from transcoder.errors import CostOverCap
 from transcoder.media.chunk_plan import Chunk
 from transcoder.media.chunk_run import chunk_length, plan_for
 from transcoder.media.encode_plan import EncodePlan
+from transcoder.media.info import MediaInfo
 from transcoder.media.keyframes import INDEX_TIMEOUT_SECONDS, KeyframeIndex, probe_keyframes
 from transcoder.pipeline.chunking import item_of, items_location
 from transcoder.pipeline.common import (
@@ -22,8 +24,9 @@ from transcoder.pipeline.common import (
     planned_encode,
 )
 from transcoder.pipeline.handoff import stage_payload
-from transcoder.pipeline.payloads import ObjectRef, PlanResult, TranscodeEvent, parse
+from transcoder.pipeline.payloads import ObjectRef, PlanResult, Runner, TranscodeEvent, parse
 from transcoder.pipeline.runner import choose_runner, estimated_output_bytes
+from transcoder.pricing import prices
 from transcoder.settings import settings
 from transcoder.status import Status
 
@@ -56,6 +59,7 @@ def plan(event: dict[str, Any], remaining_seconds: float) -> PlanResult:
         chunk_min_input_seconds=config.chunk_min_input_seconds,
         lambda_max_output_bytes=config.lambda_max_output_bytes,
     )
+    _check_cost(task_id, runner, encode_plan, media, len(chunks), output_bytes)
     result = PlanResult(runner=runner)
     if runner == "chunks" and index is not None:
         result = _chunked(task_id, encode_plan, index, chunks, chunk_length(encode_plan, config.chunk_seconds))
@@ -66,6 +70,34 @@ def plan(event: dict[str, Any], remaining_seconds: float) -> PlanResult:
     if not repository.move(task_id, Status.DOWNLOADING, plan=shown):
         abandon(task_id, "planning")
     return result
+
+
+def _check_cost(
+    task_id: str, runner: Runner, encode_plan: EncodePlan, media: MediaInfo, chunks: int, output_bytes: int
+) -> None:
+    """Record the task's estimated cost, and refuse it (2006) when that is over its cap, before any encode.
+
+    The runner's transitions and S3 requests are charged to `cost` here, as estimated: they are counted, not
+    measured (transcoder.costs).
+    """
+    estimate = costs.estimate(
+        runner=runner,
+        plan=encode_plan,
+        media=media,
+        chunks=chunks,
+        output_bytes=output_bytes,
+        sizes=costs.Sizes.from_env(),
+        prices=prices(),
+    )
+    task = repository.get(task_id)
+    if task is None or not repository.record_estimate(task_id, round(estimate.total, 8)):
+        abandon(task_id, "planning")
+    try:
+        costs.check_cap(estimate.total, float(task.max_cost or 0))
+    except CostOverCap:
+        repository.add_cost(task_id, costs.refused_cost(prices()))
+        raise
+    repository.add_cost(task_id, estimate.requests_dollars)
 
 
 def chunkable(encode_plan: EncodePlan) -> bool:
