@@ -224,8 +224,10 @@ class Client:
         storage_id: str | None = None,
         callback_url: str | None = None,
         client_token: str | None = None,
+        max_cost: float | None = None,
     ) -> dict[str, Any]:
-        """`{task_id}`. With a client_token, the same token returns the same task."""
+        """`{task_id}`. With a client_token, the same token returns the same task. With max_cost (USD), a task
+        whose estimated cost is higher ends `fail` 2006 before any encode."""
         fields = {
             "input": input,
             "output": output,
@@ -234,6 +236,7 @@ class Client:
             "storage_id": storage_id,
             "callback_url": callback_url,
             "client_token": client_token,
+            "max_cost": max_cost,
         }
         # With a client_token a repeat is answered with the first call's task, so a lost answer can be retried.
         body = _present(fields)

@@ -175,6 +175,12 @@ def test_list_all_follows_the_pages(api: FakeApi, capsys: pytest.CaptureFixture[
     assert dict(parse_qsl(urlsplit(api.received[1].path).query))["start_num"] == "2"
 
 
+def test_create_sends_the_cost_cap_it_is_given(api: FakeApi) -> None:
+    api.on("/api/create_task", envelope({"task_id": "t1"}))
+    assert main(["create", "s3://in/a.mp4", "out/a", "-t", "MP4_264_360p", "--max-cost", "0.05", "-q"]) == 0
+    assert json.loads(api.received[0].body)["max_cost"] == 0.05
+
+
 def test_templates_add_sends_only_the_given_fields(api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:
     api.on("/api/add_template", envelope({"name": "mine", "template_id": "tpl-1"}))
     assert main(["templates", "add", "mine", "--resolution", "720p", "--quality", "7"]) == 0

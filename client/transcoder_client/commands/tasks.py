@@ -49,6 +49,7 @@ def register(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]")
     create.add_argument("--storage", dest="storage_id", help="storage id (default: the service's 'default')")
     create.add_argument("--client-token", help="idempotency token: the same token returns the same task")
     create.add_argument("--callback-url", help="URL the service POSTs the finished task to")
+    add_max_cost(create)
     _waiting_options(create, "--wait", "wait for the task to end, showing its progress")
     create.add_argument(
         "--quiet", "-q", action="store_true", help="print only the task id (TASK=$(transcoder create ... -q))"
@@ -105,6 +106,15 @@ def _waiting_options(parser: argparse.ArgumentParser, flag: str | None, help_tex
     parser.add_argument("--no-progress", action="store_true", help="no progress bar or lines on stderr")
 
 
+def add_max_cost(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--max-cost",
+        type=float,
+        metavar="USD",
+        help="fail the task before any encode if its estimated cost is higher (default: your account's cap)",
+    )
+
+
 def create_task(ctx: Context) -> int:
     args = ctx.args
     client = ctx.client()
@@ -116,6 +126,7 @@ def create_task(ctx: Context) -> int:
         storage_id=args.storage_id,
         callback_url=args.callback_url,
         client_token=args.client_token,
+        max_cost=args.max_cost,
     )
     if args.quiet:
         print(created["task_id"], file=ctx.out.stream, flush=True)

@@ -25,6 +25,7 @@ def register(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]")
     upload.add_argument("--storage", dest="storage_id", help="storage id (default: the service's 'default')")
     upload.add_argument("--content-type", help="the file's media type (default: from its extension, e.g. video/mp4)")
     upload.add_argument("--callback-url", help="URL the service POSTs the finished task to")
+    tasks.add_max_cost(upload)
     upload.add_argument("--wait", action="store_true", help="wait for the task to end, showing its progress")
     upload.add_argument("--interval", type=float, default=1.0, help="seconds between polls (default 1)")
     upload.add_argument("--wait-timeout", type=float, help="give up waiting after this many seconds")
@@ -47,6 +48,7 @@ def upload_file(ctx: Context) -> int:
         content_type=args.content_type,
         storage_id=args.storage_id,
         callback_url=args.callback_url,
+        max_cost=args.max_cost,
     )
     if args.quiet:
         print(task["task_id"], file=ctx.out.stream, flush=True)
