@@ -72,20 +72,32 @@ format: setup
 typecheck: setup
 	$(RUN) mypy functions client admin infra localmode bench
 
+# Everything but tests/e2e runs in two pytest-xdist workers, a whole file to one worker (a module's fixtures,
+# e.g. one CDK synthesis, are built once). tests/e2e runs after it, in one process: its tests start local mode
+# and time real ffmpeg, so they get the machine to themselves. PYTEST_WORKERS=0 runs everything in one process.
+PYTEST_WORKERS ?= 2
+PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
+
 unit: setup
-	$(RUN) pytest tests/unit
+	$(RUN) pytest $(PARALLEL) tests/unit
 
 integration: setup
-	$(RUN) pytest tests/integration
+	$(RUN) pytest $(PARALLEL) tests/integration
 
 infra: setup node_modules/.installed
-	$(RUN) pytest tests/infra
+	$(RUN) pytest $(PARALLEL) tests/infra
 
 e2e: setup media console chromium
 	REAL_VIDEO=$(REAL_VIDEO) $(RUN) pytest tests/e2e
 
+# Both runs happen even when the first fails, so one `make test` reports every failure; it fails if either did.
 test: lint typecheck media node_modules/.installed console chromium
-	REAL_VIDEO=$(REAL_VIDEO) $(RUN) pytest --durations=20
+	@export REAL_VIDEO=$(REAL_VIDEO); status=0; \
+	echo "== pytest, $(PYTEST_WORKERS) workers: everything but tests/e2e"; \
+	$(RUN) pytest $(PARALLEL) --durations=20 --ignore=tests/e2e || status=$$?; \
+	echo "== pytest, one process: tests/e2e"; \
+	$(RUN) pytest --durations=20 tests/e2e || status=$$?; \
+	exit $$status
 
 $(REAL_VIDEO):
 	@mkdir -p $(MEDIA_DIR)/deb

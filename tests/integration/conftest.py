@@ -6,8 +6,11 @@ import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
+import botocore.session
+import pynamodb.connection.base
 import pytest
 import requests
 from moto.server import ThreadedMotoServer
@@ -24,6 +27,22 @@ from transcoder.models import DEFAULT_ACCOUNT, TaskModel
 from transcoder.settings import settings
 from transcoder.storages import StorageModel
 from transcoder.template_store import TemplateModel
+
+
+def _session_with_the_shared_loader(env_vars: dict[str, Any] | None = None) -> botocore.session.Session:
+    """A new botocore session, as pynamodb makes one for each connection, reading botocore's models once.
+
+    Every test gets fresh pynamodb connections (`_forget_clients`), and every fresh session parsed the
+    service models, endpoints and partitions JSON again: most of each test's setup time. The session, its
+    credentials, its client and the endpoint stay new; only the parsed, read-only model files are shared.
+    """
+    session = botocore.session.get_session(env_vars)
+    session.register_component("data_loader", _SHARED_LOADER)
+    return session
+
+
+_SHARED_LOADER = botocore.session.get_session().get_component("data_loader")
+pynamodb.connection.base.get_session = _session_with_the_shared_loader
 
 _PASS_MACHINE = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
 # The access key every `aws` fixture creates for the deployment's own account; tests sign with it.
