@@ -25,6 +25,9 @@ CDK_NOTIFICATIONS_HANDLER = "BucketNotificationsHandler050a0587b7544547bf325f094
 """CDK's singleton (at the stack's root) that writes a bucket's notification configuration at deploy time."""
 
 
+CONSOLE_HANDLER = "handlers.console_site.handler"
+
+
 @dataclass(frozen=True)
 class Synthesized:
     app: cdk.App
@@ -50,6 +53,11 @@ class Synthesized:
         `cdk_inline_function` asserts that the only other function is CDK's BucketNotificationsHandler.
         """
         return {k: r for k, r in self.resources(FUNCTION).items() if "ZipFile" not in r["Properties"]["Code"]}
+
+    def domain_functions(self) -> dict[str, dict[str, Any]]:
+        """The service functions that run the domain code (the shared asset, the service's environment): all but
+        the web console's, which serves static files from an asset of its own and needs no environment."""
+        return {k: r for k, r in self.service_functions().items() if r["Properties"]["Handler"] != CONSOLE_HANDLER}
 
     def cdk_inline_function(self) -> tuple[str, dict[str, Any]]:
         """The one function that is not ours: CDK's BucketNotificationsHandler, with inline code."""

@@ -22,7 +22,7 @@ def _worker_environment(synthesized: Synthesized) -> dict[str, Any]:
 def test_every_function_and_the_worker_get_the_prices_and_sizes(synthesized: Synthesized) -> None:
     expected = DeploymentSettings().cost_environment()
     assert set(expected) == set(COST_VARIABLES)
-    environments = [f["Properties"]["Environment"]["Variables"] for f in synthesized.service_functions().values()]
+    environments = [f["Properties"]["Environment"]["Variables"] for f in synthesized.domain_functions().values()]
     for variables in [*environments, _worker_environment(synthesized)]:
         assert {name: variables[name] for name in COST_VARIABLES} == expected
     assert Prices.from_env(expected["PRICES"]) == Prices()
@@ -31,7 +31,7 @@ def test_every_function_and_the_worker_get_the_prices_and_sizes(synthesized: Syn
 def test_an_operators_prices_reach_the_functions(synth_variant: Callable[..., Synthesized]) -> None:
     variant = synth_variant({"transcoder": {"price_lambda_gb_second_x86_64": 0.0000175, "worker_cpu": 2048,
                                             "worker_memory_mib": 4096}})  # fmt: skip
-    for function in variant.service_functions().values():
+    for function in variant.domain_functions().values():
         prices = Prices.from_env(function["Properties"]["Environment"]["Variables"]["PRICES"])
         assert prices.lambda_gb_second_x86_64 == 0.0000175
     worker = _worker_environment(variant)

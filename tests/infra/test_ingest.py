@@ -249,9 +249,9 @@ def test_idempotency_table(synthesized: Synthesized, ids: dict[str, str]) -> Non
 
 
 def _environments(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
-    """Handler → environment variables, for the service functions."""
-    functions = synthesized.service_functions()
-    assert len(functions) == 12
+    """Handler → environment variables, for the functions running the domain code."""
+    functions = synthesized.domain_functions()
+    assert len(functions) == 14
     return {f["Properties"]["Handler"]: f["Properties"]["Environment"]["Variables"] for f in functions.values()}
 
 

@@ -200,5 +200,5 @@ def test_no_secret_is_declared_and_functions_know_the_storage_table(synthesized:
     """Storage keys are secrets created at run time by add_storage: none belongs to the template."""
     assert not synthesized.resources("AWS::SecretsManager::Secret")
     table = {"Ref": synthesized.logical_id("Storage/Storages")}
-    for logical_id, function in synthesized.service_functions().items():
+    for logical_id, function in synthesized.domain_functions().items():
         assert function["Properties"]["Environment"]["Variables"]["STORAGE_TABLE"] == table, logical_id
