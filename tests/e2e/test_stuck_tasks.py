@@ -19,8 +19,8 @@ def test_execution_stopped_directly_ends_its_running_task_9001(local: Local, tmp
     input_url = local.upload(clip, "stuck/long.mp4")
     task_id = local.client.create_task(input_url, "stuck/long", template_name="MP4_265_720p")["task_id"]
     deadline = time.monotonic() + 120
-    while (status := local.client.query_task(task_id)["status"]) != "running":
-        assert status in ("pending", "downloading"), f"the task ended before it could be stopped: {status}"
+    while (status := (task := local.client.query_task(task_id))["status"]) != "running":
+        assert status in ("pending", "downloading"), f"the task ended before it could be stopped: {status} {task}"
         assert time.monotonic() < deadline, "the task never started encoding"
         time.sleep(0.1)
 
