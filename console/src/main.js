@@ -164,7 +164,7 @@ async function taskDetail(taskId) {
       const template = templates.find((t) => t.template_id === task.template_id || t.name === task.template_name);
       playerBox.hidden = false;
       play(video, task.output_url, template && template.format, (text) =>
-        playerBox.append(h("p", { class: "error", id: "player-error" }, text)));
+        playerBox.append(h("p", { class: "error", id: "player-error" }, text)), taskId);
     }
     if (!TERMINAL.has(task.status)) timer = setTimeout(() => guarded(head, refresh), POLL_MS);
   };

@@ -28,12 +28,14 @@ from transcoder.logs import service_logger
 from transcoder.status import Status
 
 if TYPE_CHECKING:
-    from transcoder import repository, summary, tasks
+    from transcoder import playlists, repository, summary, tasks
     from transcoder.auth import keys, nonces
     from transcoder.models import TaskModel
 else:
     # pynamodb's models and botocore load with the first request that reads a table (see transcoder.lazy).
-    repository, summary, tasks = (lazy_import(f"transcoder.{name}") for name in ("repository", "summary", "tasks"))
+    repository, summary, tasks, playlists = (
+        lazy_import(f"transcoder.{name}") for name in ("repository", "summary", "tasks", "playlists")
+    )
     keys, nonces = lazy_import("transcoder.auth.keys"), lazy_import("transcoder.auth.nonces")
 
 logger = service_logger()
@@ -92,6 +94,24 @@ def _create_once(call: dict[str, Any]) -> dict[str, Any]:
 @app.get("/api/query_task", responses=answers("TaskView", ApiCode.EMPTY_RESULT))
 def query_task(task_id: Annotated[str, Query(min_length=1, max_length=64)]) -> Response[Any]:
     return envelope(ApiCode.SUCCESS, tasks.task_view(_existing_task(task_id)), request_id=_request_id())
+
+
+@app.get("/api/output_playlist", responses=answers("OutputPlaylist", ApiCode.EMPTY_RESULT, ApiCode.OPERATION_FAIL))
+def output_playlist(
+    task_id: Annotated[str, Query(min_length=1, max_length=64)],
+    name: Annotated[str, Query(min_length=1, max_length=1024)],
+) -> Response[Any]:
+    """ext: one playlist of the caller's HLS output, its segments presigned (query_task presigns the master only)."""
+    task = _existing_task(task_id)
+    try:
+        text = playlists.output_playlist(task, name)
+    except tasks.InvalidParameter as exc:
+        raise ApiError(ApiCode.BAD_PARAM, str(exc)) from exc
+    except playlists.PlaylistMissing as exc:
+        raise ApiError(ApiCode.EMPTY_RESULT, str(exc)) from exc
+    except playlists.NotPlayable as exc:
+        raise ApiError(ApiCode.OPERATION_FAIL, str(exc)) from exc
+    return envelope(ApiCode.SUCCESS, {"name": name, "playlist": text}, request_id=_request_id())
 
 
 # 10-digit unix seconds, as the contract says.

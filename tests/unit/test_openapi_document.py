@@ -40,7 +40,7 @@ DATA = {
     "/api/update_template": "TemplateView", "/api/list_template": "TemplateList", "/api/del_template": None,
     "/api/add_storage": "StorageId", "/api/query_storage": "StorageView", "/api/storage": "StorageView",
     "/api/list_storage": "StorageList", "/api/list_storage_type": "StorageTypeList", "/api/del_storage": None,
-    "/api/create_upload": "UploadForm",
+    "/api/create_upload": "UploadForm", "/api/output_playlist": "OutputPlaylist",
 }  # fmt: skip
 
 
@@ -79,7 +79,7 @@ OWN_REFUSALS = {
     "/api/create_task": {"409"}, "/api/query_task": {"404"}, "/api/cancel_task": {"404"}, "/api/del_task": {"404"},
     "/api/add_template": {"409"}, "/api/query_template": {"404"}, "/api/update_template": {"404", "409"},
     "/api/del_template": {"404", "409"}, "/api/add_storage": {"409"}, "/api/query_storage": {"404"},
-    "/api/storage": {"404"}, "/api/del_storage": {"404", "409"},
+    "/api/storage": {"404"}, "/api/del_storage": {"404", "409"}, "/api/output_playlist": {"404", "409"},
 }  # fmt: skip
 
 

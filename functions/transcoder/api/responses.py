@@ -161,6 +161,13 @@ class UploadForm(_Model):
     expire_time: int = Field(description="unix seconds after which S3 refuses the form")
 
 
+class OutputPlaylist(_Model):
+    """output_playlist (ext): one playlist of an HLS output, its media URIs presigned."""
+
+    name: str = Field(description="the playlist's file name, relative to the master playlist")
+    playlist: str = Field(description="the m3u8 text; variant playlists stay relative: ask this route for them")
+
+
 class _Refusal(_Model):
     msg: str = Field(description="the code's message, then what was wrong: `bad param: count: ...`")
     data: None
@@ -215,7 +222,7 @@ REFUSALS: dict[ApiCode, type[_Refusal]] = {
 }
 DATA_MODELS: tuple[type[BaseModel], ...] = (
     TaskId, TaskView, TaskList, SummaryList, TemplateView, TemplateList, StorageId, StorageView, StorageList,
-    StorageTypeList, UploadForm,
+    StorageTypeList, UploadForm, OutputPlaylist,
 )  # fmt: skip
 
 
