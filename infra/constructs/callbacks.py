@@ -13,6 +13,7 @@ from aws_cdk import aws_sqs as sqs
 
 from infra.constructs.functions import ServiceFunction
 from infra.constructs.nag import acknowledge
+from infra.constructs.queues import dead_letter_queue, encrypted_queue
 from infra.constructs.storage import Storage
 from infra.settings import DeploymentSettings
 
@@ -37,16 +38,17 @@ class Callbacks(constructs.Construct):
         environment: dict[str, str],
     ) -> None:
         super().__init__(scope, id)
-        self.dead_letters = self._queue("DeadLetters", retention=cdk.Duration.days(14))
+        self.dead_letters = dead_letter_queue(self)
         # Longer than the 24 h of retries, so a message is never dropped by retention before it is dead-lettered.
-        self.queue = self._queue(
+        self.queue = encrypted_queue(
+            self,
             "Queue",
             retention=cdk.Duration.days(4),
             visibility_timeout=cdk.Duration.seconds(6 * CALLBACK_TIMEOUT_SECONDS),
             dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=CALLBACK_MAX_RECEIVES, queue=self.dead_letters),
         )
         # Stream records the notify function could not handle after its retries (metadata of the batch).
-        self.stream_failures = self._queue("StreamFailures", retention=cdk.Duration.days(14))
+        self.stream_failures = dead_letter_queue(self, "StreamFailures")
         acknowledge(
             self.stream_failures,
             "AwsSolutions-SQS3",
@@ -123,22 +125,4 @@ class Callbacks(constructs.Construct):
             self.callback.role,
             settings.extra_input_buckets,
             reason="A callback carries query_task's view: any task's input or output key is presigned.",
-        )
-
-    def _queue(
-        self,
-        id: str,
-        *,
-        retention: cdk.Duration,
-        visibility_timeout: cdk.Duration | None = None,
-        dead_letter_queue: sqs.DeadLetterQueue | None = None,
-    ) -> sqs.Queue:
-        return sqs.Queue(
-            self,
-            id,
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=retention,
-            visibility_timeout=visibility_timeout,
-            dead_letter_queue=dead_letter_queue,
         )

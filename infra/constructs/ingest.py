@@ -13,6 +13,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from infra.constructs.access import allow_items
 from infra.constructs.functions import ServiceFunction
 from infra.constructs.nag import acknowledge_managed_policy
+from infra.constructs.queues import dead_letter_queue, encrypted_queue
 from infra.constructs.storage import Storage
 from infra.settings import DROP_PREFIX, DeploymentSettings
 
@@ -34,18 +35,10 @@ class Ingest(constructs.Construct):
         environment: dict[str, str],
     ) -> None:
         super().__init__(scope, id)
-        self.dead_letters = sqs.Queue(
-            self,
-            "DeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
-        )
-        self.queue = sqs.Queue(
+        self.dead_letters = dead_letter_queue(self)
+        self.queue = encrypted_queue(
             self,
             "Notifications",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
             # Lambda's guidance: at least six times the function's timeout, so retries do not overlap.
             visibility_timeout=cdk.Duration.seconds(6 * INGEST_TIMEOUT_SECONDS),
             dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=MAX_RECEIVES, queue=self.dead_letters),

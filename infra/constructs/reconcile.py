@@ -12,13 +12,13 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_destinations as destinations
-from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 
 from infra.constructs.access import allow_index_query, allow_items, allow_listing, allow_objects
 from infra.constructs.functions import ServiceFunction
 from infra.constructs.nag import acknowledge, acknowledge_resource
 from infra.constructs.pipeline import executions_of
+from infra.constructs.queues import dead_letter_queue
 from infra.constructs.storage import OPEN_TASKS_BY_TIME, Storage
 from infra.constructs.workers import WORK_PREFIX
 from infra.settings import DeploymentSettings
@@ -46,13 +46,7 @@ class Reconcile(constructs.Construct):
     ) -> None:
         super().__init__(scope, id)
         # Events that could not be delivered after EventBridge's retries, or that failed the function after Lambda's.
-        self.dead_letters = sqs.Queue(
-            self,
-            "DeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
-        )
+        self.dead_letters = dead_letter_queue(self)
         acknowledge(
             self.dead_letters,
             "AwsSolutions-SQS3",
