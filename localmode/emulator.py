@@ -13,6 +13,7 @@ from moto.core.config import default_user_config
 from moto.s3 import notifications as s3_notifications
 from moto.server import ThreadedMotoServer
 
+from localmode.dynamo_numbers import add_numbers_in_any_notation
 from localmode.executions import route_execution_ends
 from localmode.functions import FunctionRegistry, LocalFunction
 from localmode.post_policy import enforce_post_policies
@@ -111,6 +112,7 @@ class Emulator:
         read_sdk_bodies_as_text()
         add_version_to_s3_events()
         enforce_post_policies()
+        add_numbers_in_any_notation()
         route_execution_ends(self.event_rules)
         self._server.start()
 

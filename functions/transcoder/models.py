@@ -1,8 +1,6 @@
 """The task table (pynamodb). One item per task; the fields are query_task's (api.md)."""
 
 import os
-from decimal import Decimal
-from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
@@ -11,16 +9,6 @@ from pynamodb.models import Model
 DEFAULT_ACCOUNT = "default"
 """The deployment's own account: files dropped into the input bucket create its tasks, and local mode's key
 belongs to it. Every other account exists through the access keys an operator creates for it."""
-
-
-class DollarsAttribute(NumberAttribute):
-    """US dollars, sent in fixed-point notation: a step's charge is often under $0.0001, which a float prints
-    in exponent form (`8e-07`). DynamoDB reads both, but moto's ADD (local mode) reads a number without a point
-    as an integer and fails on `8e-07`, losing the charge."""
-
-    def serialize(self, value: Any) -> str:
-        text = format(Decimal(repr(float(value))), "f")
-        return text if "." in text else f"{text}.0"
 
 
 class AccountTimeIndex(GlobalSecondaryIndex["TaskModel"]):  # type: ignore[no-untyped-call]  # pynamodb's hook
@@ -102,10 +90,10 @@ class TaskModel(Model):
 
     # What the task costs, in USD (ext; transcoder.costs): the Plan's estimate, the cap it is checked against,
     # and what it used, added by every step as it ends (an atomic ADD: chunks run at once).
-    max_cost = DollarsAttribute(default=0)
+    max_cost = NumberAttribute(default=0)
     """The task's cap: the request's `max_cost`, else its account's default; 0: none."""
-    estimated_cost = DollarsAttribute(default=0)
-    cost = DollarsAttribute(default=0)
+    estimated_cost = NumberAttribute(default=0)
+    cost = NumberAttribute(default=0)
 
     err_code = NumberAttribute(default=0)
     err_message = UnicodeAttribute(default="")

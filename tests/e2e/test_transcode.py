@@ -140,4 +140,5 @@ def test_aws_cli_upload_then_a_signed_curl_request(local: Local, clips: dict[str
 @pytest.mark.parametrize("template", ["MP4_264_1080p", "MP4_265_720p"])
 def test_no_upscaling_beyond_the_source(local: Local, clips: dict[str, Path], tmp_path: Path, template: str) -> None:
     data = local.run_task(local.upload(clips["silent"], f"e2e-up-{template}.mp4"), f"e2e/up-{template}", template)
+    assert data["status"] == "success", data
     assert (data["dst_width"], data["dst_height"]) == (960, 540)

@@ -17,6 +17,7 @@ from moto.server import ThreadedMotoServer
 from mypy_boto3_s3 import S3Client
 from mypy_boto3_stepfunctions import SFNClient
 
+from localmode.dynamo_numbers import add_numbers_in_any_notation
 from localmode.media import generate_clip
 from tests.https_site import serve_https
 from transcoder.auth import keys
@@ -65,6 +66,7 @@ def moto_server() -> Iterator[str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+    add_numbers_in_any_notation()  # as local mode does: a task's cost is a sum of sub-cent ADDs
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     url = f"http://127.0.0.1:{port}"

@@ -185,14 +185,14 @@ def test_pipeline_steps_called_directly_are_not_charged(aws: Aws, clip_720p: Pat
     assert task is not None and task.cost == 0
 
 
-@pytest.mark.parametrize("dollars", [8e-07, 2e-7, 1e-10, 0.5, 3.0])
+@pytest.mark.parametrize("dollars", [8e-07, 2e-7, 1e-10, 2.3333376e-06, 0.5, 3.0])
 def test_a_charge_of_any_size_is_added(aws: Aws, dollars: float) -> None:
-    """Charges under $0.0001 print in exponent form as floats ('8e-07'); every one must still be added."""
+    """Charges under $0.0001 print in exponent form ('8e-07'), and so may their sums: every one is added."""
     task = tasks.create_task(
         account_id=DEFAULT_ACCOUNT, input_url=f"s3://{aws.input_bucket}/a.mp4", output="a", template_name="MP4_264_360p"
     )
-    repository.add_cost(task.task_id, 1e-06)
-    repository.add_cost(task.task_id, dollars)
+    for _ in range(3):
+        repository.add_cost(task.task_id, dollars)
     stored = repository.get(task.task_id)
     assert stored is not None
-    assert stored.cost == pytest.approx(1e-06 + dollars, rel=1e-9)
+    assert stored.cost == pytest.approx(3 * dollars, rel=1e-9)
