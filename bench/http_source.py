@@ -97,15 +97,19 @@ def _handler(path: str, counter: _Counter) -> type[BaseHTTPRequestHandler]:
         def _send(self, offset: int, length: int) -> None:
             with open(path, "rb") as source:
                 source.seek(offset)
+                block = b""
                 try:
                     while length > 0:
                         block = source.read(min(length, 256 * 1024))
                         if not block:
                             return
-                        self.wfile.write(block)
+                        # Counted before it is written: a reader that has the bytes then asks for the counts
+                        # must find them there.
                         counter.add(sent=len(block))
+                        self.wfile.write(block)
                         length -= len(block)
                 except (BrokenPipeError, ConnectionResetError):
+                    counter.add(sent=-len(block))  # not sent after all
                     self.close_connection = True  # the reader had what it needed and hung up, as ffmpeg does
 
     return Handler
