@@ -84,16 +84,29 @@ def test_an_output_too_large_for_lambda_is_encoded_on_the_worker(worker_local: L
     )
 
 
-def test_a_worker_killed_mid_encode_fails_the_task(worker_local: Local, tmp_path: Path) -> None:
-    local = worker_local
-    clip = generate_clip(str(tmp_path / "long.mp4"), seconds=60, size="1280x720", rate=25)
+@pytest.fixture(scope="module")
+def long_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A minute of 720p: H.265 of it keeps the worker encoding long enough to be killed or cancelled."""
+    return Path(
+        generate_clip(str(tmp_path_factory.mktemp("worker-clip") / "long.mp4"), seconds=60, size="1280x720", rate=25)
+    )
+
+
+def _encoding_on_worker(local: Local, clip: Path, name: str) -> tuple[str, list[int]]:
+    """A task of `clip` created and encoding on the worker: its id and the worker's processes."""
     task_id = local.client.create_task(
-        local.upload(clip, "worker/long.mp4"), "worker/long", template_name="MP4_265_720p"
+        local.upload(clip, f"worker/{name}.mp4"), f"worker/{name}", template_name="MP4_265_720p"
     )["task_id"]
     deadline = time.monotonic() + 120
     while not (workers := _workers_of(local.process.pid)) or local.client.query_task(task_id)["status"] != "running":
         assert time.monotonic() < deadline, "the worker never started encoding"
         time.sleep(0.2)
+    return task_id, workers
+
+
+def test_a_worker_killed_mid_encode_fails_the_task(worker_local: Local, long_clip: Path) -> None:
+    local = worker_local
+    task_id, workers = _encoding_on_worker(local, long_clip, "long")
     for pid in workers:
         os.kill(pid, signal.SIGKILL)  # as Fargate's OOM killer or a lost host would
     task = _wait(local, task_id, timeout=120)
@@ -101,19 +114,12 @@ def test_a_worker_killed_mid_encode_fails_the_task(worker_local: Local, tmp_path
     assert "Fargate worker stopped" in task["err_message"], task["err_message"]
 
 
-def test_cancelling_a_task_on_the_worker_stops_the_worker(worker_local: Local, tmp_path: Path) -> None:
+def test_cancelling_a_task_on_the_worker_stops_the_worker(worker_local: Local, long_clip: Path) -> None:
     """The worker stops by whichever comes first: Step Functions stopping the .sync ECS task with the stopped
     execution (that path alone: tests/integration/test_worker_local_mode.py), or the worker's own next progress
     write finding the task cancelled. Either way no worker outlives the task and nothing is written."""
     local = worker_local
-    clip = generate_clip(str(tmp_path / "long.mp4"), seconds=60, size="1280x720", rate=25)
-    task_id = local.client.create_task(
-        local.upload(clip, "worker/cancel.mp4"), "worker/cancel", template_name="MP4_265_720p"
-    )["task_id"]
-    deadline = time.monotonic() + 120
-    while not (workers := _workers_of(local.process.pid)) or local.client.query_task(task_id)["status"] != "running":
-        assert time.monotonic() < deadline, "the worker never started encoding"
-        time.sleep(0.2)
+    task_id, workers = _encoding_on_worker(local, long_clip, "cancel")
     local.client.cancel_task(task_id)
     deadline = time.monotonic() + 60
     while any(_alive(pid) for pid in workers):
