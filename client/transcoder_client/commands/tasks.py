@@ -128,6 +128,12 @@ def create_task(ctx: Context) -> int:
         client_token=args.client_token,
         max_cost=args.max_cost,
     )
+    return show_created(ctx, client, created)
+
+
+def show_created(ctx: Context, client: Client, created: dict[str, Any]) -> int:
+    """A task just created: its id alone (-q), the task, or its progress until it ends (--wait)."""
+    args = ctx.args
     if args.quiet:
         print(created["task_id"], file=ctx.out.stream, flush=True)
     elif not args.wait:

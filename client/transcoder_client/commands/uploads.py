@@ -50,8 +50,4 @@ def upload_file(ctx: Context) -> int:
         callback_url=args.callback_url,
         max_cost=args.max_cost,
     )
-    if args.quiet:
-        print(task["task_id"], file=ctx.out.stream, flush=True)
-    elif not args.wait:
-        ctx.out.item(task)
-    return tasks._watch(ctx, client, task["task_id"], show_task=not args.quiet) if args.wait else 0
+    return tasks.show_created(ctx, client, task)
