@@ -9,7 +9,7 @@ the state machine's 256 KiB payload.
 import json
 from typing import Any
 
-from transcoder import costs, repository, storage
+from transcoder import charges, costs, repository, storage
 from transcoder.errors import CostOverCap
 from transcoder.media.chunk_plan import Chunk
 from transcoder.media.chunk_run import chunk_length, plan_for
@@ -95,9 +95,9 @@ def _check_cost(
     try:
         costs.check_cap(estimate.total, float(task.max_cost or 0))
     except CostOverCap:
-        repository.add_cost(task_id, costs.refused_cost(prices()))
+        charges.charge(task_id, costs.refused_cost(prices()))
         raise
-    repository.add_cost(task_id, estimate.requests_dollars)
+    charges.charge(task_id, estimate.requests_dollars)
 
 
 def chunkable(encode_plan: EncodePlan) -> bool:
